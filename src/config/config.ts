@@ -1,0 +1,109 @@
+/**
+ * The one configuration schema: every setting, read from the environment once.
+ * Only this folder reads `process.env`; docs/configuration.md lists the same variables (a test checks).
+ */
+import { z } from 'zod';
+import { CleanupError } from '../errors.js';
+import { Credentials } from '../huawei/credentials.js';
+
+const LOOPBACK_HOSTS = /^(localhost|127(\.\d{1,3}){3}|\[::1\]|::1)$/i;
+/** Huawei region ids: `cn-north-4`, `ap-southeast-1`, `eu-west-101`, `ru-northwest-2`, `ae-ad-1`. */
+export const REGION_PATTERN = /^[a-z]{2}(-[a-z]{2,12}){1,2}-\d{1,3}$/;
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .optional();
+
+const intFrom = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
+
+/** True when `url` is https, or plain http to a loopback host. */
+export function isAllowedEndpoint(url: URL): boolean {
+  if (url.protocol === 'https:') return true;
+  return url.protocol === 'http:' && LOOPBACK_HOSTS.test(url.hostname);
+}
+
+export const configSchema = z.object({
+  REDIS_URL: z
+    .string()
+    .default('redis://127.0.0.1:6379')
+    .describe('Redis connection URL (redis:// or rediss://) shared by producers, workers and the API.')
+    .refine((v) => /^rediss?:\/\//.test(v) && URL.canParse(v), 'must be a redis:// or rediss:// URL'),
+  CLEANUP_PREFIX: z
+    .string()
+    .default('dcs-cleanup')
+    .describe('BullMQ key prefix. Use a hash tag such as {dcs-cleanup} on Redis Cluster.')
+    .refine((v) => /^[A-Za-z0-9_:.{}-]{1,64}$/.test(v), 'letters, digits, _ : . - and {} only, at most 64'),
+  CLOUD_SDK_AK: optionalString.describe('Huawei Cloud access key id (AK). Needed by commands that call DCS.'),
+  CLOUD_SDK_SK: optionalString.describe('Huawei Cloud secret access key (SK). Never logged.'),
+  CLOUD_SDK_SECURITY_TOKEN: optionalString.describe(
+    'Security token of temporary credentials (sent as X-Security-Token). Never logged.',
+  ),
+  DCS_REGION: z
+    .string()
+    .default('cn-north-4')
+    .describe('Default region, used for jobs without a region and to build the endpoint.')
+    .refine((v) => REGION_PATTERN.test(v), 'must look like cn-north-4'),
+  DCS_ENDPOINT: optionalString
+    .describe('Full base URL overriding https://dcs.{region}.myhuaweicloud.com for every region.')
+    .refine((v) => v === undefined || URL.canParse(v), 'must be an absolute URL')
+    .refine(
+      (v) => v === undefined || !URL.canParse(v) || isAllowedEndpoint(new URL(v)),
+      'plain http:// is allowed only to a loopback host (credentials must not travel in clear text)',
+    ),
+  DCS_PROJECT_ID: optionalString
+    .describe('Default project id for purges and enqueues that name none.')
+    .refine((v) => v === undefined || /^[A-Za-z0-9-]{1,64}$/.test(v), 'letters, digits and - only, at most 64'),
+  DCS_CONNECT_TIMEOUT_MS: intFrom(5_000, 100, 120_000).describe('TCP/TLS connect timeout for DCS calls.'),
+  DCS_HEADERS_TIMEOUT_MS: intFrom(15_000, 100, 300_000).describe('Time to wait for response headers.'),
+  DCS_BODY_TIMEOUT_MS: intFrom(15_000, 100, 300_000).describe('Time allowed between body chunks.'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info')
+    .describe('pino log level; debug adds one record per DCS request.'),
+  WORKER_CONCURRENCY: intFrom(32, 1, 1000).describe('Jobs processed at once by one worker process.'),
+  WORKER_RATE_LIMIT: intFrom(50, 0, 10_000).describe(
+    'DCS requests per second across all workers of this prefix; 0 turns the limit off.',
+  ),
+  METRICS_PORT: intFrom(0, 0, 65_535).describe('Port of the worker Prometheus /metrics endpoint; 0 turns it off.'),
+  CLEANUP_API_TOKEN: optionalString.describe('Bearer token required by every /v1 route of the HTTP API. Never logged.'),
+  API_HOST: z.string().default('127.0.0.1').describe('Address the HTTP API listens on.'),
+  API_PORT: intFrom(8080, 0, 65_535).describe('Port the HTTP API listens on.'),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Parses the environment; throws one INVALID_CONFIG error listing every bad variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const result = configSchema.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  throw new CleanupError('INVALID_CONFIG', `invalid configuration:\n  ${problems.join('\n  ')}`, {
+    field: result.error.issues.map((i) => i.path.join('.')).join(','),
+  });
+}
+
+/** The credentials from the configuration; INVALID_CONFIG naming what is missing. */
+export function requireCredentials(config: Config): Credentials {
+  const missing = (['CLOUD_SDK_AK', 'CLOUD_SDK_SK'] as const).filter((name) => config[name] === undefined);
+  if (missing.length > 0) {
+    throw new CleanupError('INVALID_CONFIG', `missing credentials: set ${missing.join(' and ')}`, {
+      field: missing.join(','),
+    });
+  }
+  return new Credentials(config.CLOUD_SDK_AK!, config.CLOUD_SDK_SK!, config.CLOUD_SDK_SECURITY_TOKEN);
+}
+
+/** The base URL for `region`: DCS_ENDPOINT when set, else the public endpoint of the region. */
+export function resolveEndpoint(config: Pick<Config, 'DCS_ENDPOINT' | 'DCS_REGION'>, region?: string): string {
+  if (config.DCS_ENDPOINT !== undefined) return config.DCS_ENDPOINT.replace(/\/+$/, '');
+  const r = region ?? config.DCS_REGION;
+  if (!REGION_PATTERN.test(r)) {
+    throw new CleanupError('INVALID_CONFIG', `region must look like cn-north-4, got ${JSON.stringify(r.slice(0, 40))}`, {
+      field: 'region',
+    });
+  }
+  return `https://dcs.${r}.myhuaweicloud.com`;
+}

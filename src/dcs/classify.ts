@@ -1,0 +1,67 @@
+/**
+ * The one classifier: what a single DCS attempt's result means for the job. The DCS client, the
+ * in-process retry (p-retry) and the BullMQ processor all ask this function and nothing else.
+ *
+ * 404 split: APIGW.0101 (API unknown at this gateway) and 111404001 (URL does not exist) mean our
+ * endpoint or path is wrong, so `misconfigured`; any other 404 carrying a DCS error code (instance or
+ * task not found) means the goal is met, so `already_gone`. A 404 without a readable error code (a
+ * proxy's page) proves nothing either way and is `rejected`, so an operator sees it in the dead letters.
+ */
+
+export const ACTIONS = [
+  'deleted',
+  'already_gone',
+  'retry',
+  'busy',
+  'throttled',
+  'auth_failed',
+  'misconfigured',
+  'rejected',
+] as const;
+export type Action = (typeof ACTIONS)[number];
+
+export type NetworkErrorKind = 'timeout' | 'reset' | 'refused' | 'dns' | 'aborted' | 'other';
+
+/** What one attempt produced: an HTTP answer, or a transport failure. */
+export type AttemptResult =
+  | { kind: 'response'; status: number; errorCode?: string | undefined; retryAfterMs?: number | undefined }
+  | { kind: 'network'; errorKind: NetworkErrorKind };
+
+export interface Verdict {
+  action: Action;
+  /** Short machine-readable why, e.g. `http_503`, `instance_busy`, `gateway_api_unknown`. */
+  reason: string;
+  /** For `throttled`: the server's Retry-After, when it sent one. */
+  retryAfterMs?: number | undefined;
+}
+
+const MISCONFIGURED_404 = new Set(['APIGW.0101', '111404001']);
+const GONE_400 = new Set(['111400119']);
+const BUSY_CODES = new Set(['111400017', '111400026', '111400069']);
+
+/** Maps an attempt's result to its verdict. Pure and total: never throws. */
+export function classifyAttempt(result: AttemptResult): Verdict {
+  if (result.kind === 'network') {
+    return { action: 'retry', reason: `network_${result.errorKind}` };
+  }
+  const { status, errorCode } = result;
+  if (status >= 200 && status < 300) return { action: 'deleted', reason: `http_${status}` };
+  if (status === 401) return { action: 'auth_failed', reason: codeOr(errorCode, 'http_401') };
+  if (status === 429) return { action: 'throttled', reason: codeOr(errorCode, 'http_429'), retryAfterMs: result.retryAfterMs };
+  if (errorCode !== undefined && BUSY_CODES.has(errorCode)) return { action: 'busy', reason: errorCode };
+  if (status === 404) {
+    if (errorCode !== undefined && MISCONFIGURED_404.has(errorCode)) return { action: 'misconfigured', reason: errorCode };
+    if (errorCode !== undefined) return { action: 'already_gone', reason: errorCode };
+    return { action: 'rejected', reason: 'http_404_unrecognised' };
+  }
+  if (status === 400 && errorCode !== undefined && GONE_400.has(errorCode)) {
+    return { action: 'already_gone', reason: errorCode };
+  }
+  if (status === 408 || status >= 500) return { action: 'retry', reason: codeOr(errorCode, `http_${status}`) };
+  if (status >= 300 && status < 400) return { action: 'misconfigured', reason: `http_${status}_redirect` };
+  return { action: 'rejected', reason: codeOr(errorCode, `http_${status}`) };
+}
+
+function codeOr(errorCode: string | undefined, fallback: string): string {
+  return errorCode ?? fallback;
+}

@@ -1,0 +1,165 @@
+/**
+ * Huawei Cloud APIG `SDK-HMAC-SHA256` request signing: pure, no I/O, the clock is passed in.
+ *
+ * Canonical request (six parts joined by "\n"):
+ *   METHOD
+ *   canonical URI    each path segment RFC 3986-encoded, always ending in "/" (for signing only)
+ *   canonical query  name=value pairs, both encoded, sorted by name then value, joined by "&"
+ *   canonical headers  "name:value\n" per signed header, lower-case names, sorted
+ *   signed headers   the same names joined by ";"
+ *   hex(sha256(body))
+ * String to sign: "SDK-HMAC-SHA256\n" + X-Sdk-Date + "\n" + hex(sha256(canonical request)).
+ * Signature: hex(HMAC-SHA256(key = SK as UTF-8, string to sign)).
+ */
+import { createHash } from 'node:crypto';
+import type { Credentials } from './credentials.js';
+
+export const SIGNING_ALGORITHM = 'SDK-HMAC-SHA256';
+
+/** Headers this signer signs when present; the gateway requires only x-sdk-date. */
+const SIGNED_HEADER_NAMES: ReadonlySet<string> = new Set([
+  'content-type',
+  'host',
+  'x-project-id',
+  'x-sdk-date',
+  'x-security-token',
+]);
+
+const EMPTY_BODY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+export type QueryValue = string | number | boolean;
+export type QueryParams = Readonly<Record<string, QueryValue | readonly QueryValue[] | undefined>>;
+
+export interface SignableRequest {
+  method: string;
+  /** Absolute URL; its own query string, if any, is signed together with `query`. */
+  url: string | URL;
+  query?: QueryParams;
+  /** Headers to send. An `X-Sdk-Date` here is used as is (for reproducible vectors). */
+  headers?: Readonly<Record<string, string>>;
+  body?: string | Uint8Array;
+}
+
+export interface SignedRequest {
+  /** Every header to send: the input ones plus host, X-Sdk-Date, X-Security-Token and Authorization. */
+  headers: Record<string, string>;
+  authorization: string;
+  signedHeaders: string;
+  canonicalRequest: string;
+  stringToSign: string;
+}
+
+/** Signs `request` at time `now` and returns the headers to send with it. */
+export function signRequest(request: SignableRequest, credentials: Credentials, now: Date): SignedRequest {
+  const url = typeof request.url === 'string' ? new URL(request.url) : request.url;
+  const headers: Record<string, string> = { ...request.headers };
+  const sdkDate = findHeader(headers, 'x-sdk-date') ?? setHeader(headers, 'X-Sdk-Date', formatSdkDate(now));
+  if (findHeader(headers, 'host') === undefined) headers.host = url.host;
+  const token = credentials.securityToken();
+  if (token !== undefined && findHeader(headers, 'x-security-token') === undefined) {
+    headers['X-Security-Token'] = token;
+  }
+
+  const signed = buildSignedHeaders(headers);
+  const canonicalRequest = [
+    request.method.toUpperCase(),
+    buildCanonicalUri(url.pathname),
+    buildCanonicalQuery(url.searchParams, request.query),
+    signed.canonical,
+    signed.names,
+    hashBody(request.body),
+  ].join('\n');
+  const stringToSign = `${SIGNING_ALGORITHM}\n${sdkDate}\n${sha256Hex(canonicalRequest)}`;
+  const signature = credentials.hmacHex(stringToSign);
+  const authorization = `${SIGNING_ALGORITHM} Access=${credentials.accessKeyId}, SignedHeaders=${signed.names}, Signature=${signature}`;
+  headers.Authorization = authorization;
+  return { headers, authorization, signedHeaders: signed.names, canonicalRequest, stringToSign };
+}
+
+/** `YYYYMMDDTHHMMSSZ` in UTC. */
+export function formatSdkDate(date: Date): string {
+  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+}
+
+/** Parses `YYYYMMDDTHHMMSSZ`; undefined when malformed. */
+export function parseSdkDate(value: string): Date | undefined {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, s] = m.map(Number) as [number, number, number, number, number, number, number];
+  const date = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
+  return Number.isNaN(date.getTime()) || date.getUTCDate() !== d ? undefined : date;
+}
+
+/** RFC 3986 unreserved characters stay; everything else is `%XX` (upper-case hex over UTF-8). */
+export function encodeRfc3986(value: string): string {
+  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/** The query string to put on the wire, encoded exactly as it is signed. */
+export function buildQueryString(query: QueryParams | undefined): string {
+  return buildCanonicalQuery(new URLSearchParams(), query);
+}
+
+export function buildCanonicalUri(pathname: string): string {
+  const encoded = pathname
+    .split('/')
+    .map((segment) => encodeRfc3986(safeDecode(segment)))
+    .join('/');
+  return encoded.endsWith('/') ? encoded : `${encoded}/`;
+}
+
+export function buildCanonicalQuery(fromUrl: URLSearchParams, query: QueryParams | undefined): string {
+  const pairs: [string, string][] = [];
+  for (const [name, value] of fromUrl) pairs.push([encodeRfc3986(name), encodeRfc3986(value)]);
+  for (const [name, value] of Object.entries(query ?? {})) {
+    if (value === undefined) continue;
+    const values = Array.isArray(value) ? (value as readonly QueryValue[]) : [value as QueryValue];
+    for (const v of values) pairs.push([encodeRfc3986(name), encodeRfc3986(String(v))]);
+  }
+  pairs.sort(([an, av], [bn, bv]) => compare(an, bn) || compare(av, bv));
+  return pairs.map(([n, v]) => `${n}=${v}`).join('&');
+}
+
+function buildSignedHeaders(headers: Record<string, string>): { canonical: string; names: string } {
+  const entries: [string, string][] = [];
+  for (const [name, value] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
+    if (SIGNED_HEADER_NAMES.has(lower)) entries.push([lower, value.trim()]);
+  }
+  entries.sort(([a], [b]) => compare(a, b));
+  return {
+    canonical: entries.map(([n, v]) => `${n}:${v}\n`).join(''),
+    names: entries.map(([n]) => n).join(';'),
+  };
+}
+
+function hashBody(body: string | Uint8Array | undefined): string {
+  if (body === undefined || body.length === 0) return EMPTY_BODY_SHA256;
+  return createHash('sha256').update(body).digest('hex');
+}
+
+function sha256Hex(value: string): string {
+  return createHash('sha256').update(value, 'utf8').digest('hex');
+}
+
+function findHeader(headers: Record<string, string>, lowerName: string): string | undefined {
+  for (const [name, value] of Object.entries(headers)) if (name.toLowerCase() === lowerName) return value;
+  return undefined;
+}
+
+function setHeader(headers: Record<string, string>, name: string, value: string): string {
+  headers[name] = value;
+  return value;
+}
+
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
