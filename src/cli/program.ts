@@ -1,0 +1,13 @@
+import { Command } from 'commander';
+
+/**
+ * The `dcs-cleanup` command tree. Each command lives in its own file under src/cli and registers
+ * itself here with one line; commands return an exit code instead of calling process.exit.
+ */
+export function buildProgram(): Command {
+  const program = new Command('dcs-cleanup')
+    .description('Delete Huawei Cloud DCS background tasks at scale, through a BullMQ queue.')
+    .showHelpAfterError()
+    .configureOutput({ outputError: (str, write) => write(str) });
+  return program;
+}
