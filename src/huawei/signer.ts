@@ -60,25 +60,29 @@ export function signRequest(request: SignableRequest, credentials: Credentials, 
     headers['X-Security-Token'] = token;
   }
 
-  const signed = buildSignedHeaders(headers);
-  const canonicalRequest = [
-    request.method.toUpperCase(),
-    buildCanonicalUri(url.pathname),
-    buildCanonicalQuery(url.searchParams, request.query),
-    signed.canonical,
-    signed.names,
-    hashBody(request.body),
-  ].join('\n');
-  const stringToSign = `${SIGNING_ALGORITHM}\n${sdkDate}\n${sha256Hex(canonicalRequest)}`;
+  const signedHeaders = selectSignedHeaders(headers);
+  const canonicalRequest = buildCanonicalRequest({
+    method: request.method,
+    pathname: url.pathname,
+    searchParams: url.searchParams,
+    query: request.query,
+    signedHeaders,
+    payloadHash: hashPayload(request.body),
+  });
+  const stringToSign = buildStringToSign(sdkDate, canonicalRequest);
   const signature = credentials.hmacHex(stringToSign);
-  const authorization = `${SIGNING_ALGORITHM} Access=${credentials.accessKeyId}, SignedHeaders=${signed.names}, Signature=${signature}`;
+  const names = signedHeaders.map(([n]) => n).join(';');
+  const authorization = `${SIGNING_ALGORITHM} Access=${credentials.accessKeyId}, SignedHeaders=${names}, Signature=${signature}`;
   headers.Authorization = authorization;
-  return { headers, authorization, signedHeaders: signed.names, canonicalRequest, stringToSign };
+  return { headers, authorization, signedHeaders: names, canonicalRequest, stringToSign };
 }
 
 /** `YYYYMMDDTHHMMSSZ` in UTC. */
 export function formatSdkDate(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
 
 /** Parses `YYYYMMDDTHHMMSSZ`; undefined when malformed. */
@@ -92,7 +96,10 @@ export function parseSdkDate(value: string): Date | undefined {
 
 /** RFC 3986 unreserved characters stay; everything else is `%XX` (upper-case hex over UTF-8). */
 export function encodeRfc3986(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return encodeURIComponent(value).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 }
 
 /** The query string to put on the wire, encoded exactly as it is signed. */
@@ -120,22 +127,50 @@ export function buildCanonicalQuery(fromUrl: URLSearchParams, query: QueryParams
   return pairs.map(([n, v]) => `${n}=${v}`).join('&');
 }
 
-function buildSignedHeaders(headers: Record<string, string>): { canonical: string; names: string } {
+/** What the signature covers; the same steps serve a client signing and a server verifying. */
+export interface CanonicalRequestParts {
+  method: string;
+  /** The path as sent on the wire (percent-encoded or not: segments are decoded, then re-encoded). */
+  pathname: string;
+  searchParams: URLSearchParams;
+  query?: QueryParams | undefined;
+  /** `[lower-case name, value]` of every signed header, in any order. */
+  signedHeaders: readonly (readonly [string, string])[];
+  /** Hex SHA-256 of the body, see {@link hashPayload}. */
+  payloadHash: string;
+}
+
+/** The six-line canonical request described in the module header. */
+export function buildCanonicalRequest(parts: CanonicalRequestParts): string {
+  const headers = [...parts.signedHeaders].sort(([a], [b]) => compare(a, b));
+  return [
+    parts.method.toUpperCase(),
+    buildCanonicalUri(parts.pathname),
+    buildCanonicalQuery(parts.searchParams, parts.query),
+    headers.map(([n, v]) => `${n}:${v.trim()}\n`).join(''),
+    headers.map(([n]) => n).join(';'),
+    parts.payloadHash,
+  ].join('\n');
+}
+
+/** `SDK-HMAC-SHA256\n<X-Sdk-Date>\n<hex sha256 of the canonical request>`. */
+export function buildStringToSign(sdkDate: string, canonicalRequest: string): string {
+  return `${SIGNING_ALGORITHM}\n${sdkDate}\n${sha256Hex(canonicalRequest)}`;
+}
+
+/** Hex SHA-256 of a request body; the empty or missing body has a constant hash. */
+export function hashPayload(body: string | Uint8Array | undefined): string {
+  if (body === undefined || body.length === 0) return EMPTY_BODY_SHA256;
+  return createHash('sha256').update(body).digest('hex');
+}
+
+function selectSignedHeaders(headers: Record<string, string>): [string, string][] {
   const entries: [string, string][] = [];
   for (const [name, value] of Object.entries(headers)) {
     const lower = name.toLowerCase();
-    if (SIGNED_HEADER_NAMES.has(lower)) entries.push([lower, value.trim()]);
+    if (SIGNED_HEADER_NAMES.has(lower)) entries.push([lower, value]);
   }
-  entries.sort(([a], [b]) => compare(a, b));
-  return {
-    canonical: entries.map(([n, v]) => `${n}:${v}\n`).join(''),
-    names: entries.map(([n]) => n).join(';'),
-  };
-}
-
-function hashBody(body: string | Uint8Array | undefined): string {
-  if (body === undefined || body.length === 0) return EMPTY_BODY_SHA256;
-  return createHash('sha256').update(body).digest('hex');
+  return entries.sort(([a], [b]) => compare(a, b));
 }
 
 function sha256Hex(value: string): string {
