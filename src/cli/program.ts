@@ -1,4 +1,8 @@
 import { Command } from 'commander';
+import { registerWorkerCommand } from './worker-command.js';
+import { registerStatusCommand } from './status-command.js';
+import { registerResumeCommand } from './resume-command.js';
+import { registerDlqCommand } from './dlq-command.js';
 
 /**
  * The `dcs-cleanup` command tree. Each command lives in its own file under src/cli and registers
@@ -9,5 +13,9 @@ export function buildProgram(): Command {
     .description('Delete Huawei Cloud DCS background tasks at scale, through a BullMQ queue.')
     .showHelpAfterError()
     .configureOutput({ outputError: (str, write) => write(str) });
+  registerWorkerCommand(program);
+  registerStatusCommand(program);
+  registerResumeCommand(program);
+  registerDlqCommand(program);
   return program;
 }

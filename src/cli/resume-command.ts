@@ -1,0 +1,29 @@
+import type { Command } from 'commander';
+import { Queue } from 'bullmq';
+import { loadConfig } from '../config/config.js';
+import { createApp, pingRedis } from '../app.js';
+import { QUEUE_NAME } from '../queue/job-contract.js';
+import { circuitKey } from '../queue/circuit-breaker.js';
+import { EXIT_CODES, runCommand } from './run-command.js';
+
+export function registerResumeCommand(program: Command): void {
+  program
+    .command('resume')
+    .description('Resume a queue paused by the circuit breaker (after fixing credentials or the endpoint). Workers prove the credentials again before sending.')
+    .action(
+      runCommand(async () => {
+        const app = createApp(loadConfig(), { role: 'producer' });
+        const queue = new Queue(QUEUE_NAME, { connection: app.connection, prefix: app.prefix });
+        try {
+          await pingRedis(app.connection);
+          await app.connection.del(circuitKey(app.prefix));
+          await queue.resume();
+          process.stdout.write('queue resumed\n');
+          return EXIT_CODES.ok;
+        } finally {
+          await queue.close();
+          await app.close();
+        }
+      }),
+    );
+}

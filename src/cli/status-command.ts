@@ -1,0 +1,41 @@
+import type { Command } from 'commander';
+import { Queue } from 'bullmq';
+import { loadConfig } from '../config/config.js';
+import { createApp, pingRedis } from '../app.js';
+import { QUEUE_NAME } from '../queue/job-contract.js';
+import { getQueueStatus } from '../queue/status.js';
+import { EXIT_CODES, runCommand } from './run-command.js';
+
+export function registerStatusCommand(program: Command): void {
+  program
+    .command('status')
+    .description('Show job counts by state, the dead-letter count, and whether the queue is paused and why.')
+    .option('--json', 'print one JSON object')
+    .action(
+      runCommand(async (flags: { json?: boolean }) => {
+        const app = createApp(loadConfig(), { role: 'producer' });
+        const queue = new Queue(QUEUE_NAME, { connection: app.connection, prefix: app.prefix });
+        try {
+          await pingRedis(app.connection);
+          const s = await getQueueStatus(queue, app.deadLetters(), app.connection, app.prefix);
+          if (flags.json) {
+            process.stdout.write(`${JSON.stringify(s)}\n`);
+          } else {
+            const lines = [
+              `waiting ${s.waiting}, active ${s.active}, delayed ${s.delayed}, completed ${s.completed}, failed ${s.failed}, dead letters ${s.dead_letters}`,
+              s.circuit.open
+                ? `PAUSED by the circuit breaker since ${s.circuit.opened_at}: ${s.circuit.action} (${s.circuit.error_code ?? s.circuit.reason}, request ${s.circuit.request_id ?? '-'}); resume with \`dcs-cleanup resume\``
+                : s.paused
+                  ? 'paused (by hand)'
+                  : 'running',
+            ];
+            process.stdout.write(`${lines.join('\n')}\n`);
+          }
+          return EXIT_CODES.ok;
+        } finally {
+          await queue.close();
+          await app.close();
+        }
+      }),
+    );
+}

@@ -1,0 +1,71 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * The Prometheus metrics of one process. Label children are bound once and reused:
+ * the worker touches them on every job, so the hot path does no label lookups.
+ */
+export interface Metrics {
+  registry: Registry;
+  deletions: Counter<'outcome'>;
+  requestDuration: Histogram<'status'>;
+  retries: Counter<'reason'>;
+  throttleWaits: Counter;
+  throttleWaitSeconds: Counter;
+  circuitOpen: Gauge;
+  queueJobs: Gauge<'state'>;
+  deadLetters: Gauge;
+}
+
+export function createMetrics(options: { processMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'dcs_cleanup_' });
+  const registers = [registry];
+  return {
+    registry,
+    deletions: new Counter({
+      name: 'dcs_cleanup_deletions_total',
+      help: 'Jobs finished, by outcome (deleted, already_gone, dead_lettered).',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    requestDuration: new Histogram({
+      name: 'dcs_cleanup_request_duration_seconds',
+      help: 'DCS DELETE request duration, by HTTP status ("network" for transport errors).',
+      labelNames: ['status'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
+    retries: new Counter({
+      name: 'dcs_cleanup_retries_total',
+      help: 'Retries scheduled, by reason (http_503, network_reset, busy, throttled...).',
+      labelNames: ['reason'],
+      registers,
+    }),
+    throttleWaits: new Counter({
+      name: 'dcs_cleanup_throttle_waits_total',
+      help: 'Times the queue was rate-limited after a 429.',
+      registers,
+    }),
+    throttleWaitSeconds: new Counter({
+      name: 'dcs_cleanup_throttle_wait_seconds_total',
+      help: 'Seconds the queue was rate-limited after 429 answers.',
+      registers,
+    }),
+    circuitOpen: new Gauge({
+      name: 'dcs_cleanup_circuit_open',
+      help: '1 while the queue is paused by the circuit breaker (auth or configuration failure), else 0.',
+      registers,
+    }),
+    queueJobs: new Gauge({
+      name: 'dcs_cleanup_queue_jobs',
+      help: 'Jobs in the deletion queue, by state (sampled at scrape time).',
+      labelNames: ['state'],
+      registers,
+    }),
+    deadLetters: new Gauge({
+      name: 'dcs_cleanup_dead_letters',
+      help: 'Records in the dead-letter queue (sampled at scrape time).',
+      registers,
+    }),
+  };
+}

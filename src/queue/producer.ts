@@ -1,0 +1,169 @@
+import { Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import {
+  BACKOFF_TYPE,
+  JOB_NAME,
+  JOB_SCHEMA_VERSION,
+  QUEUE_NAME,
+  buildJobId,
+  parseTaskInput,
+  type DeleteJobData,
+  type TaskInput,
+} from './job-contract.js';
+import { CleanupError } from '../errors.js';
+
+export interface ProducerOptions {
+  connection: Redis;
+  prefix: string;
+  /** Attempts BullMQ grants a job before the worker dead-letters it (default 8). */
+  attempts?: number;
+  /** How long a finished job is kept, and so how long a re-enqueue of its task counts as a duplicate. */
+  dedupeWindowSec?: number;
+  /** Jobs per addBulk call (default 1000). */
+  chunkSize?: number;
+}
+
+/** Labels every job of one enqueue call carries. */
+export interface EnqueueLabels {
+  reason?: string;
+  source?: string;
+  runId?: string;
+}
+
+export interface EnqueuedJob {
+  job_id: string;
+  task_id: string;
+  duplicate: boolean;
+}
+
+export interface EnqueueSummary {
+  enqueued: number;
+  duplicates: number;
+  /** One entry per input task, in order (left empty when `collectJobs` is false). */
+  jobs: EnqueuedJob[];
+}
+
+export interface EnqueueManyOptions extends EnqueueLabels {
+  /** Keep the per-job list (default true); a million-line file turns it off to stay flat in memory. */
+  collectJobs?: boolean;
+  /** Called after each chunk is safely in Redis. */
+  onChunk?: (summary: EnqueueSummary) => void;
+}
+
+export interface Producer {
+  readonly queue: Queue;
+  /** Enqueues one task; a task already pending or recently finished is reported as a duplicate. */
+  enqueue(task: TaskInput, labels?: EnqueueLabels): Promise<EnqueuedJob>;
+  /**
+   * Validates every task first (INVALID_INPUT naming `tasks[i].field`), then enqueues in chunks.
+   * Accepts an async iterable for streamed input: then each chunk is validated as it arrives.
+   */
+  enqueueMany(tasks: Iterable<unknown> | AsyncIterable<unknown>, options?: EnqueueManyOptions): Promise<EnqueueSummary>;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_ATTEMPTS = 8;
+export const DEFAULT_DEDUPE_WINDOW_SEC = 3_600;
+
+/** Job options every producer of this project uses (documented in the job contract). */
+export function buildJobOptions(attempts: number, dedupeWindowSec: number): JobsOptions {
+  return {
+    attempts,
+    backoff: { type: BACKOFF_TYPE },
+    removeOnComplete: { age: dedupeWindowSec, count: 1_000_000 },
+    removeOnFail: { age: 7 * 24 * 3_600 },
+  };
+}
+
+/** Creates a producer on the `dcs-cleanup` queue. The connection stays the caller's. */
+export function createProducer(options: ProducerOptions): Producer {
+  const queue = new Queue(QUEUE_NAME, { connection: options.connection, prefix: options.prefix });
+  const jobOptions = buildJobOptions(options.attempts ?? DEFAULT_ATTEMPTS, options.dedupeWindowSec ?? DEFAULT_DEDUPE_WINDOW_SEC);
+  const chunkSize = options.chunkSize ?? 1_000;
+  const keyPrefix = `${options.prefix}:${QUEUE_NAME}:`;
+
+  async function addChunk(tasks: TaskInput[], labels: EnqueueLabels): Promise<EnqueuedJob[]> {
+    const ids = tasks.map(buildJobId);
+    // One round trip tells which jobs exist already: those are duplicates and are not added again.
+    const pipeline = options.connection.pipeline();
+    for (const jobId of ids) pipeline.exists(keyPrefix + jobId);
+    const exists = (await pipeline.exec()) ?? [];
+    const seen = new Set<string>();
+    const fresh: { name: string; data: DeleteJobData; opts: JobsOptions }[] = [];
+    const now = new Date().toISOString();
+    const jobs = tasks.map((task, i): EnqueuedJob => {
+      const jobId = ids[i]!;
+      const [err, count] = exists[i] ?? [null, 0];
+      if (err) throw new CleanupError('REDIS_UNAVAILABLE', `checking job ${jobId} failed: ${err.message}`);
+      const duplicate = count === 1 || seen.has(jobId);
+      seen.add(jobId);
+      if (!duplicate) fresh.push({ name: JOB_NAME, data: toJobData(task, labels, now), opts: { ...jobOptions, jobId } });
+      return { job_id: jobId, task_id: task.task_id, duplicate };
+    });
+    if (fresh.length > 0) await queue.addBulk(fresh);
+    return jobs;
+  }
+
+  async function enqueueMany(
+    tasks: Iterable<unknown> | AsyncIterable<unknown>,
+    opts: EnqueueManyOptions = {},
+  ): Promise<EnqueueSummary> {
+    const collect = opts.collectJobs ?? true;
+    const total: EnqueueSummary = { enqueued: 0, duplicates: 0, jobs: [] };
+    const isSync = Symbol.iterator in Object(tasks);
+    // A synchronous input is validated whole before anything is enqueued.
+    const source = isSync ? validateAll(tasks as Iterable<unknown>) : tasks;
+    let chunk: TaskInput[] = [];
+    let index = 0;
+    const flush = async (): Promise<void> => {
+      const jobs = await addChunk(chunk, opts);
+      chunk = [];
+      const dup = jobs.filter((j) => j.duplicate).length;
+      total.duplicates += dup;
+      total.enqueued += jobs.length - dup;
+      if (collect) for (const j of jobs) total.jobs.push(j);
+      opts.onChunk?.({ enqueued: jobs.length - dup, duplicates: dup, jobs });
+    };
+    for await (const raw of source) {
+      chunk.push(isSync ? (raw as TaskInput) : parseTaskInput(raw, `tasks[${index}]`));
+      index++;
+      if (chunk.length >= chunkSize) await flush();
+    }
+    if (chunk.length > 0) await flush();
+    return total;
+  }
+
+  return {
+    queue,
+    async enqueue(task, labels = {}) {
+      const [job] = await addChunk([parseTaskInput(task, 'task')], labels);
+      return job!;
+    },
+    enqueueMany,
+    async close() {
+      await queue.close();
+    },
+  };
+}
+
+function validateAll(tasks: Iterable<unknown>): TaskInput[] {
+  const out: TaskInput[] = [];
+  let index = 0;
+  for (const raw of tasks) out.push(parseTaskInput(raw, `tasks[${index++}]`));
+  return out;
+}
+
+function toJobData(task: TaskInput, labels: EnqueueLabels, enqueuedAt: string): DeleteJobData {
+  const data: DeleteJobData = {
+    schema_version: JOB_SCHEMA_VERSION,
+    project_id: task.project_id,
+    instance_id: task.instance_id,
+    task_id: task.task_id,
+    enqueued_at: enqueuedAt,
+  };
+  if (task.region !== undefined) data.region = task.region;
+  if (labels.reason !== undefined) data.reason = labels.reason;
+  if (labels.source !== undefined) data.source = labels.source;
+  if (labels.runId !== undefined) data.run_id = labels.runId;
+  return data;
+}

@@ -1,0 +1,144 @@
+import { Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { hostname } from 'node:os';
+import { QUEUE_NAME, BACKOFF_TYPE } from './job-contract.js';
+import { createDeadLetters, type DeadLetters } from './dead-letters.js';
+import { createCircuitBreaker, type CircuitBreaker } from './circuit-breaker.js';
+import { createProcessor, RetryLaterError } from './processor.js';
+import type { TaskDeleter } from './credential-gate.js';
+import { DEFAULT_RETRY_POLICY, backoffDelayMs, type RetryPolicy } from './retry-policy.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+
+export interface CleanupWorkerOptions {
+  /** A `worker`-role connection (maxRetriesPerRequest null); the caller owns it. */
+  connection: Redis;
+  prefix: string;
+  getClient(region: string | undefined): TaskDeleter;
+  logger: Logger;
+  metrics?: Metrics;
+  concurrency?: number;
+  /** DELETE requests per second across every worker of this prefix; 0 turns the limit off. */
+  rateLimitPerSecond?: number;
+  policy?: Partial<RetryPolicy>;
+  /** How often a process probes DCS while the breaker is open (default 2 min). */
+  probeIntervalMs?: number;
+  /** On close, how long in-flight jobs may run before their requests are aborted (default 10 s). */
+  shutdownTimeoutMs?: number;
+  /** BullMQ lock duration: a killed worker's jobs go back to wait after about this long (default 30 s). */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+}
+
+export interface CleanupWorker {
+  readonly worker: Worker;
+  readonly queue: Queue;
+  readonly deadLetters: DeadLetters;
+  readonly circuit: CircuitBreaker;
+  /** Resolves once nothing is waiting, active or delayed (or the breaker holds the queue paused: `paused`). */
+  waitUntilIdle(pollMs?: number): Promise<'idle' | 'paused'>;
+  /** Stops fetching, lets in-flight jobs finish within the shutdown timeout, then aborts them. */
+  close(): Promise<void>;
+}
+
+/** Starts a worker pool on the `dcs-cleanup` queue. */
+export async function createCleanupWorker(options: CleanupWorkerOptions): Promise<CleanupWorker> {
+  const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.policy };
+  const { connection, prefix, logger } = options;
+  const queue = new Queue(QUEUE_NAME, { connection, prefix });
+  const deadLetters = createDeadLetters({ connection, prefix });
+  const circuit = await createCircuitBreaker({ connection, prefix, queue, listen: true });
+  const processor = createProcessor({ ...options, queue, deadLetters, circuit, policy, metrics: options.metrics });
+  const rate = options.rateLimitPerSecond ?? 50;
+
+  const worker = new Worker(QUEUE_NAME, processor, {
+    connection,
+    prefix,
+    name: `${hostname()}:${process.pid}`,
+    concurrency: options.concurrency ?? 32,
+    ...(rate > 0 ? { limiter: { max: rate, duration: 1_000 } } : {}),
+    lockDuration: options.lockDurationMs ?? 30_000,
+    stalledInterval: options.stalledIntervalMs ?? options.lockDurationMs ?? 30_000,
+    // A DELETE is idempotent: a job whose worker died is safe to run again, many times.
+    maxStalledCount: 20,
+    settings: {
+      backoffStrategy: (attemptsMade, type, err) => {
+        if (err instanceof RetryLaterError) return err.delayMs;
+        return type === BACKOFF_TYPE ? backoffDelayMs(policy, attemptsMade) : 0;
+      },
+    },
+  });
+  worker.on('error', (err) => logger.error({ err: err.message }, 'worker error'));
+  // Nothing our processor throws fails a job for good; what lands in `failed` came from BullMQ itself
+  // (stalled too often, a foreign producer's attempts). Sweep it into the dead letters.
+  const sweep = async (): Promise<void> => {
+    const failed = await queue.getJobs(['failed'], 0, 99);
+    for (const job of failed) {
+      await deadLetters.add(
+        {
+          job_id: job.id!,
+          job_data: job.data,
+          reason: 'stalled',
+          http_status: null,
+          error_code: null,
+          error_msg: job.failedReason?.slice(0, 512) ?? null,
+          request_id: null,
+          attempts: job.attemptsMade,
+          history: [],
+          first_attempt_at: job.processedOn ? new Date(job.processedOn).toISOString() : null,
+          last_attempt_at: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
+        },
+        `${job.id!}-failed-${job.attemptsStarted}`,
+      );
+      await job.remove();
+      options.metrics?.deletions.inc({ outcome: 'dead_lettered' });
+      logger.error({ outcome: 'dead_lettered', job_id: job.id, reason: 'stalled', failed_reason: job.failedReason }, 'job dead-lettered');
+    }
+  };
+  const sweeper = setInterval(() => sweep().catch(() => undefined), 30_000);
+  sweeper.unref();
+
+  circuit.startProbing(async (state) => {
+    const client = options.getClient(state.region);
+    const outcome = await client.probe(state.project_id ?? 'unknown');
+    logger.warn({ ok: outcome.ok, http_status: outcome.status ?? null, error_code: outcome.errorCode ?? null }, 'circuit probe');
+    if (outcome.ok) {
+      options.metrics?.circuitOpen.set(0);
+      logger.warn({ action: state.action }, 'credentials proved again: queue resumed');
+    }
+    return outcome.ok;
+  }, options.probeIntervalMs ?? 120_000);
+
+  let closing: Promise<void> | undefined;
+  return {
+    worker,
+    queue,
+    deadLetters,
+    circuit,
+    async waitUntilIdle(pollMs = 250) {
+      for (let quiet = 0; ; ) {
+        if (circuit.isOpen()) return 'paused';
+        const counts = await queue.getJobCounts('wait', 'active', 'delayed', 'prioritized', 'waiting-children');
+        const busy = Object.values(counts).some((n) => n > 0);
+        quiet = busy ? 0 : quiet + 1;
+        if (quiet >= 2) {
+          await sweep();
+          return 'idle';
+        }
+        await new Promise((r) => setTimeout(r, pollMs));
+      }
+    },
+    close() {
+      closing ??= (async () => {
+        clearInterval(sweeper);
+        const timer = setTimeout(() => worker.cancelAllJobs('shutdown'), options.shutdownTimeoutMs ?? 10_000);
+        await worker.close();
+        clearTimeout(timer);
+        await circuit.stop();
+        await deadLetters.close();
+        await queue.close();
+      })();
+      return closing;
+    },
+  };
+}
