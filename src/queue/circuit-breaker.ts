@@ -50,6 +50,10 @@ export interface CircuitBreakerOptions {
   listen?: boolean;
 }
 
+const OPEN_SCRIPT = `if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV))
+return 1`;
+
 export function circuitKey(prefix: string): string {
   return `${prefix}:${QUEUE_NAME}:circuit`;
 }
@@ -95,9 +99,8 @@ export async function createCircuitBreaker(options: CircuitBreakerOptions): Prom
       setOpen(true);
       const fields: Record<string, string> = { opened_at: new Date().toISOString() };
       for (const [k, v] of Object.entries(state)) if (v !== undefined) fields[k] = String(v);
-      // HSETNX on a marker field tells which process opened it, so only one fatal record says why.
-      const first = (await connection.hsetnx(key, 'action', fields.action ?? 'manual')) === 1;
-      if (first) await connection.hset(key, fields);
+      // Written in one step only when absent: the first opener's why is kept, and only it logs fatal.
+      const first = (await connection.eval(OPEN_SCRIPT, 1, key, ...Object.entries(fields).flat())) === 1;
       await queue.pause();
       return first;
     },
