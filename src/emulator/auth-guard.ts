@@ -1,0 +1,82 @@
+/**
+ * Authentication as the gateway applies it, including the lockout: more than `maxFailures` failed
+ * authentications in a row for one AK lock that AK for `lockoutMs`, and during the lockout every request
+ * with it is refused, even a correctly signed one. A success resets the streak; the lockout is not
+ * extended by requests made during it. Malformed headers and unknown AKs fail without any streak.
+ */
+import { Credentials } from '../huawei/credentials.js';
+import { findSignatureProblem, parseAuthorization, type AcceptedKey, type ReceivedRequest } from './signature-check.js';
+
+export interface AccessKeyPair {
+  ak: string;
+  sk: string;
+  securityToken?: string;
+}
+
+export interface AuthGuardOptions {
+  keys: readonly AccessKeyPair[];
+  now: () => number;
+  maxFailures: number;
+  lockoutMs: number;
+}
+
+export type AuthOutcome = { ok: true; accessKeyId: string } | { ok: false; accessKeyId?: string; reason: string };
+
+export interface AuthGuard {
+  check(request: ReceivedRequest): AuthOutcome;
+  /** AKs locked right now. */
+  lockedAccessKeys(): string[];
+  /** Forgets every streak and lockout. */
+  reset(): void;
+}
+
+interface Streak {
+  failures: number;
+  lockedUntilMs: number;
+}
+
+/** A guard accepting `options.keys`. */
+export function createAuthGuard(options: AuthGuardOptions): AuthGuard {
+  const keys = new Map<string, AcceptedKey>(
+    options.keys.map((k) => [
+      k.ak,
+      { credentials: new Credentials(k.ak, k.sk), securityToken: k.securityToken || undefined },
+    ]),
+  );
+  const streaks = new Map<string, Streak>();
+
+  const fail = (reason: string, accessKeyId?: string): AuthOutcome => ({ ok: false, accessKeyId, reason });
+
+  return {
+    check(request) {
+      const auth = parseAuthorization(headerString(request.headers.authorization));
+      if (auth === undefined) return fail('Authorization header is missing or malformed');
+      const key = keys.get(auth.accessKeyId);
+      if (key === undefined) return fail('unknown access key', auth.accessKeyId);
+      const nowMs = options.now();
+      const streak = streaks.get(auth.accessKeyId) ?? { failures: 0, lockedUntilMs: 0 };
+      if (streak.lockedUntilMs > nowMs) return fail('access key locked after repeated failures', auth.accessKeyId);
+      if (streak.lockedUntilMs !== 0) streak.failures = 0;
+      streak.lockedUntilMs = 0;
+
+      const problem = findSignatureProblem(request, auth, key, nowMs);
+      if (problem === undefined) {
+        streaks.delete(auth.accessKeyId);
+        return { ok: true, accessKeyId: auth.accessKeyId };
+      }
+      streak.failures += 1;
+      if (streak.failures > options.maxFailures) streak.lockedUntilMs = nowMs + options.lockoutMs;
+      streaks.set(auth.accessKeyId, streak);
+      return fail(problem, auth.accessKeyId);
+    },
+    lockedAccessKeys() {
+      const nowMs = options.now();
+      return [...streaks].filter(([, s]) => s.lockedUntilMs > nowMs).map(([ak]) => ak);
+    },
+    reset: () => streaks.clear(),
+  };
+}
+
+function headerString(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}

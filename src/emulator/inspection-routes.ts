@@ -1,0 +1,114 @@
+/**
+ * The unsigned inspection API under /__emulator/, for tests and scripts in other processes:
+ *   GET  /__emulator/stats                              counters (EmulatorStats)
+ *   POST /__emulator/reset[?state=true]                 counters, lockouts, windows, scripts (and inventory)
+ *   GET  /__emulator/faults   POST /__emulator/faults   current fault options / replace them (JSON body)
+ *   GET  /__emulator/tasks?project=&instance=&status=   remaining tasks
+ *   POST /__emulator/scripts                            {"task_id": "...", "answers": [ScriptedAnswer, ...]}
+ *   GET  /__emulator/inventory                          projects, instances and their task counts
+ */
+import type { ServerResponse } from 'node:http';
+import { z } from 'zod';
+import { isCleanupError } from '../errors.js';
+import type { RemainingTask, RemainingTaskFilter } from './emulator-state.js';
+import type { FaultOptions, ScriptedAnswer } from './fault-injector.js';
+import { sendJson } from './send-answer.js';
+import { TASK_STATUSES } from './state-file.js';
+import type { EmulatorStats } from './stats-recorder.js';
+
+/** The part of the emulator the inspection API drives. */
+export interface InspectionTarget {
+  stats(): EmulatorStats;
+  reset(options?: { state?: boolean }): void;
+  faults(): FaultOptions;
+  setFaults(faults: FaultOptions): void;
+  remainingTasks(filter?: RemainingTaskFilter): RemainingTask[];
+  scriptTask(taskId: string, answers: ScriptedAnswer[]): void;
+  inventory(): unknown;
+}
+
+const scriptSchema = z.object({
+  task_id: z.string().min(1),
+  answers: z.array(
+    z
+      .object({
+        status: z.number().int().min(100).max(599).optional(),
+        errorCode: z.string().optional(),
+        body: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
+        contentType: z.string().optional(),
+        retryAfter: z.number().int().min(0).optional(),
+        reset: z.boolean().optional(),
+        hang: z.boolean().optional(),
+        noBody: z.boolean().optional(),
+        deletes: z.boolean().optional(),
+      })
+      .strict(),
+  ),
+});
+
+const statusSchema = z.enum(TASK_STATUSES).optional();
+
+/** Answers one /__emulator/ request; a bad body is a 400 with a readable message. */
+export function answerInspection(
+  target: InspectionTarget,
+  method: string,
+  path: string,
+  query: URLSearchParams,
+  body: Buffer | undefined,
+  res: ServerResponse,
+): void {
+  try {
+    const result = route(target, `${method} ${path}`, query, body);
+    if (result === undefined)
+      sendJson(res, 404, inspectionError('EMULATOR.0404', `no inspection route ${method} ${path}`));
+    else sendJson(res, 200, JSON.stringify(result));
+  } catch (err) {
+    const message = isCleanupError(err) || err instanceof SyntaxError ? err.message : String(err);
+    sendJson(res, 400, inspectionError('EMULATOR.0400', message));
+  }
+}
+
+function route(target: InspectionTarget, key: string, query: URLSearchParams, body: Buffer | undefined): unknown {
+  switch (key) {
+    case 'GET /__emulator/stats':
+      return target.stats();
+    case 'POST /__emulator/reset': {
+      const state = query.get('state') === 'true';
+      target.reset({ state });
+      return { reset: true, state };
+    }
+    case 'GET /__emulator/faults':
+      return target.faults();
+    case 'POST /__emulator/faults':
+      target.setFaults(readJson(body) as FaultOptions);
+      return target.faults();
+    case 'GET /__emulator/tasks': {
+      const status = statusSchema.safeParse(query.get('status') ?? undefined);
+      if (!status.success) throw new SyntaxError(`status must be one of ${TASK_STATUSES.join(', ')}`);
+      const tasks = target.remainingTasks({
+        projectId: query.get('project') ?? undefined,
+        instanceId: query.get('instance') ?? undefined,
+        status: status.data,
+      });
+      return { task_count: tasks.length, tasks };
+    }
+    case 'POST /__emulator/scripts': {
+      const parsed = scriptSchema.safeParse(readJson(body));
+      if (!parsed.success) throw new SyntaxError(`invalid script: ${z.prettifyError(parsed.error)}`);
+      target.scriptTask(parsed.data.task_id, parsed.data.answers);
+      return { task_id: parsed.data.task_id, scripted: parsed.data.answers.length };
+    }
+    case 'GET /__emulator/inventory':
+      return target.inventory();
+    default:
+      return undefined;
+  }
+}
+
+function readJson(body: Buffer | undefined): unknown {
+  return JSON.parse(body === undefined || body.length === 0 ? '{}' : body.toString('utf8'));
+}
+
+function inspectionError(code: string, message: string): string {
+  return JSON.stringify({ error_code: code, error_msg: message, error_ext_msg: null });
+}
