@@ -16,6 +16,7 @@ interface WorkerFlags {
   exitWhenIdle?: boolean;
   metricsPort?: number;
   shutdownTimeout?: number;
+  lockDurationMs?: number;
 }
 
 export function registerWorkerCommand(program: Command): void {
@@ -27,6 +28,12 @@ export function registerWorkerCommand(program: Command): void {
     .option('--exit-when-idle', 'exit 0 once nothing is waiting, active or delayed (exit 1 if the breaker pauses the queue)')
     .option('--metrics-port <port>', 'serve Prometheus /metrics on this port (default METRICS_PORT; 0 = off)', parseIntOption('--metrics-port', 0, 65_535))
     .option('--shutdown-timeout <seconds>', 'on SIGTERM, how long in-flight requests may finish before they are aborted', parseIntOption('--shutdown-timeout', 0, 3_600), 10)
+    .option(
+      '--lock-duration-ms <ms>',
+      'how long a job stays claimed by a worker that died (kill -9) before another worker takes it over',
+      parseIntOption('--lock-duration-ms', 1_000, 600_000),
+      30_000,
+    )
     .addHelpText('after', '\nExample:\n  CLOUD_SDK_AK=... CLOUD_SDK_SK=... dcs-cleanup worker --concurrency 64 --rate-limit 100\n')
     .action(runCommand(runWorker));
 }
@@ -48,6 +55,7 @@ async function runWorker(flags: WorkerFlags): Promise<number> {
     concurrency: flags.concurrency ?? config.WORKER_CONCURRENCY,
     rateLimitPerSecond: flags.rateLimit ?? config.WORKER_RATE_LIMIT,
     shutdownTimeoutMs: (flags.shutdownTimeout ?? 10) * 1000,
+    lockDurationMs: flags.lockDurationMs ?? 30_000,
   });
   const metricsPort = flags.metricsPort ?? config.METRICS_PORT;
   const metricsServer =
