@@ -16,12 +16,35 @@ const optionalString = z
   .transform((v) => (v === '' ? undefined : v))
   .optional();
 
-const intFrom = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
+/** A decimal whole number in [min, max]; unset means `def`. An empty value is an error, not 0. */
+const intFrom = (def: number, min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d{1,9}$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().min(min).max(max))
+    .default(def);
 
 /** True when `url` is https, or plain http to a loopback host. */
 export function isAllowedEndpoint(url: URL): boolean {
   if (url.protocol === 'https:') return true;
   return url.protocol === 'http:' && LOOPBACK_HOSTS.test(url.hostname);
+}
+
+function checkEndpoint(value: string | undefined, ctx: z.RefinementCtx): void {
+  if (value === undefined) return;
+  // URL.parse would be shorter but arrived in Node 22.
+  const url = URL.canParse(value) ? new URL(value) : undefined;
+  const problem =
+    url === undefined
+      ? 'must be an absolute URL'
+      : !isAllowedEndpoint(url)
+        ? 'must be https://, or plain http:// to a loopback host (credentials must not travel in clear text)'
+        : url.search !== '' || url.hash !== ''
+          ? 'must not have a query or a fragment'
+          : undefined;
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
 }
 
 export const configSchema = z.object({
@@ -47,14 +70,13 @@ export const configSchema = z.object({
     .refine((v) => REGION_PATTERN.test(v), 'must look like cn-north-4'),
   DCS_ENDPOINT: optionalString
     .describe('Full base URL overriding https://dcs.{region}.myhuaweicloud.com for every region.')
-    .refine((v) => v === undefined || URL.canParse(v), 'must be an absolute URL')
-    .refine(
-      (v) => v === undefined || !URL.canParse(v) || isAllowedEndpoint(new URL(v)),
-      'plain http:// is allowed only to a loopback host (credentials must not travel in clear text)',
-    ),
+    .superRefine(checkEndpoint),
   DCS_PROJECT_ID: optionalString
     .describe('Default project id for purges and enqueues that name none.')
-    .refine((v) => v === undefined || /^[A-Za-z0-9-]{1,64}$/.test(v), 'letters, digits and - only, at most 64'),
+    .refine(
+      (v) => v === undefined || /^[A-Za-z0-9-]{1,64}$/.test(v),
+      'letters, digits and - only, at most 64',
+    ),
   DCS_CONNECT_TIMEOUT_MS: intFrom(5_000, 100, 120_000).describe('TCP/TLS connect timeout for DCS calls.'),
   DCS_HEADERS_TIMEOUT_MS: intFrom(15_000, 100, 300_000).describe('Time to wait for response headers.'),
   DCS_BODY_TIMEOUT_MS: intFrom(15_000, 100, 300_000).describe('Time allowed between body chunks.'),
@@ -66,9 +88,18 @@ export const configSchema = z.object({
   WORKER_RATE_LIMIT: intFrom(50, 0, 10_000).describe(
     'DCS requests per second across all workers of this prefix; 0 turns the limit off.',
   ),
-  METRICS_PORT: intFrom(0, 0, 65_535).describe('Port of the worker Prometheus /metrics endpoint; 0 turns it off.'),
-  CLEANUP_API_TOKEN: optionalString.describe('Bearer token required by every /v1 route of the HTTP API. Never logged.'),
-  API_HOST: z.string().default('127.0.0.1').describe('Address the HTTP API listens on.'),
+  METRICS_PORT: intFrom(0, 0, 65_535).describe(
+    'Port of the worker Prometheus /metrics endpoint; 0 turns it off.',
+  ),
+  CLEANUP_API_TOKEN: optionalString.describe(
+    'Bearer token required by every /v1 route of the HTTP API. Never logged.',
+  ),
+  API_HOST: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .default('127.0.0.1')
+    .describe('Address the HTTP API listens on.'),
   API_PORT: intFrom(8080, 0, 65_535).describe('Port the HTTP API listens on.'),
 });
 
@@ -80,8 +111,9 @@ export function loadConfig(env: Env = process.env): Config {
   const result = configSchema.safeParse(env);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  const fields = new Set(result.error.issues.map((issue) => issue.path.join('.')));
   throw new CleanupError('INVALID_CONFIG', `invalid configuration:\n  ${problems.join('\n  ')}`, {
-    field: result.error.issues.map((i) => i.path.join('.')).join(','),
+    field: [...fields].join(','),
   });
 }
 
@@ -97,11 +129,15 @@ export function requireCredentials(config: Config): Credentials {
 }
 
 /** The base URL for `region`: DCS_ENDPOINT when set, else the public endpoint of the region. */
-export function resolveEndpoint(config: Pick<Config, 'DCS_ENDPOINT' | 'DCS_REGION'>, region?: string): string {
+export function resolveEndpoint(
+  config: Pick<Config, 'DCS_ENDPOINT' | 'DCS_REGION'>,
+  region?: string,
+): string {
   if (config.DCS_ENDPOINT !== undefined) return config.DCS_ENDPOINT.replace(/\/+$/, '');
   const r = region ?? config.DCS_REGION;
   if (!REGION_PATTERN.test(r)) {
-    throw new CleanupError('INVALID_CONFIG', `region must look like cn-north-4, got ${JSON.stringify(r.slice(0, 40))}`, {
+    const shown = JSON.stringify(r.slice(0, 40));
+    throw new CleanupError('INVALID_CONFIG', `region must look like cn-north-4, got ${shown}`, {
       field: 'region',
     });
   }

@@ -1,0 +1,261 @@
+import { describe, expect, it } from 'vitest';
+import {
+  isAllowedEndpoint,
+  loadConfig,
+  REGION_PATTERN,
+  requireCredentials,
+  resolveEndpoint,
+  type Env,
+} from '../../../src/config/config.js';
+import { CleanupError, isCleanupError } from '../../../src/errors.js';
+
+/** The INVALID_CONFIG error `fn` throws; fails the test when it throws nothing or something else. */
+function configError(fn: () => unknown): CleanupError {
+  try {
+    fn();
+  } catch (err) {
+    expect(isCleanupError(err, 'INVALID_CONFIG'), String(err)).toBe(true);
+    return err as CleanupError;
+  }
+  throw new Error('expected an INVALID_CONFIG error, nothing was thrown');
+}
+
+describe('loadConfig defaults', () => {
+  it('gives every default from an empty environment', () => {
+    expect(loadConfig({})).toEqual({
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      CLEANUP_PREFIX: 'dcs-cleanup',
+      CLOUD_SDK_AK: undefined,
+      CLOUD_SDK_SK: undefined,
+      CLOUD_SDK_SECURITY_TOKEN: undefined,
+      DCS_REGION: 'cn-north-4',
+      DCS_ENDPOINT: undefined,
+      DCS_PROJECT_ID: undefined,
+      DCS_CONNECT_TIMEOUT_MS: 5_000,
+      DCS_HEADERS_TIMEOUT_MS: 15_000,
+      DCS_BODY_TIMEOUT_MS: 15_000,
+      LOG_LEVEL: 'info',
+      WORKER_CONCURRENCY: 32,
+      WORKER_RATE_LIMIT: 50,
+      METRICS_PORT: 0,
+      CLEANUP_API_TOKEN: undefined,
+      API_HOST: '127.0.0.1',
+      API_PORT: 8080,
+    });
+  });
+
+  it('ignores variables it does not know', () => {
+    expect(loadConfig({ PATH: '/usr/bin', HOME: '/root' })).not.toHaveProperty('PATH');
+  });
+
+  it('treats an empty or blank optional string as unset', () => {
+    const config = loadConfig({
+      CLOUD_SDK_AK: '',
+      CLOUD_SDK_SK: '   ',
+      DCS_ENDPOINT: '',
+      DCS_PROJECT_ID: '',
+    });
+    expect(config.CLOUD_SDK_AK).toBeUndefined();
+    expect(config.CLOUD_SDK_SK).toBeUndefined();
+    expect(config.DCS_ENDPOINT).toBeUndefined();
+    expect(config.DCS_PROJECT_ID).toBeUndefined();
+  });
+
+  it('reads whole numbers, trimming spaces', () => {
+    const config = loadConfig({ WORKER_CONCURRENCY: ' 8 ', WORKER_RATE_LIMIT: '0', API_PORT: '0' });
+    expect(config).toMatchObject({ WORKER_CONCURRENCY: 8, WORKER_RATE_LIMIT: 0, API_PORT: 0 });
+  });
+
+  it.each(['', ' ', '1.5', '1e3', '0x10', '-1', '12abc', 'Infinity'])(
+    'rejects %j as a number instead of reading it as 0 or something else',
+    (value) => {
+      const err = configError(() => loadConfig({ WORKER_RATE_LIMIT: value }));
+      expect(err.field).toBe('WORKER_RATE_LIMIT');
+    },
+  );
+
+  it('rejects numbers outside their range', () => {
+    const err = configError(() => loadConfig({ WORKER_CONCURRENCY: '0', API_PORT: '65536' }));
+    expect(err.field).toBe('WORKER_CONCURRENCY,API_PORT');
+  });
+});
+
+describe('loadConfig errors', () => {
+  const bad: Env = {
+    REDIS_URL: 'http://cache:6379',
+    CLEANUP_PREFIX: 'has space',
+    DCS_REGION: 'CN-NORTH-4',
+    DCS_ENDPOINT: 'http://dcs.example.com',
+    DCS_PROJECT_ID: 'p/1',
+    DCS_CONNECT_TIMEOUT_MS: '10',
+    LOG_LEVEL: 'verbose',
+    WORKER_CONCURRENCY: 'many',
+    METRICS_PORT: '-1',
+    API_HOST: '',
+  };
+
+  it('lists every bad variable in one INVALID_CONFIG error', () => {
+    const err = configError(() => loadConfig(bad));
+    const names = Object.keys(bad);
+    expect(err.field?.split(',').sort()).toEqual([...names].sort());
+    for (const name of names) expect(err.message).toMatch(new RegExp(`^  ${name}: `, 'm'));
+    expect(err.message.split('\n')[0]).toBe('invalid configuration:');
+  });
+
+  it('names a variable once even when it breaks several rules', () => {
+    const err = configError(() => loadConfig({ DCS_ENDPOINT: 'ftp://dcs.example.com/?x=1' }));
+    expect(err.field).toBe('DCS_ENDPOINT');
+  });
+
+  it('never echoes a value: a URL may carry a password, and secrets sit next to bad values', () => {
+    const err = configError(() =>
+      loadConfig({
+        REDIS_URL: 'http://:redis-password@cache:6379',
+        CLOUD_SDK_SK: 'the-secret-key',
+        CLOUD_SDK_SECURITY_TOKEN: 'the-token',
+        CLEANUP_API_TOKEN: 'the-api-token',
+        LOG_LEVEL: 'loud',
+      }),
+    );
+    const rendered = `${err.message} ${JSON.stringify(err)}`;
+    for (const secret of ['redis-password', 'the-secret-key', 'the-token', 'the-api-token']) {
+      expect(rendered).not.toContain(secret);
+    }
+  });
+});
+
+describe('DCS_ENDPOINT', () => {
+  it.each([
+    'https://dcs.cn-north-4.myhuaweicloud.com',
+    'https://dcs.example.com:8443/',
+    'https://10.0.0.5',
+    'http://127.0.0.1:8080',
+    'http://127.5.6.7:1234',
+    'http://localhost:3000',
+    'http://LOCALHOST',
+    'http://[::1]:8080',
+  ])('accepts %s', (endpoint) => {
+    expect(loadConfig({ DCS_ENDPOINT: endpoint }).DCS_ENDPOINT).toBe(endpoint);
+  });
+
+  it.each([
+    ['plain http to a public host', 'http://dcs.cn-north-4.myhuaweicloud.com'],
+    ['plain http to a private address', 'http://10.0.0.5'],
+    ['a loopback look-alike', 'http://127.0.0.1.evil.com'],
+    ['a localhost look-alike', 'http://localhost.evil.com'],
+    ['another scheme', 'ftp://127.0.0.1'],
+    ['a relative URL', 'dcs.cn-north-4.myhuaweicloud.com'],
+    ['a query', 'https://dcs.example.com/?region=x'],
+    ['a fragment', 'https://dcs.example.com/#x'],
+  ])('refuses %s (%s)', (_, endpoint) => {
+    const err = configError(() => loadConfig({ DCS_ENDPOINT: endpoint }));
+    expect(err.field).toBe('DCS_ENDPOINT');
+  });
+
+  it('explains why plain http is refused', () => {
+    const err = configError(() => loadConfig({ DCS_ENDPOINT: 'http://dcs.example.com' }));
+    expect(err.message).toContain('loopback');
+  });
+
+  it('is what isAllowedEndpoint decides for URLs', () => {
+    expect(isAllowedEndpoint(new URL('https://x.example'))).toBe(true);
+    expect(isAllowedEndpoint(new URL('http://127.0.0.1'))).toBe(true);
+    expect(isAllowedEndpoint(new URL('http://x.example'))).toBe(false);
+  });
+});
+
+describe('DCS_REGION', () => {
+  it.each(['cn-north-4', 'ap-southeast-1', 'eu-west-101', 'ru-northwest-2', 'ae-ad-1', 'la-north-2'])(
+    'accepts %s',
+    (region) => {
+      expect(loadConfig({ DCS_REGION: region }).DCS_REGION).toBe(region);
+      expect(REGION_PATTERN.test(region)).toBe(true);
+    },
+  );
+
+  it.each(['CN-NORTH-4', 'cn_north_4', 'evil.com/x', '', 'cn-north', 'cn-north-4.evil.com', 'cn-north-4/'])(
+    'rejects %j',
+    (region) => {
+      const err = configError(() => loadConfig({ DCS_REGION: region }));
+      expect(err.field).toBe('DCS_REGION');
+    },
+  );
+});
+
+describe('CLEANUP_PREFIX', () => {
+  it.each(['dcs-cleanup', '{dcs-cleanup}', '{hash-tag}:jobs', 'a.b_c'])('accepts %s', (prefix) => {
+    expect(loadConfig({ CLEANUP_PREFIX: prefix }).CLEANUP_PREFIX).toBe(prefix);
+  });
+
+  it.each(['', 'has space', 'a/b', 'x'.repeat(65)])('rejects %j', (prefix) => {
+    expect(configError(() => loadConfig({ CLEANUP_PREFIX: prefix })).field).toBe('CLEANUP_PREFIX');
+  });
+});
+
+describe('requireCredentials', () => {
+  it('names both variables when both are missing', () => {
+    const err = configError(() => requireCredentials(loadConfig({})));
+    expect(err.field).toBe('CLOUD_SDK_AK,CLOUD_SDK_SK');
+    expect(err.message).toContain('CLOUD_SDK_AK and CLOUD_SDK_SK');
+  });
+
+  it('names only the SK when the AK is set', () => {
+    const err = configError(() => requireCredentials(loadConfig({ CLOUD_SDK_AK: 'HPUAEXAMPLEAK0000001' })));
+    expect(err.field).toBe('CLOUD_SDK_SK');
+    expect(err.message).not.toContain('CLOUD_SDK_AK');
+  });
+
+  it('names only the AK when the SK is set, without showing the SK', () => {
+    const err = configError(() => requireCredentials(loadConfig({ CLOUD_SDK_SK: 'the-secret-key' })));
+    expect(err.field).toBe('CLOUD_SDK_AK');
+    expect(JSON.stringify(err) + err.message).not.toContain('the-secret-key');
+  });
+
+  it('counts an empty variable as missing', () => {
+    const err = configError(() => requireCredentials(loadConfig({ CLOUD_SDK_AK: 'AK', CLOUD_SDK_SK: '' })));
+    expect(err.field).toBe('CLOUD_SDK_SK');
+  });
+
+  it('builds temporary credentials when a security token is set', () => {
+    const credentials = requireCredentials(
+      loadConfig({
+        CLOUD_SDK_AK: 'HPUAEXAMPLEAK0000001',
+        CLOUD_SDK_SK: 'sk',
+        CLOUD_SDK_SECURITY_TOKEN: 'tok',
+      }),
+    );
+    expect(credentials.accessKeyId).toBe('HPUAEXAMPLEAK0000001');
+    expect(credentials.securityToken()).toBe('tok');
+  });
+
+  it('builds permanent credentials without a token', () => {
+    const credentials = requireCredentials(loadConfig({ CLOUD_SDK_AK: 'AK', CLOUD_SDK_SK: 'sk' }));
+    expect(credentials.securityToken()).toBeUndefined();
+  });
+});
+
+describe('resolveEndpoint', () => {
+  it('builds the public endpoint of the configured region', () => {
+    expect(resolveEndpoint(loadConfig({}))).toBe('https://dcs.cn-north-4.myhuaweicloud.com');
+  });
+
+  it('prefers the region passed in (a job region) over the configured one', () => {
+    expect(resolveEndpoint(loadConfig({ DCS_REGION: 'cn-north-4' }), 'ap-southeast-1')).toBe(
+      'https://dcs.ap-southeast-1.myhuaweicloud.com',
+    );
+  });
+
+  it('uses DCS_ENDPOINT for every region, without trailing slashes', () => {
+    const config = loadConfig({ DCS_ENDPOINT: 'http://127.0.0.1:8080//' });
+    expect(resolveEndpoint(config)).toBe('http://127.0.0.1:8080');
+    expect(resolveEndpoint(config, 'eu-west-101')).toBe('http://127.0.0.1:8080');
+  });
+
+  it.each(['evil.com/x', 'cn-north-4.evil.com#', '', 'CN-NORTH-4'])(
+    'refuses to build a host from the region %j',
+    (region) => {
+      const err = configError(() => resolveEndpoint(loadConfig({}), region));
+      expect(err.field).toBe('region');
+    },
+  );
+});
