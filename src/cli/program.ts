@@ -1,8 +1,10 @@
 import { Command } from 'commander';
+import { registerEnqueueCommand } from './enqueue-command.js';
 import { registerWorkerCommand } from './worker-command.js';
 import { registerStatusCommand } from './status-command.js';
 import { registerResumeCommand } from './resume-command.js';
 import { registerDlqCommand } from './dlq-command.js';
+import { registerDemoCommand } from './demo-command.js';
 
 /**
  * The `dcs-cleanup` command tree. Each command lives in its own file under src/cli and registers
@@ -13,9 +15,11 @@ export function buildProgram(): Command {
     .description('Delete Huawei Cloud DCS background tasks at scale, through a BullMQ queue.')
     .showHelpAfterError()
     .configureOutput({ outputError: (str, write) => write(str) });
+  registerEnqueueCommand(program);
   registerWorkerCommand(program);
   registerStatusCommand(program);
   registerResumeCommand(program);
   registerDlqCommand(program);
+  registerDemoCommand(program);
   return program;
 }
