@@ -5,7 +5,12 @@
  * extended by requests made during it. Malformed headers and unknown AKs fail without any streak.
  */
 import { Credentials } from '../huawei/credentials.js';
-import { findSignatureProblem, parseAuthorization, type AcceptedKey, type ReceivedRequest } from './signature-check.js';
+import {
+  findSignatureProblem,
+  parseAuthorization,
+  type AcceptedKey,
+  type ReceivedRequest,
+} from './signature-check.js';
 
 export interface AccessKeyPair {
   ak: string;
@@ -20,7 +25,8 @@ export interface AuthGuardOptions {
   lockoutMs: number;
 }
 
-export type AuthOutcome = { ok: true; accessKeyId: string } | { ok: false; accessKeyId?: string; reason: string };
+export type AuthOutcome =
+  { ok: true; accessKeyId: string } | { ok: false; accessKeyId?: string; reason: string };
 
 export interface AuthGuard {
   check(request: ReceivedRequest): AuthOutcome;
@@ -55,7 +61,8 @@ export function createAuthGuard(options: AuthGuardOptions): AuthGuard {
       if (key === undefined) return fail('unknown access key', auth.accessKeyId);
       const nowMs = options.now();
       const streak = streaks.get(auth.accessKeyId) ?? { failures: 0, lockedUntilMs: 0 };
-      if (streak.lockedUntilMs > nowMs) return fail('access key locked after repeated failures', auth.accessKeyId);
+      if (streak.lockedUntilMs > nowMs)
+        return fail('access key locked after repeated failures', auth.accessKeyId);
       if (streak.lockedUntilMs !== 0) streak.failures = 0;
       streak.lockedUntilMs = 0;
 

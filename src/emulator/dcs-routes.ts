@@ -79,7 +79,8 @@ function deleteTask(
 ): DcsAnswer {
   if (!TASK_ID_PATTERN.test(taskId)) return { status: 400, errorCode: '111400070' };
   const instance = state.findInstance(instanceId);
-  if (instance === undefined || instance.projectId !== projectId) return { status: 404, errorCode: '111404022' };
+  if (instance === undefined || instance.projectId !== projectId)
+    return { status: 404, errorCode: '111404022' };
   const task = instance.tasks.get(taskId);
   if (task === undefined) return { status: 404, errorCode: '111404023' };
   if (!FINAL_TASK_STATUSES.has(task.task.status)) return { status: 400, errorCode: '111400017' };
@@ -89,12 +90,18 @@ function deleteTask(
     : { status: 200, body: DELETED_BODY, deleted: true };
 }
 
-function listTasks(state: EmulatorState, projectId: string, instanceId: string, query: URLSearchParams): DcsAnswer {
+function listTasks(
+  state: EmulatorState,
+  projectId: string,
+  instanceId: string,
+  query: URLSearchParams,
+): DcsAnswer {
   const page = parsePage(query);
   const window = parseWindow(query);
   if (page === undefined || window === undefined) return { status: 400, errorCode: '111400063' };
   const instance = state.findInstance(instanceId);
-  if (instance === undefined || instance.projectId !== projectId) return { status: 404, errorCode: '111404022' };
+  if (instance === undefined || instance.projectId !== projectId)
+    return { status: 404, errorCode: '111404022' };
   const tasks = state.listTasks(instance, window);
   const slice = tasks.slice(page.offset, page.offset + page.limit).map((t) => t.task);
   return { status: 200, body: JSON.stringify({ task_count: String(tasks.length), tasks: slice }) };

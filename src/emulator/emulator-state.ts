@@ -88,10 +88,17 @@ export function createEmulatorState(file?: EmulatorStateFile): EmulatorState {
     addTask: (instanceId, task) => {
       const instance = instances.get(instanceId);
       if (instance === undefined) {
-        throw new CleanupError('NOT_FOUND', `no instance ${instanceId} in the emulator`, { field: 'instance_id' });
+        throw new CleanupError('NOT_FOUND', `no instance ${instanceId} in the emulator`, {
+          field: 'instance_id',
+        });
       }
       if (tasks.has(task.id)) throw duplicate('task', task.id);
-      const record = { task, createdAtMs: Date.parse(task.created_at), projectId: instance.projectId, instanceId };
+      const record = {
+        task,
+        createdAtMs: Date.parse(task.created_at),
+        projectId: instance.projectId,
+        instanceId,
+      };
       instance.tasks.set(task.id, record);
       instance.sorted = undefined;
       tasks.set(task.id, record);
@@ -115,7 +122,9 @@ export function createEmulatorState(file?: EmulatorStateFile): EmulatorState {
       const { startMs, endMs } = window;
       if (startMs === undefined && endMs === undefined) return record.sorted;
       return record.sorted.filter(
-        (t) => (startMs === undefined || t.createdAtMs >= startMs) && (endMs === undefined || t.createdAtMs <= endMs),
+        (t) =>
+          (startMs === undefined || t.createdAtMs >= startMs) &&
+          (endMs === undefined || t.createdAtMs <= endMs),
       );
     },
     countByStatus: () => ({ ...counts }),
@@ -156,7 +165,11 @@ function newestFirst(a: TaskRecord, b: TaskRecord): number {
 }
 
 function duplicate(kind: string, id: string): CleanupError {
-  return new CleanupError('INVALID_INPUT', `duplicate ${kind} id ${id}: ids must be unique across the emulator`, {
-    field: `${kind}_id`,
-  });
+  return new CleanupError(
+    'INVALID_INPUT',
+    `duplicate ${kind} id ${id}: ids must be unique across the emulator`,
+    {
+      field: `${kind}_id`,
+    },
+  );
 }

@@ -24,6 +24,7 @@ import {
   type EmulatorInstance,
   type EmulatorInstanceInput,
   type EmulatorStateFile,
+  type EmulatorStateFileInput,
   type EmulatorTask,
   type EmulatorTaskInput,
 } from './state-file.js';
@@ -45,7 +46,7 @@ export interface EmulatorOptions {
   /** Calls per second per API (delete, list tasks, list instances); default 200, 0 = no limit. */
   rateLimitPerSecond?: number;
   /** A generated inventory or a state file; default an empty inventory. */
-  seed?: SeedOptions | EmulatorStateFile;
+  seed?: SeedOptions | EmulatorStateFileInput;
   faults?: FaultOptions;
   /** DELETE success: 200 with `{"message":""}` (default) or 204 without a body. */
   deleteSuccessStatus?: 200 | 204;
@@ -118,7 +119,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     stats() {
       const byStatus = ctx.state.countByStatus();
       const total = Object.values(byStatus).reduce((sum, n) => sum + n, 0);
-      return ctx.stats.snapshot({ tasksLeft: { total, byStatus }, lockedAccessKeys: ctx.auth.lockedAccessKeys() });
+      return ctx.stats.snapshot({
+        tasksLeft: { total, byStatus },
+        lockedAccessKeys: ctx.auth.lockedAccessKeys(),
+      });
     },
     reset(resetOptions = {}) {
       ctx.stats.reset();
@@ -171,15 +175,19 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
 function buildInitialInventory(seed: EmulatorOptions['seed'], nowMs: number): EmulatorStateFile | undefined {
   if (seed === undefined) return undefined;
-  if (Array.isArray(seed.projects)) return parseEmulatorStateFile(seed);
-  return buildSeedInventory(seed as SeedOptions, nowMs);
+  if ('instances' in seed) return buildSeedInventory(seed, nowMs);
+  return parseEmulatorStateFile(seed);
 }
 
 function summarize(file: EmulatorStateFile): InventorySummary {
   return {
     projects: file.projects.map((p) => ({
       project_id: p.project_id,
-      instances: p.instances.map((i) => ({ instance_id: i.instance_id, name: i.name, tasks: i.tasks.length })),
+      instances: p.instances.map((i) => ({
+        instance_id: i.instance_id,
+        name: i.name,
+        tasks: i.tasks.length,
+      })),
     })),
   };
 }

@@ -56,11 +56,15 @@ export interface ScriptedAnswer {
   hang?: boolean;
   /** Send no body at all (e.g. `{ status: 204, noBody: true }`). */
   noBody?: boolean;
-  /** Carry out the deletion before answering: default true for a 2xx, false otherwise. */
+  /**
+   * Carry out the deletion before answering (with `reset`: a deletion whose answer is lost).
+   * Default: true for a 2xx status, false otherwise.
+   */
   deletes?: boolean;
 }
 
-export type FaultKind = 'none' | 'reset' | 'hang' | 'status500' | 'status502' | 'status503' | 'status504' | 'throttle';
+export type FaultKind =
+  'none' | 'reset' | 'hang' | 'status500' | 'status502' | 'status503' | 'status504' | 'throttle';
 
 export interface FaultDraw {
   kind: FaultKind;
@@ -89,7 +93,10 @@ export function parseFaultOptions(input: unknown): FaultOptions {
   }
   const total = faultRates(result.data).reduce((sum, [, p]) => sum + p, 0);
   if (total > 1 + 1e-9) {
-    throw new CleanupError('INVALID_INPUT', `invalid fault options: the probabilities add up to ${total}, above 1`);
+    throw new CleanupError(
+      'INVALID_INPUT',
+      `invalid fault options: the probabilities add up to ${total}, above 1`,
+    );
   }
   return result.data;
 }
@@ -137,7 +144,11 @@ export function createFaultInjector(options: FaultOptions = {}): FaultInjector {
     draw() {
       const kind = chooseFault(faults, prng.next());
       const jitter = faults.jitterMs ? prng.next() * faults.jitterMs : 0;
-      return { kind, delayMs: (faults.latencyMs ?? 0) + Math.floor(jitter), answer: buildFaultAnswer(kind, faults) };
+      return {
+        kind,
+        delayMs: (faults.latencyMs ?? 0) + Math.floor(jitter),
+        answer: buildFaultAnswer(kind, faults),
+      };
     },
     script(taskId, answers) {
       const queue = scripts.get(taskId) ?? [];

@@ -68,7 +68,12 @@ export function answerInspection(
   }
 }
 
-function route(target: InspectionTarget, key: string, query: URLSearchParams, body: Buffer | undefined): unknown {
+function route(
+  target: InspectionTarget,
+  key: string,
+  query: URLSearchParams,
+  body: Buffer | undefined,
+): unknown {
   switch (key) {
     case 'GET /__emulator/stats':
       return target.stats();

@@ -78,7 +78,12 @@ export function createRequestPipeline(
     });
   };
 
-  const answer = (x: Exchange, match: MatchedRoute, injected: ScriptedAnswer | undefined, fault?: string): void => {
+  const answer = (
+    x: Exchange,
+    match: MatchedRoute,
+    injected: ScriptedAnswer | undefined,
+    fault?: string,
+  ): void => {
     if (injected === undefined) {
       const result = answerDcsRoute(ctx.state, match, new URLSearchParams(x.rawQuery), ctx);
       if (result.deleted) ctx.stats.recordDeletion();
@@ -88,18 +93,16 @@ export function createRequestPipeline(
       finish(x, match.route, result.status, fault);
       return;
     }
+    const status = injected.status ?? 200;
+    const transport = injected.reset === true || injected.hang === true;
+    const deletes = injected.deletes ?? (!transport && status >= 200 && status < 300);
+    if (deletes && match.taskId !== undefined && ctx.state.deleteTask(match.taskId))
+      ctx.stats.recordDeletion();
     if (injected.reset) {
       x.req.socket.destroy();
-      finish(x, match.route, 'reset', fault);
-      return;
+      return finish(x, match.route, 'reset', fault);
     }
-    if (injected.hang) {
-      finish(x, match.route, 'hang', fault);
-      return;
-    }
-    const status = injected.status ?? 200;
-    const deletes = injected.deletes ?? (status >= 200 && status < 300);
-    if (deletes && match.taskId !== undefined && ctx.state.deleteTask(match.taskId)) ctx.stats.recordDeletion();
+    if (injected.hang) return finish(x, match.route, 'hang', fault);
     sendAnswer(x.res, injected, x.requestId);
     finish(x, match.route, status, fault);
   };
@@ -147,7 +150,14 @@ export function createRequestPipeline(
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     const rawQuery = q === -1 ? '' : url.slice(q + 1);
-    const x: Exchange = { req, res, requestId, path, rawQuery, startedMs: ctx.onRequest ? performance.now() : 0 };
+    const x: Exchange = {
+      req,
+      res,
+      requestId,
+      path,
+      rawQuery,
+      startedMs: ctx.onRequest ? performance.now() : 0,
+    };
     if (path.startsWith('/__emulator/')) {
       readBody(x, (body) => inspect(req.method ?? '', path, new URLSearchParams(rawQuery), body, res));
       return;

@@ -135,6 +135,8 @@ function buildDetails(name: string, prng: Prng): Record<string, unknown> {
 
 function checkCount(field: string, value: number, max: number): void {
   if (!Number.isInteger(value) || value < 0 || value > max) {
-    throw new CleanupError('INVALID_INPUT', `${field} must be an integer from 0 to ${max}, got ${value}`, { field });
+    throw new CleanupError('INVALID_INPUT', `${field} must be an integer from 0 to ${max}, got ${value}`, {
+      field,
+    });
   }
 }

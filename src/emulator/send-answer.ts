@@ -25,7 +25,8 @@ const MESSAGES: Readonly<Record<string, string>> = {
   'APIGW.0202': 'Backend unavailable.',
   'APIGW.0203': 'Backend timeout.',
   'APIGW.0301': 'Incorrect IAM authentication information.',
-  'APIGW.0308': 'The throttling threshold has been reached: policy user over ratelimit, limit:200, time:1 second',
+  'APIGW.0308':
+    'The throttling threshold has been reached: policy user over ratelimit, limit:200, time:1 second',
 };
 
 /** The code an error answer of `status` carries when none is given. */
@@ -47,7 +48,12 @@ export function createRequestIdSource(): () => string {
   return () => prefix + (counter++).toString(16).padStart(16, '0');
 }
 
-export function sendJson(res: ServerResponse, status: number, body: string, retryAfterSeconds?: number): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  retryAfterSeconds?: number,
+): void {
   const headers: Record<string, string> = { 'Content-Type': JSON_CONTENT_TYPE };
   if (retryAfterSeconds !== undefined) headers['Retry-After'] = String(retryAfterSeconds);
   res.writeHead(status, headers).end(body);
@@ -76,7 +82,8 @@ export function sendAnswer(res: ServerResponse, answer: ScriptedAnswer, requestI
   const status = answer.status ?? 200;
   const headers: Record<string, string> = {};
   if (answer.retryAfter !== undefined) headers['Retry-After'] = String(answer.retryAfter);
-  const body = answer.noBody || status === 204 || status === 304 ? '' : buildAnswerBody(answer, status, requestId);
+  const body =
+    answer.noBody || status === 204 || status === 304 ? '' : buildAnswerBody(answer, status, requestId);
   if (body !== '') {
     headers['Content-Type'] =
       answer.contentType ?? (status === 503 && isDefaultBody(answer) ? 'text/html' : JSON_CONTENT_TYPE);

@@ -62,7 +62,11 @@ export function findSignatureProblem(
   if (Math.abs(date.getTime() - nowMs) > MAX_CLOCK_SKEW_MS) return 'x-sdk-date is more than 15 minutes off';
   if (key.securityToken !== undefined) {
     const token = headerValue(request.headers, 'x-security-token');
-    if (token === undefined || !signed.has('x-security-token') || !equalsInConstantTime(token, key.securityToken)) {
+    if (
+      token === undefined ||
+      !signed.has('x-security-token') ||
+      !equalsInConstantTime(token, key.securityToken)
+    ) {
       return 'x-security-token is missing, unsigned or wrong';
     }
   }

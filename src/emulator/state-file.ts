@@ -27,7 +27,8 @@ export const TASK_NAMES = [
 export const TASK_ID_PATTERN = /^[0-9a-f]{32}$/;
 export const INSTANCE_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Project ids are 32 hex characters; Huawei's own DELETE example uses a UUID, so both are accepted. */
-export const PROJECT_ID_PATTERN = /^([0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+export const PROJECT_ID_PATTERN =
+  /^([0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 
 /** ISO-8601 UTC; stored and served with milliseconds, like DCS (`2020-06-17T07:38:42.503Z`). */
 const isoDate = z.iso.datetime().transform((value) => new Date(value).toISOString());
@@ -74,6 +75,9 @@ export type EmulatorTaskInput = z.input<typeof taskSchema>;
 /** An instance to add: everything but `instance_id` has a default. */
 export type EmulatorInstanceInput = Omit<z.input<typeof instanceSchema>, 'tasks'>;
 
+/** A state file as written: most fields have defaults (see docs/emulator.md). */
+export type EmulatorStateFileInput = z.input<typeof stateFileSchema>;
+
 export interface EmulatorStateFile {
   projects: {
     project_id: string;
@@ -88,7 +92,10 @@ export function parseEmulatorStateFile(input: unknown, source = 'state file'): E
   return {
     projects: result.data.projects.map((project) => ({
       project_id: project.project_id,
-      instances: project.instances.map((instance) => ({ ...instance, tasks: instance.tasks.map(completeTask) })),
+      instances: project.instances.map((instance) => ({
+        ...instance,
+        tasks: instance.tasks.map(completeTask),
+      })),
     })),
   };
 }
@@ -112,7 +119,9 @@ function completeTask(task: z.output<typeof taskSchema>): EmulatorTask {
 }
 
 function invalid(source: string, error: z.ZodError): CleanupError {
-  const problems = error.issues.slice(0, 10).map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  const problems = error.issues
+    .slice(0, 10)
+    .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
   const more = error.issues.length > 10 ? `\n  ... and ${error.issues.length - 10} more` : '';
   return new CleanupError('INVALID_INPUT', `invalid ${source}:\n  ${problems.join('\n  ')}${more}`, {
     field: error.issues[0]?.path.join('.'),

@@ -35,13 +35,21 @@ export async function callSigned(base: string, method: string, path: string, opt
     ...(projectId ? { 'X-Project-Id': projectId } : {}),
     ...options.headers,
   };
-  const signed = signRequest({ method, url, headers }, options.credentials ?? DEMO_KEY, options.at ?? new Date());
+  const signed = signRequest(
+    { method, url, headers },
+    options.credentials ?? DEMO_KEY,
+    options.at ?? new Date(),
+  );
   options.afterSigning?.(signed.headers);
   return send(method, url, signed.headers);
 }
 
 /** Sends as is (no signing) and reads the whole body. */
-export async function send(method: string, url: string, headers: Record<string, string> = {}): Promise<CallResult> {
+export async function send(
+  method: string,
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<CallResult> {
   const res = await request(url, { method: method as 'GET', headers });
   const text = await res.body.text();
   return { status: res.statusCode, headers: res.headers, text, json: () => JSON.parse(text) };

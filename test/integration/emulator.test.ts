@@ -60,7 +60,9 @@ describe('DELETE /v2/{project_id}/instances/{instance_id}/tasks/{task_id}', () =
       error_msg: expect.any(String),
       error_ext_msg: null,
     });
-    expect(classifyAttempt({ kind: 'response', status: 404, errorCode: '111404023' }).action).toBe('already_gone');
+    expect(classifyAttempt({ kind: 'response', status: 404, errorCode: '111404023' }).action).toBe(
+      'already_gone',
+    );
     expect(emulator.deleteRequestCount(taskId(1))).toBe(2);
   });
 
@@ -138,7 +140,9 @@ describe('throttling', () => {
     const at = new Date(clock);
     const statuses = [];
     for (let n = 1; n <= 4; n++) {
-      statuses.push((await callSigned(emulator.url, 'DELETE', taskPath(instanceId, taskId(n)), { at })).status);
+      statuses.push(
+        (await callSigned(emulator.url, 'DELETE', taskPath(instanceId, taskId(n)), { at })).status,
+      );
     }
     expect(statuses).toEqual([200, 200, 200, 429]);
     const throttled = await callSigned(emulator.url, 'DELETE', taskPath(instanceId, taskId(5)), { at });
@@ -150,7 +154,9 @@ describe('throttling', () => {
     // Another API has its own counter.
     expect((await callSigned(emulator.url, 'GET', tasksPath(instanceId), { at })).status).toBe(200);
     clock += 1000;
-    const next = await callSigned(emulator.url, 'DELETE', taskPath(instanceId, taskId(5)), { at: new Date(clock) });
+    const next = await callSigned(emulator.url, 'DELETE', taskPath(instanceId, taskId(5)), {
+      at: new Date(clock),
+    });
     expect(next.status).toBe(200);
     expect(emulator.stats().throttled).toBe(2);
   });
