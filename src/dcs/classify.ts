@@ -5,7 +5,8 @@
  * 404 split: APIGW.0101 (API unknown at this gateway) and 111404001 (URL does not exist) mean our
  * endpoint or path is wrong, so `misconfigured`; any other 404 carrying a DCS error code (instance or
  * task not found) means the goal is met, so `already_gone`. A 404 without a readable error code (a
- * proxy's page) proves nothing either way and is `rejected`, so an operator sees it in the dead letters.
+ * proxy's page), or with another gateway code (`APIGW.*`, `APIG.*`: the request never reached DCS),
+ * proves nothing either way and is `rejected`, so an operator sees it in the dead letters.
  */
 
 export const ACTIONS = [
@@ -37,6 +38,8 @@ export interface Verdict {
 
 const MISCONFIGURED_404 = new Set(['APIGW.0101', '111404001']);
 const GONE_400 = new Set(['111400119']);
+/** API Gateway codes (`APIGW.0101`, `APIG.0308`), as opposed to DCS's own numeric codes. */
+const GATEWAY_CODE = /^APIGW?\./;
 const BUSY_CODES = new Set(['111400017', '111400026', '111400069']);
 
 /** Maps an attempt's result to its verdict. Pure and total: never throws. */
@@ -44,20 +47,28 @@ export function classifyAttempt(result: AttemptResult): Verdict {
   if (result.kind === 'network') {
     return { action: 'retry', reason: `network_${result.errorKind}` };
   }
-  const { status, errorCode } = result;
+  const { status } = result;
+  // An empty code is no code: it must not make a 404 look like a DCS "not found".
+  const errorCode = result.errorCode === '' ? undefined : result.errorCode;
   if (status >= 200 && status < 300) return { action: 'deleted', reason: `http_${status}` };
   if (status === 401) return { action: 'auth_failed', reason: codeOr(errorCode, 'http_401') };
-  if (status === 429) return { action: 'throttled', reason: codeOr(errorCode, 'http_429'), retryAfterMs: result.retryAfterMs };
+  if (status === 429) {
+    return { action: 'throttled', reason: codeOr(errorCode, 'http_429'), retryAfterMs: result.retryAfterMs };
+  }
   if (errorCode !== undefined && BUSY_CODES.has(errorCode)) return { action: 'busy', reason: errorCode };
   if (status === 404) {
-    if (errorCode !== undefined && MISCONFIGURED_404.has(errorCode)) return { action: 'misconfigured', reason: errorCode };
-    if (errorCode !== undefined) return { action: 'already_gone', reason: errorCode };
-    return { action: 'rejected', reason: 'http_404_unrecognised' };
+    if (errorCode === undefined) return { action: 'rejected', reason: 'http_404_unrecognised' };
+    if (MISCONFIGURED_404.has(errorCode)) return { action: 'misconfigured', reason: errorCode };
+    // Only DCS itself can say a task or instance is gone; the gateway answering 404 says nothing about it.
+    if (GATEWAY_CODE.test(errorCode)) return { action: 'rejected', reason: errorCode };
+    return { action: 'already_gone', reason: errorCode };
   }
   if (status === 400 && errorCode !== undefined && GONE_400.has(errorCode)) {
     return { action: 'already_gone', reason: errorCode };
   }
-  if (status === 408 || status >= 500) return { action: 'retry', reason: codeOr(errorCode, `http_${status}`) };
+  if (status === 408 || status >= 500) {
+    return { action: 'retry', reason: codeOr(errorCode, `http_${status}`) };
+  }
   if (status >= 300 && status < 400) return { action: 'misconfigured', reason: `http_${status}_redirect` };
   return { action: 'rejected', reason: codeOr(errorCode, `http_${status}`) };
 }
