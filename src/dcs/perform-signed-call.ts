@@ -1,0 +1,113 @@
+import { createRequire } from 'node:module';
+import { performance } from 'node:perf_hooks';
+import type { Dispatcher } from 'undici';
+import type { Credentials } from '../huawei/credentials.js';
+import { buildQueryString, signRequest, type QueryParams } from '../huawei/signer.js';
+import type { Logger } from '../observability/logger.js';
+import { buildNetworkOutcome, buildResponseOutcome, type AttemptOutcome } from './attempt-outcome.js';
+import { sendRequest, type Exchange } from './send-request.js';
+
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+/** Sent as `user-agent` on every call. */
+export const USER_AGENT = `dcs-cleanup/${version}`;
+
+/** What a client shares across its calls. */
+export interface CallContext {
+  dispatcher: Dispatcher;
+  /** `https://host[:port]` of the endpoint, and the endpoint's own path prefix ('' for none). */
+  origin: string;
+  basePath: string;
+  credentials: Credentials;
+  now: () => Date;
+  logger: Logger | undefined;
+  maxErrorBodyBytes: number;
+  maxSuccessBodyBytes: number;
+}
+
+/** One project-scoped DCS call. */
+export interface SignedCall {
+  method: 'GET' | 'DELETE';
+  /** Path below the endpoint, e.g. `/v2/{project_id}/instances`, ids already validated. */
+  path: string;
+  query?: QueryParams | undefined;
+  projectId: string;
+  signal: AbortSignal | undefined;
+  /** Read a 2xx body (list calls) instead of discarding it. */
+  keepSuccessBody: boolean;
+}
+
+/** The outcome of one call, and the raw exchange for callers that read a success body. */
+export interface CallResult {
+  outcome: AttemptOutcome;
+  exchange: Exchange;
+}
+
+/**
+ * Signs and sends one call, then classifies its answer. Never rejects for HTTP or transport
+ * failures. Signed afresh each time: X-Sdk-Date must be within 15 minutes of the gateway's clock.
+ */
+export async function performSignedCall(context: CallContext, call: SignedCall): Promise<CallResult> {
+  const path = context.basePath + call.path;
+  // The wire query is built by the same function the signer uses, so both are byte-identical.
+  const query = call.query === undefined ? '' : buildQueryString(call.query);
+  const headers = {
+    'content-type': 'application/json',
+    'X-Project-Id': call.projectId,
+    'user-agent': USER_AGENT,
+  };
+  const signed = signRequest(
+    { method: call.method, url: context.origin + path, query: call.query, headers },
+    context.credentials,
+    context.now(),
+  );
+  const wirePath = query === '' ? path : `${path}?${query}`;
+  const started = performance.now();
+  const exchange = await sendRequest(context.dispatcher, {
+    method: call.method,
+    path: wirePath,
+    headers: signed.headers,
+    signal: call.signal,
+    keepSuccessBody: call.keepSuccessBody,
+    maxErrorBodyBytes: context.maxErrorBodyBytes,
+    maxSuccessBodyBytes: context.maxSuccessBodyBytes,
+  });
+  const durationMs = Math.round((performance.now() - started) * 100) / 100;
+  const outcome = buildOutcome(context, exchange, durationMs);
+  if (context.logger?.isLevelEnabled('debug')) logCall(context.logger, call.method, wirePath, outcome);
+  return { outcome, exchange };
+}
+
+function buildOutcome(context: CallContext, exchange: Exchange, durationMs: number): AttemptOutcome {
+  if (exchange.kind === 'error')
+    return buildNetworkOutcome(exchange.error, exchange.callerAborted, durationMs);
+  const errorBody = exchange.status >= 300 ? exchange.body : undefined;
+  const outcome = buildResponseOutcome(
+    { status: exchange.status, headers: exchange.headers, errorBody },
+    context.now(),
+    durationMs,
+  );
+  if (outcome.errorMsg !== undefined) outcome.errorMsg = redactToken(outcome.errorMsg, context.credentials);
+  return outcome;
+}
+
+function logCall(logger: Logger, method: string, path: string, outcome: AttemptOutcome): void {
+  logger.debug(
+    {
+      method,
+      path,
+      status: outcome.status,
+      error_code: outcome.errorCode,
+      request_id: outcome.requestId,
+      duration_ms: outcome.durationMs,
+      network_error: outcome.networkError,
+    },
+    'dcs request',
+  );
+}
+
+/** A gateway that echoes the canonical request would echo the security token: never keep it. */
+function redactToken(message: string, credentials: Credentials): string {
+  const token = credentials.securityToken();
+  return token !== undefined && message.includes(token) ? message.split(token).join('[redacted]') : message;
+}
