@@ -18,6 +18,8 @@ export default defineConfig({
           hookTimeout: 60_000,
           // Files share one Redis (isolated by prefix) and spawn processes: keep the 2-core machine breathing.
           maxWorkers: 2,
+          // Vitest 4 refuses to run projects with different maxWorkers in one group: unit files first.
+          sequence: { groupOrder: 1 },
         },
       },
     ],
