@@ -22,7 +22,10 @@ function expectNoSecret(rendering: string, how: string): void {
 /** A pino logger with the project's settings whose records land in `lines`. */
 function captureLogger(): { lines: string[]; logger: ReturnType<typeof createLogger> } {
   const lines: string[] = [];
-  const logger = createLogger({ level: 'trace', destination: { write: (line: string) => void lines.push(line) } });
+  const logger = createLogger({
+    level: 'trace',
+    destination: { write: (line: string) => void lines.push(line) },
+  });
   return { lines, logger };
 }
 
@@ -50,7 +53,10 @@ describe('Credentials keep the SK and the security token out of every rendering'
   it('renders JSON.stringify masked, also nested', () => {
     const c = temporaryCredentials();
     expectNoSecret(JSON.stringify(c), 'JSON.stringify(c)');
-    expectNoSecret(JSON.stringify({ job: { credentials: c, list: [c] } }), 'JSON.stringify of a nested object');
+    expectNoSecret(
+      JSON.stringify({ job: { credentials: c, list: [c] } }),
+      'JSON.stringify of a nested object',
+    );
     expect(JSON.parse(JSON.stringify(c))).toEqual({ accessKeyId: 'HPUA****', temporary: true });
   });
 
@@ -91,7 +97,9 @@ describe('Credentials keep the SK and the security token out of every rendering'
   it.fails('shows the masked form in a pino record that logs { credentials }', () => {
     const { lines, logger } = captureLogger();
     logger.info({ credentials: temporaryCredentials() }, 'credentials as a field');
-    expect(JSON.parse(lines[0]!)).toMatchObject({ credentials: { accessKeyId: 'HPUA****', temporary: true } });
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      credentials: { accessKeyId: 'HPUA****', temporary: true },
+    });
   });
 
   it('returns the security token only through securityToken(), and treats an empty token as none', () => {

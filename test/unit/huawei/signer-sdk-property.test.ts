@@ -9,22 +9,25 @@ import { formatSdkDate, signRequest, type QueryParams } from '../../../src/huawe
  * Random requests signed by our signer and by the official SDK's AKSKSigner.sign must carry the same
  * Authorization header. Inputs left out, and why:
  *  - Path segments are only [A-Za-z0-9-] (the shape of every project, instance and task id): the SDK
- *    percent-encodes the path url.parse already escaped, so "%", space, quotes, <>, {}, |, \, ^ and `
- *    come out double-encoded (a documented SDK quirk).
+ *    percent-encodes the path url.parse already escaped, so "%" and what url.parse escapes (space, ' " < >
+ *    { } | \ ^ `) come out double-encoded. Documented SDK quirk.
  *  - No URL spells out its scheme's default port (https://host:443, http://host:80): the SDK signs
- *    url.parse's host, "host:443", where the URL standard and the gateway say "host" (documented quirk).
- *    Other explicit ports are generated and must agree.
- *  - Query names, and the values of a repeated name, use only RFC 3986 unreserved characters. This is NOT
- *    a documented quirk: the SDK sorts names and repeated values in their raw form, we sort the encoded
- *    form, and the two orders differ for e.g. names "a." and "a/" (see the it.fails cases below).
- *    Values of a non-repeated name are unrestricted: spaces, UTF-8, + / * ~, empty.
- * Everything else is what the SDK's own client would send: upper-case method, no body, and (as
- * BaseCredentials.addAuthHeaders does) X-Security-Token put in the headers before signing.
+ *    url.parse's "host:443" where the URL standard says "host". Documented SDK quirk. Other explicit
+ *    ports are generated and must agree.
+ *  - Query names, and the values of a repeated name, use only RFC 3986 unreserved characters. NOT a
+ *    documented quirk but a real difference: the SDK sorts names and repeated values in their raw form, we
+ *    sort the encoded form, and the orders differ for e.g. "a." and "a/" (see the it.fails cases below).
+ *    Values of a non-repeated name are unrestricted: spaces, UTF-8, + / * ~ %, empty.
+ *  - Not differences but how each side is called: the SDK signs every header it is given, so it gets only
+ *    the ones we sign (unsigned headers are covered in signer.test.ts); header values have no surrounding
+ *    spaces (we trim, the SDK does not); query values are never undefined (we drop them, the SDK would
+ *    sign "undefined"); the method is upper-case, there is no body, and X-Security-Token is put in the
+ *    headers before signing as the SDK's BaseCredentials.addAuthHeaders does.
  */
 
 const UNRESERVED = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~'];
 const ID_CHARS = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-'];
-const SPECIALS = [' ', '+', '/', '*', '~', '%', '&', '=', '?', '#', ':', '!', "'", '(', ')', ',', ';', 'é', '日', '😀'];
+const SPECIALS = [..." +/*~%&=?#:!'(),;é日😀"];
 const REGIONS = ['cn-north-4', 'ap-southeast-1', 'eu-west-101', 'ru-northwest-2', 'ae-ad-1', 'la-north-2'];
 
 const id = fc.string({ unit: fc.constantFrom(...ID_CHARS), minLength: 1, maxLength: 40 });
@@ -67,13 +70,20 @@ const query: fc.Arbitrary<QueryParams> = fc.dictionary(
   { maxKeys: 6 },
 );
 
-const token = fc.string({ unit: fc.constantFrom(...UNRESERVED, '+', '/', '='), minLength: 1, maxLength: 200 });
+const token = fc.string({
+  unit: fc.constantFrom(...UNRESERVED, '+', '/', '='),
+  minLength: 1,
+  maxLength: 200,
+});
 
 const requestCase = fc.record({
   method: fc.constantFrom('DELETE', 'GET'),
   url: fc.tuple(endpoint, path, fc.boolean()).map(([e, p, slash]) => `${e}${p}${slash ? '/' : ''}`),
   query,
-  projectId: fc.option(fc.tuple(id, fc.constantFrom('X-Project-Id', 'x-project-id')), { nil: undefined, freq: 2 }),
+  projectId: fc.option(fc.tuple(id, fc.constantFrom('X-Project-Id', 'x-project-id')), {
+    nil: undefined,
+    freq: 2,
+  }),
   contentType: fc.option(
     fc.tuple(
       fc.constantFrom('application/json', 'application/json;charset=UTF-8'),
@@ -120,7 +130,8 @@ function signWithOurs(c: RequestCase): string {
   if (c.contentType) headers[c.contentType[1]] = c.contentType[0];
   if (c.dateInHeader) headers['X-Sdk-Date'] = formatSdkDate(c.date);
   const credentials = new Credentials(c.ak, c.sk, c.securityToken);
-  return signRequest({ method: c.method, url: c.url, query: c.query, headers }, credentials, c.date).authorization;
+  return signRequest({ method: c.method, url: c.url, query: c.query, headers }, credentials, c.date)
+    .authorization;
 }
 
 describe('signRequest against the official SDK signer on random requests', () => {
@@ -136,12 +147,12 @@ describe('signRequest against the official SDK signer on random requests', () =>
       fc.property(requestCase, (c) => {
         expect(signWithOurs(c)).toBe(signWithSdk(c));
       }),
-      { seed: 20_250_115, numRuns: 600 },
+      { seed: 20_250_115, numRuns: 400 },
     );
   });
 
   it('signs every generated shape at least once (the generators are not degenerate)', () => {
-    const cases = fc.sample(requestCase, { seed: 20_250_115, numRuns: 600 });
+    const cases = fc.sample(requestCase, { seed: 20_250_115, numRuns: 400 });
     const seen = (predicate: (c: RequestCase) => boolean) => cases.filter(predicate).length;
     expect(seen((c) => c.securityToken !== undefined)).toBeGreaterThan(50);
     expect(seen((c) => c.projectId !== undefined && c.contentType !== undefined)).toBeGreaterThan(50);
@@ -150,7 +161,9 @@ describe('signRequest against the official SDK signer on random requests', () =>
     expect(
       seen((c) => Object.values(c.query).some((v) => typeof v === 'string' && /[^\x20-\x7e]/.test(v))),
     ).toBeGreaterThan(20);
-    expect(seen((c) => Object.values(c.query).some((v) => Array.isArray(v) && v.length > 1))).toBeGreaterThan(20);
+    expect(seen((c) => Object.values(c.query).some((v) => Array.isArray(v) && v.length > 1))).toBeGreaterThan(
+      20,
+    );
     expect(seen((c) => /:\d+\//.test(c.url))).toBeGreaterThan(50);
   });
 

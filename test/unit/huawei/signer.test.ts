@@ -47,7 +47,11 @@ describe('formatSdkDate and parseSdkDate', () => {
 
   it('round-trips every whole-second date from 1970 to 9999', () => {
     const wholeSecond = fc
-      .date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true })
+      .date({
+        min: new Date('1970-01-01T00:00:00Z'),
+        max: new Date('9999-12-31T23:59:59Z'),
+        noInvalidDate: true,
+      })
       .map((d) => new Date(Math.floor(d.getTime() / 1000) * 1000));
     fc.assert(
       fc.property(wholeSecond, (date) => {
@@ -228,10 +232,12 @@ describe('signRequest: the headers it signs', () => {
   });
 
   it('signs the host with a non-default port and without the default one', () => {
-    expect(sign({ url: 'http://127.0.0.1:8443/v2/p/instances' }).canonicalRequest).toContain('host:127.0.0.1:8443\n');
-    expect(sign({ url: 'https://dcs.cn-north-4.myhuaweicloud.com:443/v2/p/instances' }).canonicalRequest).toContain(
-      'host:dcs.cn-north-4.myhuaweicloud.com\n',
+    expect(sign({ url: 'http://127.0.0.1:8443/v2/p/instances' }).canonicalRequest).toContain(
+      'host:127.0.0.1:8443\n',
     );
+    expect(
+      sign({ url: 'https://dcs.cn-north-4.myhuaweicloud.com:443/v2/p/instances' }).canonicalRequest,
+    ).toContain('host:dcs.cn-north-4.myhuaweicloud.com\n');
   });
 
   it('uses a given X-Sdk-Date as is instead of the clock', () => {
@@ -259,7 +265,10 @@ describe('signRequest: the security token', () => {
   });
 
   it('does not add a second token header when the request already has one', () => {
-    const signed = sign({ headers: { 'x-security-token': 'given' } }, new Credentials('AK000001', SK, 'token-123'));
+    const signed = sign(
+      { headers: { 'x-security-token': 'given' } },
+      new Credentials('AK000001', SK, 'token-123'),
+    );
     expect(Object.keys(signed.headers).filter((h) => h.toLowerCase() === 'x-security-token')).toEqual([
       'x-security-token',
     ]);
@@ -282,7 +291,9 @@ describe('signRequest: body, string to sign and signature', () => {
 
   it('builds the string to sign and the Authorization header from the canonical request', () => {
     const signed = sign({ headers: { 'X-Project-Id': 'p1' } });
-    expect(signed.stringToSign).toBe(`${SIGNING_ALGORITHM}\n20250115T093000Z\n${sha256(signed.canonicalRequest)}`);
+    expect(signed.stringToSign).toBe(
+      `${SIGNING_ALGORITHM}\n20250115T093000Z\n${sha256(signed.canonicalRequest)}`,
+    );
     const signature = createHmac('sha256', SK).update(signed.stringToSign).digest('hex');
     expect(signed.authorization).toBe(
       `SDK-HMAC-SHA256 Access=AK000001, SignedHeaders=host;x-project-id;x-sdk-date, Signature=${signature}`,
