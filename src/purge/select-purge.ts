@@ -1,0 +1,100 @@
+/**
+ * A purge's specification (scope, filters, guard), JSON-safe so a schedule can carry it, and the
+ * one function that turns it into a selection: inventory streamed into the planner.
+ */
+import { z } from 'zod';
+import { isValidId } from '../dcs/ids.js';
+import { CleanupError } from '../errors.js';
+import { FINAL_STATUSES, buildCreatedBefore, type PurgeFilters } from './purge-filters.js';
+import { MAX_MAX_DELETIONS, planPurge, type PurgeSelection } from './plan-purge.js';
+import { streamInventory, type InventoryStats, type TaskLister } from './stream-inventory.js';
+import { parseDuration } from './duration.js';
+
+const id = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be 1 to 64 letters, digits or "-"');
+
+/** Where a purge looks: one project, and either named instances or all of them. */
+export const purgeScopeSchema = z
+  .object({
+    project_id: id,
+    region: z.string().max(40).optional(),
+    instances: z.array(id).min(1).optional(),
+    all_instances: z.boolean(),
+  })
+  .refine((s) => (s.instances !== undefined) !== s.all_instances, {
+    message: 'name instances or choose all_instances, not both and not neither',
+  });
+
+export const purgeSpecSchema = z.object({
+  scope: purgeScopeSchema,
+  filters: z.object({
+    older_than: z
+      .string()
+      .max(40)
+      .refine((v) => isDuration(v), 'must be a duration like 12h or 30d')
+      .optional(),
+    statuses: z.array(z.enum(FINAL_STATUSES)).min(1),
+    names: z.array(z.string().max(200)),
+    exclude_instances: z.array(z.string().max(64)),
+  }),
+  max: z.number().int().min(1).max(MAX_MAX_DELETIONS),
+});
+
+export type PurgeScope = z.infer<typeof purgeScopeSchema>;
+/** Everything that decides what a purge selects. */
+export type PurgeSpec = { scope: PurgeScope; filters: PurgeFilters; max: number };
+
+/** A selection with what the listing saw. */
+export interface PurgeListing extends PurgeSelection {
+  inventory: InventoryStats;
+}
+
+export interface SelectOptions {
+  now: Date;
+  /** Instances listed at once (default 8). */
+  concurrency?: number;
+  signal?: AbortSignal;
+}
+
+/** Lists the scope and plans the purge. Throws DcsRequestError when a list call fails. */
+export async function selectPurge(
+  lister: TaskLister,
+  spec: PurgeSpec,
+  options: SelectOptions,
+): Promise<PurgeListing> {
+  const { scope, filters } = spec;
+  const inventory = streamInventory(
+    lister,
+    {
+      projectId: scope.project_id,
+      instances: scope.all_instances ? undefined : scope.instances,
+      excludeInstances: filters.exclude_instances,
+      createdBefore: buildCreatedBefore(filters, options.now),
+    },
+    {
+      now: options.now,
+      ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    },
+  );
+  const selection = await planPurge(inventory.tasks, { filters, max: spec.max, now: options.now, isValidId });
+  return { ...selection, inventory: inventory.stats };
+}
+
+/** Validates a spec read from elsewhere (a schedule's job data); INVALID_INPUT naming the fields. */
+export function parsePurgeSpec(value: unknown, where = 'spec'): PurgeSpec {
+  const result = purgeSpecSchema.safeParse(value);
+  if (result.success) return result.data;
+  const parts = result.error.issues.map((i) => `${where}.${i.path.join('.')}: ${i.message}`);
+  throw new CleanupError('INVALID_INPUT', parts.join('; '), {
+    field: result.error.issues.map((i) => `${where}.${i.path.join('.')}`).join(','),
+  });
+}
+
+function isDuration(text: string): boolean {
+  try {
+    parseDuration(text, 'older_than');
+    return true;
+  } catch {
+    return false;
+  }
+}
