@@ -1,0 +1,24 @@
+/**
+ * The library API for other Node services: enqueue deletions (and the pieces a service may want
+ * to reuse: the job contract, the signed DCS client, the signer, the typed errors).
+ */
+export { createProducer, buildJobOptions } from './queue/producer.js';
+export type { Producer, ProducerOptions, EnqueueLabels, EnqueueManyOptions, EnqueueSummary, EnqueuedJob } from './queue/producer.js';
+export {
+  QUEUE_NAME,
+  DEAD_LETTER_QUEUE_NAME,
+  JOB_NAME,
+  JOB_SCHEMA_VERSION,
+  buildJobId,
+  parseTaskInput,
+  parseJobData,
+} from './queue/job-contract.js';
+export type { TaskInput, DeleteJobData, DeleteJobResult } from './queue/job-contract.js';
+export { createDcsClient } from './dcs/dcs-client.js';
+export type { DcsClient, DcsClientOptions, AttemptOutcome, DcsTask, DcsInstance } from './dcs/dcs-client.js';
+export { classifyAttempt, ACTIONS } from './dcs/classify.js';
+export type { Action, Verdict, AttemptResult } from './dcs/classify.js';
+export { signRequest } from './huawei/signer.js';
+export { Credentials } from './huawei/credentials.js';
+export { CleanupError, ERROR_CODES, isCleanupError } from './errors.js';
+export type { ErrorCode } from './errors.js';
