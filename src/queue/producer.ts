@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import {
   BACKOFF_TYPE,
   JOB_NAME,
+  deleteJobDataSchema,
   JOB_SCHEMA_VERSION,
   QUEUE_NAME,
   buildJobId,
@@ -108,6 +109,7 @@ export function createProducer(options: ProducerOptions): Producer {
     tasks: Iterable<unknown> | AsyncIterable<unknown>,
     opts: EnqueueManyOptions = {},
   ): Promise<EnqueueSummary> {
+    validateLabels(opts);
     const collect = opts.collectJobs ?? true;
     const total: EnqueueSummary = { enqueued: 0, duplicates: 0, jobs: [] };
     const isSync = Symbol.iterator in Object(tasks);
@@ -136,6 +138,7 @@ export function createProducer(options: ProducerOptions): Producer {
   return {
     queue,
     async enqueue(task, labels = {}) {
+      validateLabels(labels);
       const [job] = await addChunk([parseTaskInput(task, 'task')], labels);
       return job!;
     },
@@ -144,6 +147,21 @@ export function createProducer(options: ProducerOptions): Producer {
       await queue.close();
     },
   };
+}
+
+/** Labels end up in every job: a bad one would dead-letter them all as invalid_job, so refuse it here. */
+function validateLabels(labels: EnqueueLabels): void {
+  const checks = [
+    ['reason', deleteJobDataSchema.shape.reason, labels.reason],
+    ['source', deleteJobDataSchema.shape.source, labels.source],
+    ['run_id', deleteJobDataSchema.shape.run_id, labels.runId],
+  ] as const;
+  for (const [field, schema, value] of checks) {
+    const result = schema.safeParse(value);
+    if (!result.success) {
+      throw new CleanupError('INVALID_INPUT', `${field}: ${result.error.issues[0]?.message ?? 'invalid'}`, { field });
+    }
+  }
 }
 
 function validateAll(tasks: Iterable<unknown>): TaskInput[] {
