@@ -32,19 +32,15 @@ export function isAllowedEndpoint(url: URL): boolean {
   return url.protocol === 'http:' && LOOPBACK_HOSTS.test(url.hostname);
 }
 
-function checkEndpoint(value: string | undefined, ctx: z.RefinementCtx): void {
-  if (value === undefined) return;
-  // URL.parse would be shorter but arrived in Node 22.
-  const url = URL.canParse(value) ? new URL(value) : undefined;
-  const problem =
-    url === undefined
-      ? 'must be an absolute URL'
-      : !isAllowedEndpoint(url)
-        ? 'must be https://, or plain http:// to a loopback host (credentials must not travel in clear text)'
-        : url.search !== '' || url.hash !== ''
-          ? 'must not have a query or a fragment'
-          : undefined;
-  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+/** Why DCS_ENDPOINT is unusable, or undefined when it is fine. */
+function findEndpointProblem(value: string): string | undefined {
+  if (!URL.canParse(value)) return 'must be an absolute URL';
+  const url = new URL(value);
+  if (!isAllowedEndpoint(url)) {
+    return 'must be https://, or plain http:// to a loopback host (credentials must not travel in clear text)';
+  }
+  if (url.search !== '' || url.hash !== '') return 'must not have a query or a fragment';
+  return undefined;
 }
 
 export const configSchema = z.object({
@@ -70,7 +66,10 @@ export const configSchema = z.object({
     .refine((v) => REGION_PATTERN.test(v), 'must look like cn-north-4'),
   DCS_ENDPOINT: optionalString
     .describe('Full base URL overriding https://dcs.{region}.myhuaweicloud.com for every region.')
-    .superRefine(checkEndpoint),
+    .superRefine((value, ctx) => {
+      const problem = value === undefined ? undefined : findEndpointProblem(value);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+    }),
   DCS_PROJECT_ID: optionalString
     .describe('Default project id for purges and enqueues that name none.')
     .refine(
