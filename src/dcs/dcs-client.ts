@@ -119,14 +119,13 @@ export function createDcsClient(options: DcsClientOptions): DcsClient {
   let closing: Promise<void> | undefined;
 
   async function* paginate<T>(call: SignedCall, pageSize: number, parse: PageParser<T>): AsyncGenerator<T> {
-    for (let offset = 0; ;) {
-      const page = await fetchPage(
-        context,
-        { ...call, query: { ...call.query, offset, limit: pageSize } },
-        parse,
-      );
+    let offset = 0;
+    for (;;) {
+      const query = { ...call.query, offset, limit: pageSize };
+      const page = await fetchPage(context, { ...call, query }, parse);
       yield* page.items;
       offset += page.items.length;
+      // A short page is the last one; the total spares a request for an empty page after a full one.
       if (page.items.length < pageSize || offset >= page.total) return;
     }
   }
@@ -134,15 +133,16 @@ export function createDcsClient(options: DcsClientOptions): DcsClient {
   return {
     async deleteBackgroundTask(ref, callOptions) {
       const projectId = validateId(ref.projectId, 'project_id');
-      const path = `/v2/${projectId}/instances/${validateId(ref.instanceId, 'instance_id')}/tasks/${validateId(ref.taskId, 'task_id')}`;
-      const call: SignedCall = {
+      const instanceId = validateId(ref.instanceId, 'instance_id');
+      const taskId = validateId(ref.taskId, 'task_id');
+      const { outcome } = await performSignedCall(context, {
         method: 'DELETE',
-        path,
+        path: `/v2/${projectId}/instances/${instanceId}/tasks/${taskId}`,
         projectId,
         signal: callOptions?.signal,
         keepSuccessBody: false,
-      };
-      return (await performSignedCall(context, call)).outcome;
+      });
+      return outcome;
     },
 
     listBackgroundTasks(ref, listOptions = {}) {
@@ -207,8 +207,9 @@ async function fetchPage<T>(context: CallContext, call: SignedCall, parse: PageP
   const result = exchange.truncated
     ? { ok: false as const, problem: `body larger than ${MAX_LIST_BODY_BYTES} bytes` }
     : parse(exchange.body ?? '');
-  if (!result.ok)
+  if (!result.ok) {
     throw new DcsRequestError(label, outcome, { code: 'DCS_PROTOCOL', problem: result.problem });
+  }
   return result.page;
 }
 
