@@ -3,6 +3,7 @@ import { loadConfig, requireCredentials } from '../config/config.js';
 import { createApp, pingRedis } from '../app.js';
 import { createClientRegistry } from '../dcs/client-registry.js';
 import { createCleanupWorker } from '../queue/worker.js';
+import { buildRetryPolicy } from '../queue/retry-policy.js';
 import { createMetrics } from '../observability/metrics.js';
 import { startMetricsServer } from '../observability/metrics-server.js';
 import { getQueueStatus } from '../queue/status.js';
@@ -56,6 +57,8 @@ async function runWorker(flags: WorkerFlags): Promise<number> {
     rateLimitPerSecond: flags.rateLimit ?? config.WORKER_RATE_LIMIT,
     shutdownTimeoutMs: (flags.shutdownTimeout ?? 10) * 1000,
     lockDurationMs: flags.lockDurationMs ?? 30_000,
+    probeIntervalMs: config.WORKER_PROBE_INTERVAL_MS,
+    policy: buildRetryPolicy(config),
   });
   const metricsPort = flags.metricsPort ?? config.METRICS_PORT;
   const metricsServer =

@@ -100,6 +100,34 @@ export const configSchema = z.object({
     .default('127.0.0.1')
     .describe('Address the HTTP API listens on.'),
   API_PORT: intFrom(8080, 0, 65_535).describe('Port the HTTP API listens on.'),
+  WORKER_PROBE_INTERVAL_MS: intFrom(120_000, 100, 3_600_000).describe(
+    'While the circuit breaker holds the queue paused, how often one worker probes DCS with one signed call.',
+  ),
+  RETRY_IN_PROCESS_RETRIES: intFrom(3, 0, 10).describe(
+    'Quick retries of a transient failure (5xx, timeout, reset) inside one job run, before a BullMQ retry.',
+  ),
+  RETRY_IN_PROCESS_BASE_MS: intFrom(200, 0, 60_000).describe(
+    'Full-jitter base of the quick retries: the n-th waits up to base x 2^n ms.',
+  ),
+  RETRY_IN_PROCESS_CAP_MS: intFrom(3_000, 0, 600_000).describe('Longest wait between two quick retries.'),
+  RETRY_BACKOFF_BASE_MS: intFrom(5_000, 0, 3_600_000).describe(
+    'Full-jitter base of the BullMQ retries: after the n-th failed attempt a job waits up to base x 2^(n-1) ms.',
+  ),
+  RETRY_BACKOFF_CAP_MS: intFrom(300_000, 0, 86_400_000).describe('Longest wait before a BullMQ retry.'),
+  RETRY_BUSY_FLOOR_MS: intFrom(30_000, 0, 3_600_000).describe(
+    'A busy instance (400 111400017 and kin) is asked again after at least this long.',
+  ),
+  RETRY_BUSY_JITTER_MS: intFrom(30_000, 0, 3_600_000).describe('Random extra wait added to the busy floor.'),
+  RETRY_THROTTLE_MIN_MS: intFrom(2_000, 0, 600_000).describe(
+    'After a 429 without Retry-After the whole queue pauses between the min and max (Huawei suggests 2-5 s).',
+  ),
+  RETRY_THROTTLE_MAX_MS: intFrom(5_000, 0, 600_000).describe(
+    'Upper end of the pause after a 429 without Retry-After; at least RETRY_THROTTLE_MIN_MS.',
+  ),
+  RETRY_THROTTLE_CAP_MS: intFrom(60_000, 0, 3_600_000).describe('A longer Retry-After is cut to this.'),
+  RETRY_MAX_STARTS: intFrom(500, 1, 100_000).describe(
+    'A job started more often than this (throttled, busy or interrupted every time) is dead-lettered.',
+  ),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -107,13 +135,24 @@ export type Env = Readonly<Record<string, string | undefined>>;
 
 /** Parses the environment; throws one INVALID_CONFIG error listing every bad variable. */
 export function loadConfig(env: Env = process.env): Config {
-  const result = configSchema.safeParse(env);
+  const result = configSchema.superRefine(checkRanges).safeParse(env);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
   const fields = new Set(result.error.issues.map((issue) => issue.path.join('.')));
   throw new CleanupError('INVALID_CONFIG', `invalid configuration:\n  ${problems.join('\n  ')}`, {
     field: [...fields].join(','),
   });
+}
+
+/** Pairs of settings that must be in order. */
+function checkRanges(config: Config, ctx: z.RefinementCtx): void {
+  if (config.RETRY_THROTTLE_MAX_MS < config.RETRY_THROTTLE_MIN_MS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['RETRY_THROTTLE_MAX_MS'],
+      message: 'must be at least RETRY_THROTTLE_MIN_MS',
+    });
+  }
 }
 
 /** The credentials from the configuration; INVALID_CONFIG naming what is missing. */

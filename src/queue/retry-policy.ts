@@ -4,6 +4,8 @@
  *  2. BullMQ attempts: the job goes back with capped full-jitter backoff, then is dead-lettered;
  *  3. requeues that spend no attempt (throttled, busy, breaker open): bounded by `maxStarts`.
  */
+import type { Config } from '../config/config.js';
+
 export interface RetryPolicy {
   /** Extra tries inside one job run for a `retry` verdict. */
   inProcessRetries: number;
@@ -62,4 +64,21 @@ export function throttleDelayMs(policy: RetryPolicy, retryAfterMs: number | unde
 /** How long a job waits after a `busy` answer. */
 export function busyDelayMs(policy: RetryPolicy, random: Random = Math.random): number {
   return Math.round(policy.busyFloorMs + random() * policy.busyJitterMs);
+}
+
+/** The worker's policy from the `RETRY_*` settings; `attempts` stays the producer's (job options). */
+export function buildRetryPolicy(config: Config): Omit<RetryPolicy, 'attempts'> {
+  return {
+    inProcessRetries: config.RETRY_IN_PROCESS_RETRIES,
+    inProcessBaseMs: config.RETRY_IN_PROCESS_BASE_MS,
+    inProcessCapMs: config.RETRY_IN_PROCESS_CAP_MS,
+    backoffBaseMs: config.RETRY_BACKOFF_BASE_MS,
+    backoffCapMs: config.RETRY_BACKOFF_CAP_MS,
+    busyFloorMs: config.RETRY_BUSY_FLOOR_MS,
+    busyJitterMs: config.RETRY_BUSY_JITTER_MS,
+    throttleMinMs: config.RETRY_THROTTLE_MIN_MS,
+    throttleMaxMs: config.RETRY_THROTTLE_MAX_MS,
+    throttleCapMs: config.RETRY_THROTTLE_CAP_MS,
+    maxStarts: config.RETRY_MAX_STARTS,
+  };
 }

@@ -8,6 +8,13 @@ import {
   type Env,
 } from '../../../src/config/config.js';
 import { CleanupError, isCleanupError } from '../../../src/errors.js';
+import { DEFAULT_RETRY_POLICY, buildRetryPolicy, type RetryPolicy } from '../../../src/queue/retry-policy.js';
+
+/** The policy without `attempts`, which the producer sets per job rather than the worker. */
+function omitAttempts(policy: RetryPolicy): Omit<RetryPolicy, 'attempts'> {
+  const { attempts: _attempts, ...rest } = policy;
+  return rest;
+}
 
 /** The INVALID_CONFIG error `fn` throws; fails the test when it throws nothing or something else. */
 function configError(fn: () => unknown): CleanupError {
@@ -41,7 +48,30 @@ describe('loadConfig defaults', () => {
       CLEANUP_API_TOKEN: undefined,
       API_HOST: '127.0.0.1',
       API_PORT: 8080,
+      WORKER_PROBE_INTERVAL_MS: 120_000,
+      RETRY_IN_PROCESS_RETRIES: 3,
+      RETRY_IN_PROCESS_BASE_MS: 200,
+      RETRY_IN_PROCESS_CAP_MS: 3_000,
+      RETRY_BACKOFF_BASE_MS: 5_000,
+      RETRY_BACKOFF_CAP_MS: 300_000,
+      RETRY_BUSY_FLOOR_MS: 30_000,
+      RETRY_BUSY_JITTER_MS: 30_000,
+      RETRY_THROTTLE_MIN_MS: 2_000,
+      RETRY_THROTTLE_MAX_MS: 5_000,
+      RETRY_THROTTLE_CAP_MS: 60_000,
+      RETRY_MAX_STARTS: 500,
     });
+  });
+
+  it('gives the retry policy defaults of src/queue/retry-policy.ts', () => {
+    const config = loadConfig({});
+    expect(buildRetryPolicy(config)).toEqual(omitAttempts(DEFAULT_RETRY_POLICY));
+  });
+
+  it('refuses a throttle pause range that ends before it starts', () => {
+    const err = configError(() => loadConfig({ RETRY_THROTTLE_MIN_MS: '500', RETRY_THROTTLE_MAX_MS: '100' }));
+    expect(err.field).toBe('RETRY_THROTTLE_MAX_MS');
+    expect(err.message).toContain('must be at least RETRY_THROTTLE_MIN_MS');
   });
 
   it('ignores variables it does not know', () => {
