@@ -59,9 +59,13 @@ export async function pingRedis(connection: Redis, timeoutMs = 5_000): Promise<v
     ]);
   } catch (err) {
     const where = `${connection.options.host ?? '?'}:${connection.options.port ?? '?'}`;
-    throw new CleanupError('REDIS_UNAVAILABLE', `Redis at ${where} did not answer (${(err as Error).message}); is REDIS_URL right?`, {
-      cause: err,
-    });
+    throw new CleanupError(
+      'REDIS_UNAVAILABLE',
+      `Redis at ${where} did not answer (${(err as Error).message}); is REDIS_URL right?`,
+      {
+        cause: err,
+      },
+    );
   } finally {
     clearTimeout(timer);
   }

@@ -6,7 +6,8 @@
 /** Every code this project throws, with what it means; docs/errors.md lists the same set (a test checks). */
 export const ERROR_CODES = {
   INVALID_CONFIG: 'An environment variable or option is missing or malformed.',
-  INVALID_ID: 'A project, instance or task id is empty, too long or has characters other than letters, digits and "-".',
+  INVALID_ID:
+    'A project, instance or task id is empty, too long or has characters other than letters, digits and "-".',
   INVALID_INPUT: 'A line of an input file, an HTTP body or a CLI argument is malformed.',
   INVALID_JOB: 'A queue payload does not match the job contract.',
   INVALID_PLAN: 'A purge plan file is malformed, too old or does not match this configuration.',
@@ -17,7 +18,8 @@ export const ERROR_CODES = {
   DCS_BUSY: 'The instance is busy or in a state that forbids the change; retry later.',
   DCS_UNAVAILABLE: 'A transient failure: 5xx, timeout, connection reset; retry.',
   DCS_REJECTED: 'DCS rejected the call permanently (4xx); the job is dead-lettered.',
-  DCS_PROTOCOL: 'DCS answered something this client cannot read (a success body that is not the documented shape).',
+  DCS_PROTOCOL:
+    'DCS answered something this client cannot read (a success body that is not the documented shape).',
   REDIS_UNAVAILABLE: 'Redis did not answer in time.',
   QUEUE_PAUSED: 'The queue is paused by the circuit breaker (authentication or configuration failure).',
   PURGE_GUARD: 'A purge matched more tasks than its --max guard allows; nothing was enqueued.',

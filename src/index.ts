@@ -3,7 +3,14 @@
  * to reuse: the job contract, the signed DCS client, the signer, the typed errors).
  */
 export { createProducer, buildJobOptions } from './queue/producer.js';
-export type { Producer, ProducerOptions, EnqueueLabels, EnqueueManyOptions, EnqueueSummary, EnqueuedJob } from './queue/producer.js';
+export type {
+  Producer,
+  ProducerOptions,
+  EnqueueLabels,
+  EnqueueManyOptions,
+  EnqueueSummary,
+  EnqueuedJob,
+} from './queue/producer.js';
 export {
   QUEUE_NAME,
   DEAD_LETTER_QUEUE_NAME,

@@ -32,7 +32,9 @@ export function waitForShutdown(service: Service, options: RunServiceOptions = {
           resolve(0);
         },
         (err: unknown) => {
-          process.stderr.write(`dcs-cleanup: shutdown failed: ${err instanceof Error ? err.message : String(err)}\n`);
+          process.stderr.write(
+            `dcs-cleanup: shutdown failed: ${err instanceof Error ? err.message : String(err)}\n`,
+          );
           resolve(1);
         },
       );

@@ -21,25 +21,35 @@ const print = (value: unknown): void => {
 };
 
 export function registerDlqCommand(program: Command): void {
-  const dlq = program.command('dlq').description('Inspect, replay and purge the dead letters (jobs that could not be completed).');
+  const dlq = program
+    .command('dlq')
+    .description('Inspect, replay and purge the dead letters (jobs that could not be completed).');
 
   dlq
     .command('list')
     .description('List dead letters, oldest first.')
     .option('--json', 'print a JSON array of full records')
-    .option('--reason <reason>', 'only this reason (rejected, retries_exhausted, invalid_job, requeue_limit, stalled)')
+    .option(
+      '--reason <reason>',
+      'only this reason (rejected, retries_exhausted, invalid_job, requeue_limit, stalled)',
+    )
     .option('--error-code <code>', 'only this DCS error_code')
     .option('--limit <n>', 'at most this many', (v) => Number(v))
     .action(
       runCommand((flags: { json?: boolean; reason?: string; errorCode?: string; limit?: number }) =>
         withApp(async (app) => {
-          const filter = { ...(flags.reason ? { reason: flags.reason } : {}), ...(flags.errorCode ? { errorCode: flags.errorCode } : {}) };
+          const filter = {
+            ...(flags.reason ? { reason: flags.reason } : {}),
+            ...(flags.errorCode ? { errorCode: flags.errorCode } : {}),
+          };
           const entries = await app.deadLetters().list(filter, flags.limit);
           if (flags.json) print(entries);
           else {
             for (const e of entries) {
               const d = (e.job_data ?? {}) as Record<string, unknown>;
-              print(`${e.id}  ${e.reason}  http=${e.http_status ?? '-'} code=${e.error_code ?? '-'} request=${e.request_id ?? '-'} task=${String(d.task_id ?? '?')} at=${e.dead_lettered_at}`);
+              print(
+                `${e.id}  ${e.reason}  http=${e.http_status ?? '-'} code=${e.error_code ?? '-'} request=${e.request_id ?? '-'} task=${String(d.task_id ?? '?')} at=${e.dead_lettered_at}`,
+              );
             }
             print(`${entries.length} dead letter(s)`);
           }
@@ -64,18 +74,26 @@ export function registerDlqCommand(program: Command): void {
 
   dlq
     .command('replay [ids...]')
-    .description('Enqueue dead letters again as fresh jobs (fresh attempt budget); a record is removed only once its job is in Redis.')
+    .description(
+      'Enqueue dead letters again as fresh jobs (fresh attempt budget); a record is removed only once its job is in Redis.',
+    )
     .option('--all', 'replay every dead letter (with --reason: those with that reason)')
     .option('--reason <reason>', 'with --all: only this reason')
     .option('--json', 'print the result as JSON')
     .action(
       runCommand((ids: string[], flags: { all?: boolean; reason?: string; json?: boolean }) =>
         withApp(async (app) => {
-          if (!flags.all && ids.length === 0) throw new CleanupError('INVALID_INPUT', 'name dead letter ids, or pass --all', { field: 'ids' });
-          if (flags.all && ids.length > 0) throw new CleanupError('INVALID_INPUT', 'pass either ids or --all, not both', { field: 'ids' });
+          if (!flags.all && ids.length === 0)
+            throw new CleanupError('INVALID_INPUT', 'name dead letter ids, or pass --all', { field: 'ids' });
+          if (flags.all && ids.length > 0)
+            throw new CleanupError('INVALID_INPUT', 'pass either ids or --all, not both', { field: 'ids' });
           const result = await app
             .deadLetters()
-            .replay(flags.all ? 'all' : ids, app.producer(), flags.reason ? { reason: flags.reason } : undefined);
+            .replay(
+              flags.all ? 'all' : ids,
+              app.producer(),
+              flags.reason ? { reason: flags.reason } : undefined,
+            );
           if (flags.json) print(result);
           else {
             print(`replayed ${result.replayed.length}, skipped ${result.skipped.length}`);
@@ -93,7 +111,8 @@ export function registerDlqCommand(program: Command): void {
     .action(
       runCommand((flags: { olderThan?: string }) =>
         withApp(async (app) => {
-          const ms = flags.olderThan === undefined ? undefined : parseDuration(flags.olderThan, '--older-than');
+          const ms =
+            flags.olderThan === undefined ? undefined : parseDuration(flags.olderThan, '--older-than');
           print(`purged ${await app.deadLetters().purge(ms)} dead letter(s)`);
           return EXIT_CODES.ok;
         }),

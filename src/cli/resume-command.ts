@@ -9,7 +9,9 @@ import { EXIT_CODES, runCommand } from './run-command.js';
 export function registerResumeCommand(program: Command): void {
   program
     .command('resume')
-    .description('Resume a queue paused by the circuit breaker (after fixing credentials or the endpoint). Workers prove the credentials again before sending.')
+    .description(
+      'Resume a queue paused by the circuit breaker (after fixing credentials or the endpoint). Workers prove the credentials again before sending.',
+    )
     .action(
       runCommand(async () => {
         const app = createApp(loadConfig(), { role: 'producer' });

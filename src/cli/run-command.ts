@@ -4,7 +4,9 @@ import { isCleanupError } from '../errors.js';
  * Wraps a command body that resolves to an exit code. Typed errors print as one clear line
  * (usage and input errors exit 64); anything else prints its message and exits 1.
  */
-export function runCommand<A extends unknown[]>(body: (...args: A) => Promise<number>): (...args: A) => Promise<void> {
+export function runCommand<A extends unknown[]>(
+  body: (...args: A) => Promise<number>,
+): (...args: A) => Promise<void> {
   return async (...args: A) => {
     try {
       process.exitCode = await body(...args);

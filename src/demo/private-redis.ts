@@ -14,7 +14,12 @@ export interface PrivateRedis {
 
 /** True when a Redis at `url` answers PING within `timeoutMs`. */
 export async function redisAnswers(url: string, timeoutMs = 1_500): Promise<boolean> {
-  const redis = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   redis.on('error', () => undefined);
   try {
     await redis.connect();
@@ -49,7 +54,9 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   );
   const failed = new Promise<never>((_, reject) => {
     child.once('error', (err) =>
-      reject(new CleanupError('REDIS_UNAVAILABLE', `could not start redis-server: ${err.message}`, { cause: err })),
+      reject(
+        new CleanupError('REDIS_UNAVAILABLE', `could not start redis-server: ${err.message}`, { cause: err }),
+      ),
     );
   });
   const url = `redis://127.0.0.1:${port}`;

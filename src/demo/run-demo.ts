@@ -68,7 +68,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const prefix = `dcs-cleanup-demo-${process.pid}-${Date.now().toString(36)}`;
   const emulator = await startEmulator({
     seed: { instances: options.instances, tasksPerInstance: options.tasksPerInstance, seed: 7 },
-    faults: { statusRates: { 500: options.faultRate / 2, 503: options.faultRate / 2 }, throttleRate: 0.01, latencyMs: 5, jitterMs: 20, seed: 7 },
+    faults: {
+      statusRates: { 500: options.faultRate / 2, 503: options.faultRate / 2 },
+      throttleRate: 0.01,
+      latencyMs: 5,
+      jitterMs: 20,
+      seed: 7,
+    },
     rateLimitPerSecond: 200,
   });
   const connection: Redis = createRedisConnection(redisUrl, 'worker');
@@ -80,14 +86,32 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const project = emulator.inventory().projects[0]!;
     say(`emulator at ${emulator.url}: project ${project.project_id}, ${project.instances.length} instances`);
     const finished = emulator.remainingTasks().filter((t) => t.status === 'SUCCESS' || t.status === 'FAILED');
-    const tasks = finished.map((t) => ({ project_id: t.project_id, instance_id: t.instance_id, task_id: t.id }));
+    const tasks = finished.map((t) => ({
+      project_id: t.project_id,
+      instance_id: t.instance_id,
+      task_id: t.id,
+    }));
     // A few tasks someone else already deleted, and two DCS will refuse: already_gone and dead letters.
     const instanceId = project.instances[0]!.instance_id;
-    for (let i = 0; i < 3; i++) tasks.push({ project_id: project.project_id, instance_id: instanceId, task_id: `00000000000000000000000000000${i}ff` });
-    for (const t of tasks.slice(0, 2)) emulator.scriptTask(t.task_id, [{ status: 400, errorCode: '111400070' }]);
-    const enqueued = await producer.enqueueMany(tasks, { source: 'demo', reason: 'demo', collectJobs: false });
-    say(`enqueued ${enqueued.enqueued} deletions (${finished.length} finished tasks of ${emulator.remainingTasks().length}, plus 3 already gone)`);
-    say(`injected faults: ${Math.round(options.faultRate * 100)}% 5xx, 1% 429, 5-25 ms latency; 2 tasks DCS refuses (400)`);
+    for (let i = 0; i < 3; i++)
+      tasks.push({
+        project_id: project.project_id,
+        instance_id: instanceId,
+        task_id: `00000000000000000000000000000${i}ff`,
+      });
+    for (const t of tasks.slice(0, 2))
+      emulator.scriptTask(t.task_id, [{ status: 400, errorCode: '111400070' }]);
+    const enqueued = await producer.enqueueMany(tasks, {
+      source: 'demo',
+      reason: 'demo',
+      collectJobs: false,
+    });
+    say(
+      `enqueued ${enqueued.enqueued} deletions (${finished.length} finished tasks of ${emulator.remainingTasks().length}, plus 3 already gone)`,
+    );
+    say(
+      `injected faults: ${Math.round(options.faultRate * 100)}% 5xx, 1% 429, 5-25 ms latency; 2 tasks DCS refuses (400)`,
+    );
 
     const pool = await createCleanupWorker({
       connection,
@@ -97,7 +121,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       metrics,
       concurrency: 32,
       rateLimitPerSecond: 0,
-      policy: { inProcessBaseMs: 50, inProcessCapMs: 500, attempts: 4, backoffBaseMs: 200, backoffCapMs: 2_000, throttleMinMs: 200, throttleMaxMs: 500 },
+      policy: {
+        inProcessBaseMs: 50,
+        inProcessCapMs: 500,
+        attempts: 4,
+        backoffBaseMs: 200,
+        backoffCapMs: 2_000,
+        throttleMinMs: 200,
+        throttleMaxMs: 500,
+      },
     });
     const progress = setInterval(() => {
       void pool.queue.getJobCounts('wait', 'active', 'delayed', 'completed').then((c) => {
@@ -110,7 +142,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
 
     const count = async (name: string, label: Record<string, string> = {}): Promise<number> => {
       const m = (await metrics.registry.getSingleMetric(name)?.get())?.values ?? [];
-      return m.filter((v) => Object.entries(label).every(([k, val]) => v.labels[k] === val)).reduce((s, v) => s + v.value, 0);
+      return m
+        .filter((v) => Object.entries(label).every(([k, val]) => v.labels[k] === val))
+        .reduce((s, v) => s + v.value, 0);
     };
     const summary: DemoSummary = {
       selected: tasks.length,
@@ -125,9 +159,16 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     };
     const dead = await pool.deadLetters.list();
     say('');
-    say(`deleted ${summary.deleted}, already gone ${summary.already_gone}, retries ${summary.retried}, throttle waits ${summary.throttled}, dead-lettered ${summary.dead_lettered}, in ${summary.seconds} s`);
-    for (const d of dead) say(`  dead letter ${d.id}: ${d.reason} (HTTP ${d.http_status}, ${d.error_code}, request ${d.request_id})`);
-    say(`the emulator has ${emulator.remainingTasks().filter((t) => t.status === 'SUCCESS' || t.status === 'FAILED').length} finished tasks left; unfinished ones are never selected`);
+    say(
+      `deleted ${summary.deleted}, already gone ${summary.already_gone}, retries ${summary.retried}, throttle waits ${summary.throttled}, dead-lettered ${summary.dead_lettered}, in ${summary.seconds} s`,
+    );
+    for (const d of dead)
+      say(
+        `  dead letter ${d.id}: ${d.reason} (HTTP ${d.http_status}, ${d.error_code}, request ${d.request_id})`,
+      );
+    say(
+      `the emulator has ${emulator.remainingTasks().filter((t) => t.status === 'SUCCESS' || t.status === 'FAILED').length} finished tasks left; unfinished ones are never selected`,
+    );
     say(`one JSON log record per outcome: ${logFile}`);
     await pool.deadLetters.queue.obliterate({ force: true });
     await pool.queue.obliterate({ force: true });

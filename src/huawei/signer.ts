@@ -90,8 +90,10 @@ export function parseSdkDate(value: string): Date | undefined {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
   if (!m) return undefined;
   const [, y, mo, d, h, mi, s] = m.map(Number) as [number, number, number, number, number, number, number];
+  // Out-of-range fields would roll over silently, and Date.UTC maps years 0-99 to 1900-1999.
+  if (y < 1970 || mo < 1 || mo > 12 || h > 23 || mi > 59 || s > 59) return undefined;
   const date = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
-  return Number.isNaN(date.getTime()) || date.getUTCDate() !== d ? undefined : date;
+  return date.getUTCDate() !== d || date.getUTCMonth() !== mo - 1 ? undefined : date;
 }
 
 /** RFC 3986 unreserved characters stay; everything else is `%XX` (upper-case hex over UTF-8). */
@@ -117,14 +119,15 @@ export function buildCanonicalUri(pathname: string): string {
 
 export function buildCanonicalQuery(fromUrl: URLSearchParams, query: QueryParams | undefined): string {
   const pairs: [string, string][] = [];
-  for (const [name, value] of fromUrl) pairs.push([encodeRfc3986(name), encodeRfc3986(value)]);
+  for (const [name, value] of fromUrl) pairs.push([name, value]);
   for (const [name, value] of Object.entries(query ?? {})) {
     if (value === undefined) continue;
     const values = Array.isArray(value) ? (value as readonly QueryValue[]) : [value as QueryValue];
-    for (const v of values) pairs.push([encodeRfc3986(name), encodeRfc3986(String(v))]);
+    for (const v of values) pairs.push([name, String(v)]);
   }
+  // Sorted on the raw names and values, then encoded: the official SDK's order ("a." before "a/").
   pairs.sort(([an, av], [bn, bv]) => compare(an, bn) || compare(av, bv));
-  return pairs.map(([n, v]) => `${n}=${v}`).join('&');
+  return pairs.map(([n, v]) => `${encodeRfc3986(n)}=${encodeRfc3986(v)}`).join('&');
 }
 
 /** What the signature covers; the same steps serve a client signing and a server verifying. */

@@ -81,12 +81,16 @@ export async function createCircuitBreaker(options: CircuitBreakerOptions): Prom
       open: true,
       ...raw,
       http_status: raw.http_status === undefined ? undefined : Number(raw.http_status),
-    } as CircuitState;
+    };
   }
 
   if (options.listen ?? false) {
     eventsConnection = connection.duplicate();
-    events = new QueueEvents(QUEUE_NAME, { connection: eventsConnection, prefix: options.prefix, autorun: true });
+    events = new QueueEvents(QUEUE_NAME, {
+      connection: eventsConnection,
+      prefix: options.prefix,
+      autorun: true,
+    });
     events.on('paused', () => setOpen(true));
     events.on('resumed', () => setOpen(false));
     await events.waitUntilReady();

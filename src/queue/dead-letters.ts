@@ -6,7 +6,7 @@
 import { Queue, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { hostname } from 'node:os';
-import { DEAD_LETTER_QUEUE_NAME, QUEUE_NAME, parseTaskInput, type DeleteJobData } from './job-contract.js';
+import { DEAD_LETTER_QUEUE_NAME, parseTaskInput, type DeleteJobData } from './job-contract.js';
 import type { Producer } from './producer.js';
 import { CleanupError } from '../errors.js';
 
@@ -91,9 +91,13 @@ export function createDeadLetters(options: { connection: Redis; prefix: string }
   }
 
   const matches = (r: DeadLetterRecord, f: DeadLetterFilter = {}): boolean =>
-    (f.reason === undefined || r.reason === f.reason) && (f.errorCode === undefined || r.error_code === f.errorCode);
+    (f.reason === undefined || r.reason === f.reason) &&
+    (f.errorCode === undefined || r.error_code === f.errorCode);
 
-  async function replayOne(job: Job<DeadLetterRecord>, producer: Producer): Promise<ReplayResult['replayed'][number]> {
+  async function replayOne(
+    job: Job<DeadLetterRecord>,
+    producer: Producer,
+  ): Promise<ReplayResult['replayed'][number]> {
     const task = parseTaskInput(job.data.job_data, 'job_data');
     const data = job.data.job_data as Partial<DeleteJobData>;
     // A finished original still holds its job id (dedupe window): remove it so the replay is a fresh job.
@@ -112,7 +116,11 @@ export function createDeadLetters(options: { connection: Redis; prefix: string }
   return {
     queue,
     async add(record, idHint) {
-      const full: DeadLetterRecord = { ...record, worker_host: host, dead_lettered_at: new Date().toISOString() };
+      const full: DeadLetterRecord = {
+        ...record,
+        worker_host: host,
+        dead_lettered_at: new Date().toISOString(),
+      };
       const job = await queue.add('dead-letter', full, { jobId: `dl-${idHint}`, removeOnComplete: true });
       return job.id!;
     },
@@ -167,4 +175,3 @@ export function createDeadLetters(options: { connection: Redis; prefix: string }
 export function notFound(id: string): CleanupError {
   return new CleanupError('NOT_FOUND', `no dead letter with id ${JSON.stringify(id)}`, { field: 'id' });
 }
-

@@ -36,7 +36,10 @@ export const deleteJobDataSchema = taskInputSchema.extend({
   reason: label.optional(),
   source: label.optional(),
   /** The purge or schedule run that enqueued this job, if any. */
-  run_id: z.string().regex(/^[A-Za-z0-9._-]{1,80}$/).optional(),
+  run_id: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,80}$/)
+    .optional(),
   enqueued_at: z.string().optional(),
 });
 export type DeleteJobData = z.infer<typeof deleteJobDataSchema>;

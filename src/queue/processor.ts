@@ -23,7 +23,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { QUEUE_NAME, parseJobData, type DeleteJobData, type DeleteJobResult } from './job-contract.js';
 import type { AttemptRecord, DeadLetterReason, DeadLetters } from './dead-letters.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
-import { busyDelayMs, fullJitterMs, throttleDelayMs, backoffDelayMs, type RetryPolicy } from './retry-policy.js';
+import {
+  busyDelayMs,
+  fullJitterMs,
+  throttleDelayMs,
+  backoffDelayMs,
+  type RetryPolicy,
+} from './retry-policy.js';
 import type { AttemptOutcome } from '../dcs/attempt-outcome.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -77,7 +83,12 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     ...(o.networkError === undefined ? {} : { network_error: o.networkError }),
   });
 
-  async function attempt(client: TaskDeleter, data: DeleteJobData, history: AttemptRecord[], signal?: AbortSignal) {
+  async function attempt(
+    client: TaskDeleter,
+    data: DeleteJobData,
+    history: AttemptRecord[],
+    signal?: AbortSignal,
+  ) {
     const ref = { projectId: data.project_id, instanceId: data.instance_id, taskId: data.task_id };
     try {
       return await pRetry(
@@ -86,7 +97,10 @@ export function createProcessor(deps: ProcessorDeps): Processor {
           const at = Date.now();
           const outcome = await client.deleteBackgroundTask(ref, { signal });
           history.push(toRecord(outcome, at));
-          metrics?.requestDuration.observe({ status: outcome.status ?? 'network' }, outcome.durationMs / 1000);
+          metrics?.requestDuration.observe(
+            { status: outcome.status ?? 'network' },
+            outcome.durationMs / 1000,
+          );
           if (outcome.verdict.action === 'retry' && !signal?.aborted) throw new TransientAttempt(outcome);
           return outcome;
         },
@@ -199,7 +213,8 @@ export function createProcessor(deps: ProcessorDeps): Processor {
       logger.warn({ job_id: job.id, err: (err as Error).message }, 'invalid job payload');
       return deadLetter(job, job.data, 'invalid_job', [], undefined, started);
     }
-    if (job.attemptsStarted > policy.maxStarts) return deadLetter(job, data, 'requeue_limit', [], undefined, started);
+    if (job.attemptsStarted > policy.maxStarts)
+      return deadLetter(job, data, 'requeue_limit', [], undefined, started);
     if (circuit.isOpen()) return requeue(job, token, 'circuit open');
 
     const client = deps.getClient(data.region);
@@ -208,7 +223,8 @@ export function createProcessor(deps: ProcessorDeps): Processor {
 
     const history: AttemptRecord[] = [];
     const outcome = await attempt(client, data, history, signal);
-    if (outcome === undefined || signal?.aborted) return requeue(job, token, signal?.aborted ? 'shutdown' : 'circuit open');
+    if (outcome === undefined || signal?.aborted)
+      return requeue(job, token, signal?.aborted ? 'shutdown' : 'circuit open');
     const { action, reason } = outcome.verdict;
     switch (action) {
       case 'deleted':
@@ -230,13 +246,19 @@ export function createProcessor(deps: ProcessorDeps): Processor {
           .exec();
         const delayMs = backoffDelayMs(policy, job.attemptsMade + 1);
         metrics?.retries.inc({ reason });
-        logger.warn({ job_id: job.id, task_id: data.task_id, reason, delay_ms: delayMs, attempt: job.attemptsMade + 1 }, 'retry scheduled');
+        logger.warn(
+          { job_id: job.id, task_id: data.task_id, reason, delay_ms: delayMs, attempt: job.attemptsMade + 1 },
+          'retry scheduled',
+        );
         throw new RetryLaterError(`retry: ${reason}`, delayMs);
       }
       case 'busy': {
         const delayMs = busyDelayMs(policy);
         metrics?.retries.inc({ reason: 'busy' });
-        logger.warn({ job_id: job.id, task_id: data.task_id, reason, delay_ms: delayMs, error_code: outcome.errorCode }, 'retry scheduled');
+        logger.warn(
+          { job_id: job.id, task_id: data.task_id, reason, delay_ms: delayMs, error_code: outcome.errorCode },
+          'retry scheduled',
+        );
         await job.moveToDelayed(Date.now() + delayMs, token);
         throw new DelayedError(`busy: ${reason}`);
       }
@@ -244,7 +266,10 @@ export function createProcessor(deps: ProcessorDeps): Processor {
         const delayMs = throttleDelayMs(policy, outcome.retryAfterMs);
         metrics?.throttleWaits.inc();
         metrics?.throttleWaitSeconds.inc(delayMs / 1000);
-        logger.warn({ job_id: job.id, task_id: data.task_id, reason, delay_ms: delayMs, request_id: outcome.requestId }, 'throttled: queue rate-limited');
+        logger.warn(
+          { job_id: job.id, task_id: data.task_id, reason, delay_ms: delayMs, request_id: outcome.requestId },
+          'throttled: queue rate-limited',
+        );
         await deps.queue.rateLimit(delayMs);
         throw Worker.RateLimitError();
       }
@@ -254,7 +279,12 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     }
   };
 
-  async function openCircuit(job: Job, token: string | undefined, data: DeleteJobData, o: AttemptOutcome): Promise<never> {
+  async function openCircuit(
+    job: Job,
+    token: string | undefined,
+    data: DeleteJobData,
+    o: AttemptOutcome,
+  ): Promise<never> {
     const first = await circuit.open({
       action: o.verdict.action,
       reason: o.verdict.reason,
@@ -267,7 +297,13 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     metrics?.circuitOpen.set(1);
     if (first) {
       logger.fatal(
-        { job_id: job.id, action: o.verdict.action, http_status: o.status ?? null, error_code: o.errorCode ?? null, request_id: o.requestId ?? null },
+        {
+          job_id: job.id,
+          action: o.verdict.action,
+          http_status: o.status ?? null,
+          error_code: o.errorCode ?? null,
+          request_id: o.requestId ?? null,
+        },
         o.verdict.action === 'auth_failed'
           ? 'DCS rejected the credentials: queue paused so the AK/SK does not get locked; fix CLOUD_SDK_AK/SK, then the probe (or `dcs-cleanup resume`) resumes it'
           : 'DCS endpoint or path is wrong: queue paused; fix DCS_ENDPOINT/DCS_REGION, then the probe (or `dcs-cleanup resume`) resumes it',

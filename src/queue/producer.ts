@@ -59,7 +59,10 @@ export interface Producer {
    * Validates every task first (INVALID_INPUT naming `tasks[i].field`), then enqueues in chunks.
    * Accepts an async iterable for streamed input: then each chunk is validated as it arrives.
    */
-  enqueueMany(tasks: Iterable<unknown> | AsyncIterable<unknown>, options?: EnqueueManyOptions): Promise<EnqueueSummary>;
+  enqueueMany(
+    tasks: Iterable<unknown> | AsyncIterable<unknown>,
+    options?: EnqueueManyOptions,
+  ): Promise<EnqueueSummary>;
   close(): Promise<void>;
 }
 
@@ -79,7 +82,10 @@ export function buildJobOptions(attempts: number, dedupeWindowSec: number): Jobs
 /** Creates a producer on the `dcs-cleanup` queue. The connection stays the caller's. */
 export function createProducer(options: ProducerOptions): Producer {
   const queue = new Queue(QUEUE_NAME, { connection: options.connection, prefix: options.prefix });
-  const jobOptions = buildJobOptions(options.attempts ?? DEFAULT_ATTEMPTS, options.dedupeWindowSec ?? DEFAULT_DEDUPE_WINDOW_SEC);
+  const jobOptions = buildJobOptions(
+    options.attempts ?? DEFAULT_ATTEMPTS,
+    options.dedupeWindowSec ?? DEFAULT_DEDUPE_WINDOW_SEC,
+  );
   const chunkSize = options.chunkSize ?? 1_000;
   const keyPrefix = `${options.prefix}:${QUEUE_NAME}:`;
 
@@ -98,7 +104,8 @@ export function createProducer(options: ProducerOptions): Producer {
       if (err) throw new CleanupError('REDIS_UNAVAILABLE', `checking job ${jobId} failed: ${err.message}`);
       const duplicate = count === 1 || seen.has(jobId);
       seen.add(jobId);
-      if (!duplicate) fresh.push({ name: JOB_NAME, data: toJobData(task, labels, now), opts: { ...jobOptions, jobId } });
+      if (!duplicate)
+        fresh.push({ name: JOB_NAME, data: toJobData(task, labels, now), opts: { ...jobOptions, jobId } });
       return { job_id: jobId, task_id: task.task_id, duplicate };
     });
     if (fresh.length > 0) await queue.addBulk(fresh);
@@ -159,7 +166,9 @@ function validateLabels(labels: EnqueueLabels): void {
   for (const [field, schema, value] of checks) {
     const result = schema.safeParse(value);
     if (!result.success) {
-      throw new CleanupError('INVALID_INPUT', `${field}: ${result.error.issues[0]?.message ?? 'invalid'}`, { field });
+      throw new CleanupError('INVALID_INPUT', `${field}: ${result.error.issues[0]?.message ?? 'invalid'}`, {
+        field,
+      });
     }
   }
 }

@@ -45,18 +45,31 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 export type Random = () => number;
 
 /** Full jitter: uniform in [0, min(cap, base * 2^attempt)] ("Exponential Backoff And Jitter"). */
-export function fullJitterMs(attempt: number, baseMs: number, capMs: number, random: Random = Math.random): number {
+export function fullJitterMs(
+  attempt: number,
+  baseMs: number,
+  capMs: number,
+  random: Random = Math.random,
+): number {
   const ceiling = Math.min(capMs, baseMs * 2 ** Math.max(0, attempt));
   return Math.round(random() * ceiling);
 }
 
 /** Delay before BullMQ retries a job that has failed `attemptsMade` times. */
-export function backoffDelayMs(policy: RetryPolicy, attemptsMade: number, random: Random = Math.random): number {
+export function backoffDelayMs(
+  policy: RetryPolicy,
+  attemptsMade: number,
+  random: Random = Math.random,
+): number {
   return fullJitterMs(attemptsMade - 1, policy.backoffBaseMs, policy.backoffCapMs, random);
 }
 
 /** How long the whole queue waits after a 429: Retry-After when sent (capped), else 2-5 s jittered. */
-export function throttleDelayMs(policy: RetryPolicy, retryAfterMs: number | undefined, random: Random = Math.random): number {
+export function throttleDelayMs(
+  policy: RetryPolicy,
+  retryAfterMs: number | undefined,
+  random: Random = Math.random,
+): number {
   if (retryAfterMs !== undefined && retryAfterMs >= 0) return Math.min(retryAfterMs, policy.throttleCapMs);
   return Math.round(policy.throttleMinMs + random() * (policy.throttleMaxMs - policy.throttleMinMs));
 }

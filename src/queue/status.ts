@@ -16,7 +16,12 @@ export interface QueueStatus {
 }
 
 /** Counts by state and the breaker's state, in two round trips. */
-export async function getQueueStatus(queue: Queue, deadLetters: DeadLetters, connection: Redis, prefix: string): Promise<QueueStatus> {
+export async function getQueueStatus(
+  queue: Queue,
+  deadLetters: DeadLetters,
+  connection: Redis,
+  prefix: string,
+): Promise<QueueStatus> {
   const [counts, dead, paused, raw] = await Promise.all([
     queue.getJobCounts('wait', 'active', 'delayed', 'prioritized', 'completed', 'failed'),
     deadLetters.count(),
@@ -32,6 +37,8 @@ export async function getQueueStatus(queue: Queue, deadLetters: DeadLetters, con
     failed: counts.failed ?? 0,
     dead_letters: dead,
     paused,
-    circuit: open ? ({ open, ...raw, http_status: raw.http_status ? Number(raw.http_status) : undefined } as CircuitState) : { open: false },
+    circuit: open
+      ? { open, ...raw, http_status: raw.http_status ? Number(raw.http_status) : undefined }
+      : { open: false },
   };
 }

@@ -48,7 +48,14 @@ export async function createCleanupWorker(options: CleanupWorkerOptions): Promis
   const queue = new Queue(QUEUE_NAME, { connection, prefix });
   const deadLetters = createDeadLetters({ connection, prefix });
   const circuit = await createCircuitBreaker({ connection, prefix, queue, listen: true });
-  const processor = createProcessor({ ...options, queue, deadLetters, circuit, policy, metrics: options.metrics });
+  const processor = createProcessor({
+    ...options,
+    queue,
+    deadLetters,
+    circuit,
+    policy,
+    metrics: options.metrics,
+  });
   const rate = options.rateLimitPerSecond ?? 50;
 
   const worker = new Worker(QUEUE_NAME, processor, {
@@ -92,16 +99,22 @@ export async function createCleanupWorker(options: CleanupWorkerOptions): Promis
       );
       await job.remove();
       options.metrics?.deletions.inc({ outcome: 'dead_lettered' });
-      logger.error({ outcome: 'dead_lettered', job_id: job.id, reason: 'stalled', failed_reason: job.failedReason }, 'job dead-lettered');
+      logger.error(
+        { outcome: 'dead_lettered', job_id: job.id, reason: 'stalled', failed_reason: job.failedReason },
+        'job dead-lettered',
+      );
     }
   };
-  const sweeper = setInterval(() => sweep().catch(() => undefined), 30_000);
+  const sweeper = setInterval(() => void sweep().catch(() => undefined), 30_000);
   sweeper.unref();
 
   circuit.startProbing(async (state) => {
     const client = options.getClient(state.region);
     const outcome = await client.probe(state.project_id ?? 'unknown');
-    logger.warn({ ok: outcome.ok, http_status: outcome.status ?? null, error_code: outcome.errorCode ?? null }, 'circuit probe');
+    logger.warn(
+      { ok: outcome.ok, http_status: outcome.status ?? null, error_code: outcome.errorCode ?? null },
+      'circuit probe',
+    );
     if (outcome.ok) {
       options.metrics?.circuitOpen.set(0);
       logger.warn({ action: state.action }, 'credentials proved again: queue resumed');
@@ -116,9 +129,15 @@ export async function createCleanupWorker(options: CleanupWorkerOptions): Promis
     deadLetters,
     circuit,
     async waitUntilIdle(pollMs = 250) {
-      for (let quiet = 0; ; ) {
+      for (let quiet = 0; ;) {
         if (circuit.isOpen()) return 'paused';
-        const counts = await queue.getJobCounts('wait', 'active', 'delayed', 'prioritized', 'waiting-children');
+        const counts = await queue.getJobCounts(
+          'wait',
+          'active',
+          'delayed',
+          'prioritized',
+          'waiting-children',
+        );
         const busy = Object.values(counts).some((n) => n > 0);
         quiet = busy ? 0 : quiet + 1;
         if (quiet >= 2) {

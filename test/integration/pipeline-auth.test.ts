@@ -13,14 +13,24 @@ afterEach(async () => {
 describe('authentication failures', () => {
   it('pauses the queue after the first 401, sends no deletions with the bad key, and resumes once the key is fixed', async () => {
     h = await createHarness('auth', { seed: { instances: 1, tasksPerInstance: 0 } });
-    const tasks = h.emulator.addTasks(h.instanceId, Array.from({ length: 40 }, () => ({ status: 'SUCCESS' as const })));
+    const tasks = h.emulator.addTasks(
+      h.instanceId,
+      Array.from({ length: 40 }, () => ({ status: 'SUCCESS' as const })),
+    );
     h.useCredentials(new Credentials(DEMO_CREDENTIALS.ak, 'a-wrong-secret-key'));
-    await h.producer.enqueueMany(tasks.map((t) => ({ project_id: h!.projectId, instance_id: h!.instanceId, task_id: t.id })));
+    await h.producer.enqueueMany(
+      tasks.map((t) => ({ project_id: h!.projectId, instance_id: h!.instanceId, task_id: t.id })),
+    );
     const worker = await h.startWorker({ concurrency: 16, probeIntervalMs: 300 });
 
     await waitFor(() => worker.circuit.isOpen(), 'the breaker to open');
     const state = await worker.circuit.read();
-    expect(state).toMatchObject({ open: true, action: 'auth_failed', error_code: 'APIGW.0301', http_status: 401 });
+    expect(state).toMatchObject({
+      open: true,
+      action: 'auth_failed',
+      error_code: 'APIGW.0301',
+      http_status: 401,
+    });
     expect(await h.queue.isPaused()).toBe(true);
     const fatal = h.logs.records.filter((r) => r.level === 60);
     expect(fatal).toHaveLength(1);
@@ -51,6 +61,6 @@ describe('authentication failures', () => {
     expect(await worker.deadLetters.count()).toBe(0);
     expect(await worker.waitUntilIdle()).toBe('paused');
     await worker.circuit.close();
-    await waitFor(async () => h!.emulator.getTask(task!.id) === undefined, 'the job to run after a manual resume');
+    await waitFor(() => h!.emulator.getTask(task!.id) === undefined, 'the job to run after a manual resume');
   });
 });

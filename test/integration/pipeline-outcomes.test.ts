@@ -23,7 +23,11 @@ function seedTask(): string {
 }
 
 async function enqueueAndFinish(taskId: string): Promise<{ job: Job; result: DeleteJobResult }> {
-  const { job_id } = await h.producer.enqueue({ project_id: h.projectId, instance_id: h.instanceId, task_id: taskId });
+  const { job_id } = await h.producer.enqueue({
+    project_id: h.projectId,
+    instance_id: h.instanceId,
+    task_id: taskId,
+  });
   const job = await waitFor(async () => {
     const j = await Job.fromId(h.queue, job_id);
     return j && (await j.isCompleted()) ? j : undefined;
@@ -57,7 +61,11 @@ describe('the worker pool against the emulator', () => {
 
   it('retries transient 500s until they heal, and logs a warn record per BullMQ retry', async () => {
     const taskId = seedTask();
-    h.emulator.scriptTask(taskId, [{ status: 500, errorCode: '111500000' }, { status: 503 }, { status: 502 }]);
+    h.emulator.scriptTask(taskId, [
+      { status: 500, errorCode: '111500000' },
+      { status: 503 },
+      { status: 502 },
+    ]);
     const { result, job } = await enqueueAndFinish(taskId);
     expect(result).toMatchObject({ outcome: 'deleted', http_status: 200, attempts: 4 });
     // attemptsMade counts the failed run and the completing one.
@@ -72,13 +80,26 @@ describe('the worker pool against the emulator', () => {
 
   it('dead-letters a task whose 500s never heal once the attempt budget is spent', async () => {
     const taskId = seedTask();
-    h.emulator.scriptTask(taskId, Array.from({ length: 20 }, () => ({ status: 500, errorCode: '111500006' })));
+    h.emulator.scriptTask(
+      taskId,
+      Array.from({ length: 20 }, () => ({ status: 500, errorCode: '111500006' })),
+    );
     const { result } = await enqueueAndFinish(taskId);
     // 3 BullMQ attempts x (1 + 1 in-process retry) = 6 requests, then the dead letter.
-    expect(result).toMatchObject({ outcome: 'dead_lettered', reason: 'retries_exhausted', attempts: 6, error_code: '111500006' });
+    expect(result).toMatchObject({
+      outcome: 'dead_lettered',
+      reason: 'retries_exhausted',
+      attempts: 6,
+      error_code: '111500006',
+    });
     expect(h.emulator.deleteRequestCount(taskId)).toBe(6);
     const dl = await worker.deadLetters.get(result.dead_letter_id!);
-    expect(dl).toMatchObject({ reason: 'retries_exhausted', http_status: 500, error_code: '111500006', attempts: 6 });
+    expect(dl).toMatchObject({
+      reason: 'retries_exhausted',
+      http_status: 500,
+      error_code: '111500006',
+      attempts: 6,
+    });
     expect(dl!.history).toHaveLength(6);
     expect(dl!.first_attempt_at! <= dl!.last_attempt_at!).toBe(true);
     expect(h.emulator.getTask(taskId)).toBeDefined();
@@ -88,13 +109,24 @@ describe('the worker pool against the emulator', () => {
     const taskId = seedTask();
     h.emulator.scriptTask(taskId, [{ status: 400, errorCode: '111400070' }]);
     const { result } = await enqueueAndFinish(taskId);
-    expect(result).toMatchObject({ outcome: 'dead_lettered', reason: 'rejected', http_status: 400, error_code: '111400070', attempts: 1 });
+    expect(result).toMatchObject({
+      outcome: 'dead_lettered',
+      reason: 'rejected',
+      http_status: 400,
+      error_code: '111400070',
+      attempts: 1,
+    });
     const dl = await worker.deadLetters.get(result.dead_letter_id!);
     expect(dl).toMatchObject({ job_data: { task_id: taskId }, reason: 'rejected', error_code: '111400070' });
     expect(dl!.request_id).toMatch(/^[0-9a-f]{32}$/);
     expect(dl!.worker_host).toBeTruthy();
     const record = h.logs.records.find((r) => r.outcome === 'dead_lettered' && r.task_id === taskId);
-    expect(record).toMatchObject({ reason: 'rejected', http_status: 400, error_code: '111400070', project_id: h.projectId });
+    expect(record).toMatchObject({
+      reason: 'rejected',
+      http_status: 400,
+      error_code: '111400070',
+      project_id: h.projectId,
+    });
   });
 
   it('waits out a 429 without Retry-After and one with Retry-After without spending attempts', async () => {
@@ -112,7 +144,9 @@ describe('the worker pool against the emulator', () => {
     expect(ra.job.attemptsStarted).toBe(2);
     // Retry-After: 1 rate-limits the whole queue for about a second.
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
-    expect(h.logs.records.some((r) => r.msg === 'throttled: queue rate-limited' && r.delay_ms === 1000)).toBe(true);
+    expect(h.logs.records.some((r) => r.msg === 'throttled: queue rate-limited' && r.delay_ms === 1000)).toBe(
+      true,
+    );
   });
 
   it('retries a busy instance (400 111400017) later without dead-lettering it', async () => {
@@ -122,7 +156,11 @@ describe('the worker pool against the emulator', () => {
     expect(result.outcome).toBe('deleted');
     expect(job.attemptsMade).toBe(1);
     expect(h.emulator.deleteRequestCount(taskId)).toBe(2);
-    expect(h.logs.records.some((r) => r.msg === 'retry scheduled' && r.task_id === taskId && r.reason === '111400017')).toBe(true);
+    expect(
+      h.logs.records.some(
+        (r) => r.msg === 'retry scheduled' && r.task_id === taskId && r.reason === '111400017',
+      ),
+    ).toBe(true);
   });
 
   it('makes one DELETE for a task enqueued twice, and reports the second as a duplicate', async () => {
@@ -138,8 +176,15 @@ describe('the worker pool against the emulator', () => {
   });
 
   it('dead-letters a garbage payload written by another client as invalid_job and keeps working', async () => {
-    const job = await h.queue.add('delete-task', { project_id: 'x', task_id: 42, evil: '<script>' } as never, { jobId: 'garbage-1' });
-    const done = await waitFor(async () => ((await Job.fromId(h.queue, job.id!))?.returnvalue as DeleteJobResult | undefined), 'garbage job to finish');
+    const job = await h.queue.add(
+      'delete-task',
+      { project_id: 'x', task_id: 42, evil: '<script>' },
+      { jobId: 'garbage-1' },
+    );
+    const done = await waitFor(
+      async () => (await Job.fromId(h.queue, job.id!))?.returnvalue as DeleteJobResult | undefined,
+      'garbage job to finish',
+    );
     expect(done).toMatchObject({ outcome: 'dead_lettered', reason: 'invalid_job' });
     const dl = await worker.deadLetters.get(done.dead_letter_id!);
     expect(dl).toMatchObject({ reason: 'invalid_job', job_data: { project_id: 'x', task_id: 42 } });

@@ -39,7 +39,13 @@ describe('the producer library API', () => {
     expect(summary.jobs).toHaveLength(20);
     const job = await queue.getJob(summary.jobs[3]!.job_id);
     expect(job!.name).toBe('delete-task');
-    expect(job!.data).toMatchObject({ schema_version: 1, ...task(3), reason: 'tenant left', source: 'billing', run_id: 'run-1' });
+    expect(job!.data).toMatchObject({
+      schema_version: 1,
+      ...task(3),
+      reason: 'tenant left',
+      source: 'billing',
+      run_id: 'run-1',
+    });
     expect(job!.opts.attempts).toBe(8);
     expect(job!.opts.backoff).toEqual({ type: 'dcs-jitter' });
   });
@@ -77,6 +83,8 @@ describe('labels', () => {
     const err = await producer.enqueue(task(400), { reason: 'x'.repeat(201) }).catch((e: unknown) => e);
     expect(isCleanupError(err, 'INVALID_INPUT')).toBe(true);
     expect((err as Error).message).toMatch(/^reason:/);
-    expect(await queue.getJob(`del-${task(400).project_id}-${task(400).instance_id}-${task(400).task_id}`)).toBeUndefined();
+    expect(
+      await queue.getJob(`del-${task(400).project_id}-${task(400).instance_id}-${task(400).task_id}`),
+    ).toBeUndefined();
   });
 });

@@ -19,10 +19,10 @@ export function startCli(args: string[], env: Record<string, string>, input?: st
   });
   let out = '';
   let err = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString('utf8')));
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString('utf8')));
-  if (input !== undefined) child.stdin!.end(input);
-  else child.stdin!.end();
+  child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString('utf8')));
+  if (input !== undefined) child.stdin.end(input);
+  else child.stdin.end();
   const exited = new Promise<number | NodeJS.Signals>((resolve) => {
     child.on('exit', (code, signal) => resolve(code ?? signal ?? -1));
   });

@@ -2,7 +2,11 @@ import { Writable } from 'node:stream';
 import { createLogger, type Logger } from '../../src/observability/logger.js';
 
 /** A real pino logger whose JSON records are kept in memory for assertions. */
-export function captureLogger(level = 'debug'): { logger: Logger; records: Record<string, any>[]; text(): string } {
+export function captureLogger(level = 'debug'): {
+  logger: Logger;
+  records: Record<string, any>[];
+  text(): string;
+} {
   const lines: string[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _enc, done) {

@@ -4,12 +4,21 @@
  */
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { startEmulator, DEMO_CREDENTIALS, type Emulator, type EmulatorOptions } from '../../src/emulator/emulator.js';
+import {
+  startEmulator,
+  DEMO_CREDENTIALS,
+  type Emulator,
+  type EmulatorOptions,
+} from '../../src/emulator/emulator.js';
 import { createDcsClient, type DcsClient } from '../../src/dcs/dcs-client.js';
 import { Credentials } from '../../src/huawei/credentials.js';
 import { createRedisConnection } from '../../src/queue/redis-connection.js';
 import { createProducer, type Producer } from '../../src/queue/producer.js';
-import { createCleanupWorker, type CleanupWorker, type CleanupWorkerOptions } from '../../src/queue/worker.js';
+import {
+  createCleanupWorker,
+  type CleanupWorker,
+  type CleanupWorkerOptions,
+} from '../../src/queue/worker.js';
 import { QUEUE_NAME } from '../../src/queue/job-contract.js';
 import { createMetrics, type Metrics } from '../../src/observability/metrics.js';
 import { captureLogger } from './log-capture.js';
@@ -62,7 +71,12 @@ export async function createHarness(label: string, emulatorOptions: EmulatorOpti
   const clientFor = (c: Credentials): DcsClient => {
     let client = clients.get(c);
     if (!client) {
-      client = createDcsClient({ endpoint: emulator.url, credentials: c, headersTimeoutMs: 2_000, bodyTimeoutMs: 2_000 });
+      client = createDcsClient({
+        endpoint: emulator.url,
+        credentials: c,
+        headersTimeoutMs: 2_000,
+        bodyTimeoutMs: 2_000,
+      });
       clients.set(c, client);
     }
     return client;

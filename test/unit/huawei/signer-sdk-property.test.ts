@@ -169,12 +169,12 @@ describe('signRequest against the official SDK signer on random requests', () =>
 
   // Not documented SDK quirks but a difference in sort order (reported, not fixed here): these fail until
   // our signer sorts query names and repeated values by their raw form as every official SDK does.
-  it.fails('orders query names by their raw form like the SDK ("a." before "a/")', () => {
+  it('orders query names by their raw form like the SDK ("a." before "a/")', () => {
     const c = { ...baseCase(), query: { 'a/': '1', 'a.': '2' } };
     expect(signWithOurs(c)).toBe(signWithSdk(c));
   });
 
-  it.fails('orders the values of a repeated name by their raw form like the SDK ("~" before "é")', () => {
+  it('orders the values of a repeated name by their raw form like the SDK ("~" before "é")', () => {
     const c = { ...baseCase(), query: { name: ['é', '~'] } };
     expect(signWithOurs(c)).toBe(signWithSdk(c));
   });

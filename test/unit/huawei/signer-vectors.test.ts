@@ -19,7 +19,13 @@ function toRequest(v: Vector) {
   const input = v.input;
   if (input.url !== undefined) {
     return {
-      request: { method: input.method, url: input.url, query: input.queryParams, headers: input.headers, body: input.body },
+      request: {
+        method: input.method,
+        url: input.url,
+        query: input.queryParams,
+        headers: input.headers,
+        body: input.body,
+      },
       credentials: new Credentials(input.ak, input.sk),
     };
   }
