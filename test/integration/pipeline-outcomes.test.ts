@@ -29,8 +29,9 @@ async function enqueueAndFinish(taskId: string): Promise<{ job: Job; result: Del
     task_id: taskId,
   });
   const job = await waitFor(async () => {
-    const j = await Job.fromId(h.queue, job_id);
-    return j && (await j.isCompleted()) ? j : undefined;
+    // Ask the state first, then read the job: a job read before it completed has no return value yet.
+    if ((await h.queue.getJobState(job_id)) !== 'completed') return undefined;
+    return Job.fromId(h.queue, job_id);
   }, `job ${job_id} to complete`);
   return { job, result: job.returnvalue as DeleteJobResult };
 }
