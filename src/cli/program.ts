@@ -5,6 +5,7 @@ import { registerStatusCommand } from './status-command.js';
 import { registerResumeCommand } from './resume-command.js';
 import { registerDlqCommand } from './dlq-command.js';
 import { registerDemoCommand } from './demo-command.js';
+import { registerEmulatorCommand } from './emulator-command.js';
 
 /**
  * The `dcs-cleanup` command tree. Each command lives in its own file under src/cli and registers
@@ -21,5 +22,6 @@ export function buildProgram(): Command {
   registerResumeCommand(program);
   registerDlqCommand(program);
   registerDemoCommand(program);
+  registerEmulatorCommand(program);
   return program;
 }

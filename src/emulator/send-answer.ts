@@ -48,15 +48,11 @@ export function createRequestIdSource(): () => string {
   return () => prefix + (counter++).toString(16).padStart(16, '0');
 }
 
-export function sendJson(
-  res: ServerResponse,
-  status: number,
-  body: string,
-  retryAfterSeconds?: number,
-): void {
-  const headers: Record<string, string> = { 'Content-Type': JSON_CONTENT_TYPE };
-  if (retryAfterSeconds !== undefined) headers['Retry-After'] = String(retryAfterSeconds);
-  res.writeHead(status, headers).end(body);
+/** A JSON answer with an explicit length (no chunked encoding, like the gateway). */
+export function sendJson(res: ServerResponse, status: number, body: string): void {
+  res
+    .writeHead(status, { 'Content-Type': JSON_CONTENT_TYPE, 'Content-Length': Buffer.byteLength(body) })
+    .end(body);
 }
 
 /** A DCS or gateway error body for `code`, by its prefix. */

@@ -1,0 +1,124 @@
+import { InvalidArgumentError } from 'commander';
+import { isAllowedEndpoint } from '../config/config.js';
+import { DEMO_CREDENTIALS, type EmulatorOptions } from '../emulator/emulator.js';
+import {
+  API_ROUTES,
+  parseFaultOptions,
+  type ApiRoute,
+  type FaultOptions,
+} from '../emulator/fault-injector.js';
+import { CleanupError } from '../errors.js';
+
+/** Plain http, away from the API's 8080. */
+export const DEFAULT_EMULATOR_PORT = 18080;
+const FAULT_STATUSES = ['500', '502', '503', '504'] as const;
+
+export interface EmulatorFlags {
+  host: string;
+  allowRemote?: boolean;
+  port: number;
+  ak?: string;
+  sk?: string;
+  securityToken?: string;
+  project?: string;
+  projects: number;
+  instances: number;
+  tasksPerInstance: number;
+  stateFile?: string;
+  seed: number;
+  rateLimit: number;
+  deleteStatus: '200' | '204';
+  failRate: number;
+  statusWeights: string;
+  throttleRate: number;
+  retryAfter?: number;
+  resetRate: number;
+  hangRate: number;
+  latencyMs: number;
+  jitterMs: number;
+  faultRoutes: string;
+  logLevel: string;
+}
+
+/** Maps the flags to emulator options (everything but the state file, which is read separately). */
+export function buildEmulatorOptions(flags: EmulatorFlags): EmulatorOptions {
+  if (!flags.allowRemote && !isLoopbackHost(flags.host)) {
+    throw usage(`--host ${flags.host} is reachable from other machines: pass --allow-remote to mean it`);
+  }
+  if ((flags.ak === undefined) !== (flags.sk === undefined)) throw usage('--ak and --sk go together');
+  const credentials =
+    flags.ak !== undefined && flags.sk !== undefined ? { ak: flags.ak, sk: flags.sk } : DEMO_CREDENTIALS;
+  return {
+    host: flags.host,
+    port: flags.port,
+    credentials: { ...credentials, securityToken: flags.securityToken },
+    rateLimitPerSecond: flags.rateLimit,
+    deleteSuccessStatus: flags.deleteStatus === '204' ? 204 : 200,
+    seed: {
+      projectId: flags.project,
+      projects: flags.projects,
+      instances: flags.instances,
+      tasksPerInstance: flags.tasksPerInstance,
+      seed: flags.seed,
+    },
+    faults: buildFaultOptions(flags),
+  };
+}
+
+function buildFaultOptions(flags: EmulatorFlags): FaultOptions {
+  const routes = flags.faultRoutes.split(',').map((r) => r.trim());
+  const unknown = routes.filter((r) => !(API_ROUTES as readonly string[]).includes(r));
+  if (unknown.length > 0)
+    throw usage(`--fault-routes: unknown ${unknown.join(', ')} (use ${API_ROUTES.join(', ')})`);
+  return parseFaultOptions({
+    statusRates: splitFailRate(flags.failRate, flags.statusWeights),
+    throttleRate: flags.throttleRate,
+    retryAfterSeconds: flags.retryAfter,
+    resetRate: flags.resetRate,
+    hangRate: flags.hangRate,
+    latencyMs: flags.latencyMs,
+    jitterMs: flags.jitterMs,
+    routes: routes as ApiRoute[],
+    seed: flags.seed,
+  });
+}
+
+/** `500:1,503:3` with a fail rate of 0.2 -> 0.05 for 500 and 0.15 for 503. */
+export function splitFailRate(failRate: number, weights: string): FaultOptions['statusRates'] {
+  const parsed = weights.split(',').map((part) => {
+    const [status = '', weight = ''] = part.split(':').map((s) => s.trim());
+    const w = Number(weight);
+    if (!(FAULT_STATUSES as readonly string[]).includes(status) || weight === '' || !(w >= 0)) {
+      throw usage(
+        `--status-weights: "${part}" must be STATUS:WEIGHT with STATUS one of ${FAULT_STATUSES.join(', ')}`,
+      );
+    }
+    return [status, w] as const;
+  });
+  const total = parsed.reduce((sum, [, w]) => sum + w, 0);
+  if (total === 0) throw usage('--status-weights: the weights add up to 0');
+  return Object.fromEntries(parsed.map(([status, w]) => [status, (failRate * w) / total]));
+}
+
+/** The rule DCS_ENDPOINT follows too: plain http (signed requests in clear text) only on loopback. */
+function isLoopbackHost(host: string): boolean {
+  const bracketed = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  return URL.canParse(`http://${bracketed}`) && isAllowedEndpoint(new URL(`http://${bracketed}`));
+}
+
+/** A commander parser for a probability in [0, 1], naming the flag in its error. */
+export function parseRate(flag: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (value.trim() === '' || !(n >= 0 && n <= 1)) {
+      throw new InvalidArgumentError(
+        `${flag} must be a probability from 0 to 1, got ${JSON.stringify(value)}`,
+      );
+    }
+    return n;
+  };
+}
+
+function usage(message: string): CleanupError {
+  return new CleanupError('INVALID_INPUT', message);
+}
