@@ -72,6 +72,7 @@ export function createProcessor(deps: ProcessorDeps): Processor {
   const gate = createCredentialGate();
   circuit.onClose(() => gate.reset());
   const historyKey = (jobId: string): string => `${deps.prefix}:${QUEUE_NAME}:history:${jobId}`;
+  const limiterKey = `${deps.prefix}:${QUEUE_NAME}:limiter`;
 
   const toRecord = (o: AttemptOutcome, at: number): AttemptRecord => ({
     at: new Date(at).toISOString(),
@@ -270,7 +271,9 @@ export function createProcessor(deps: ProcessorDeps): Processor {
           { job_id: job.id, task_id: data.task_id, reason, delay_ms: delayMs, request_id: outcome.requestId },
           'throttled: queue rate-limited',
         );
-        await deps.queue.rateLimit(delayMs);
+        // A shorter wait must not cut short a longer one another job set (Retry-After: 60 vs jittered 2 s).
+        const remainingMs = await deps.connection.pttl(limiterKey);
+        if (remainingMs < delayMs) await deps.queue.rateLimit(delayMs);
         throw Worker.RateLimitError();
       }
       case 'auth_failed':

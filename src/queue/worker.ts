@@ -10,6 +10,8 @@ import { DEFAULT_RETRY_POLICY, backoffDelayMs, type RetryPolicy } from './retry-
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 
+const UNLIMITED_RATE = 1_000_000_000;
+
 export interface CleanupWorkerOptions {
   /** A `worker`-role connection (maxRetriesPerRequest null); the caller owns it. */
   connection: Redis;
@@ -63,7 +65,9 @@ export async function createCleanupWorker(options: CleanupWorkerOptions): Promis
     prefix,
     name: `${hostname()}:${process.pid}`,
     concurrency: options.concurrency ?? 32,
-    ...(rate > 0 ? { limiter: { max: rate, duration: 1_000 } } : {}),
+    // Even with the rate limit off a limiter is set: BullMQ honours a queue-wide rateLimit() (our 429
+    // handling) only for workers that have one, so "off" is a limit no one reaches.
+    limiter: { max: rate > 0 ? rate : UNLIMITED_RATE, duration: 1_000 },
     lockDuration: options.lockDurationMs ?? 30_000,
     stalledInterval: options.stalledIntervalMs ?? options.lockDurationMs ?? 30_000,
     // A DELETE is idempotent: a job whose worker died is safe to run again, many times.

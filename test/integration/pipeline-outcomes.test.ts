@@ -150,6 +150,17 @@ describe('the worker pool against the emulator', () => {
     );
   });
 
+  it('holds back every other job of the queue while a 429 Retry-After runs', async () => {
+    const throttled = seedTask();
+    h.emulator.scriptTask(throttled, [{ status: 429, errorCode: 'APIGW.0308', retryAfter: 1 }]);
+    const first = enqueueAndFinish(throttled);
+    await waitFor(() => h.emulator.deleteRequestCount(throttled) === 1, 'the 429');
+    const throttledAt = Date.now();
+    const others = await Promise.all(Array.from({ length: 5 }, () => enqueueAndFinish(seedTask())));
+    await first;
+    for (const { job } of others) expect(job.finishedOn! - throttledAt).toBeGreaterThanOrEqual(800);
+  });
+
   it('retries a busy instance (400 111400017) later without dead-lettering it', async () => {
     const taskId = seedTask();
     h.emulator.scriptTask(taskId, [{ status: 400, errorCode: '111400017' }]);
