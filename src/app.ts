@@ -50,6 +50,12 @@ export function createApp(config: Config, options: AppOptions): App {
 /** Resolves once Redis answers PING; REDIS_UNAVAILABLE after `timeoutMs`. */
 export async function pingRedis(connection: Redis, timeoutMs = 5_000): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
+  // ioredis reports "max retries per request" for a refused connection: keep the real cause to show.
+  let lastError: Error | undefined;
+  const onError = (err: Error): void => {
+    lastError = err;
+  };
+  connection.on('error', onError);
   try {
     await Promise.race([
       connection.ping(),
@@ -61,12 +67,13 @@ export async function pingRedis(connection: Redis, timeoutMs = 5_000): Promise<v
     const where = `${connection.options.host ?? '?'}:${connection.options.port ?? '?'}`;
     throw new CleanupError(
       'REDIS_UNAVAILABLE',
-      `Redis at ${where} did not answer (${(err as Error).message}); is REDIS_URL right?`,
+      `Redis at ${where} did not answer (${(lastError ?? (err as Error)).message}); is REDIS_URL right?`,
       {
         cause: err,
       },
     );
   } finally {
     clearTimeout(timer);
+    connection.off('error', onError);
   }
 }

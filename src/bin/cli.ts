@@ -1,25 +1,27 @@
 #!/usr/bin/env node
 import { CommanderError } from 'commander';
-import { buildProgram } from '../cli/program.js';
+import { buildProgramFor } from '../cli/command-index.js';
 import { isCleanupError } from '../errors.js';
+import { EXIT_CODES } from '../cli/run-command.js';
 
-/** Exit codes shared by every command (docs: README "Exit codes"). */
+/** Parses argv, runs the command, maps what escapes it to an exit code (README "Exit codes"). */
 async function main(): Promise<void> {
-  const program = buildProgram().exitOverride();
   try {
+    const program = await buildProgramFor(process.argv);
     await program.parseAsync(process.argv);
   } catch (err) {
     if (err instanceof CommanderError) {
-      process.exitCode = err.exitCode === 0 ? 0 : 64;
+      // --help and --version end here with exit code 0; every usage error with 64.
+      process.exitCode = err.exitCode === 0 ? EXIT_CODES.ok : EXIT_CODES.usage;
       return;
     }
     if (isCleanupError(err)) {
       process.stderr.write(`dcs-cleanup: ${err.message}\n`);
-      process.exitCode = err.code === 'INVALID_CONFIG' || err.code.startsWith('INVALID_') ? 64 : 1;
+      process.exitCode = err.code.startsWith('INVALID_') ? EXIT_CODES.usage : EXIT_CODES.failure;
       return;
     }
-    process.stderr.write(`dcs-cleanup: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exitCode = 1;
+    process.stderr.write(`dcs-cleanup: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = EXIT_CODES.failure;
   }
 }
 

@@ -1,26 +1,35 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
+import { createRootCommand } from './root-command.js';
 import { registerEnqueueCommand } from './enqueue-command.js';
 import { registerWorkerCommand } from './worker-command.js';
 import { registerStatusCommand } from './status-command.js';
 import { registerResumeCommand } from './resume-command.js';
 import { registerDlqCommand } from './dlq-command.js';
+import { registerServeCommand } from './serve-command.js';
+import { registerOpenApiCommand } from './openapi-command.js';
+import { registerHealthcheckCommand } from './healthcheck-command.js';
+import { registerPurgeCommand } from './purge-command.js';
+import { registerScheduleCommand } from './schedule-command.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerEmulatorCommand } from './emulator-command.js';
 
 /**
- * The `dcs-cleanup` command tree. Each command lives in its own file under src/cli and registers
- * itself here with one line; commands return an exit code instead of calling process.exit.
+ * The whole `dcs-cleanup` command tree, loaded eagerly (tests and tools that list the commands).
+ * Each command lives in its own file under src/cli and registers itself here with one line, and in
+ * command-index.ts (what the binary uses); commands return an exit code instead of calling process.exit.
  */
 export function buildProgram(): Command {
-  const program = new Command('dcs-cleanup')
-    .description('Delete Huawei Cloud DCS background tasks at scale, through a BullMQ queue.')
-    .showHelpAfterError()
-    .configureOutput({ outputError: (str, write) => write(str) });
+  const program = createRootCommand();
   registerEnqueueCommand(program);
   registerWorkerCommand(program);
   registerStatusCommand(program);
   registerResumeCommand(program);
   registerDlqCommand(program);
+  registerServeCommand(program);
+  registerOpenApiCommand(program);
+  registerHealthcheckCommand(program);
+  registerPurgeCommand(program);
+  registerScheduleCommand(program);
   registerDemoCommand(program);
   registerEmulatorCommand(program);
   return program;

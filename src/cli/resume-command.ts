@@ -15,15 +15,17 @@ export function registerResumeCommand(program: Command): void {
     .action(
       runCommand(async () => {
         const app = createApp(loadConfig(), { role: 'producer' });
-        const queue = new Queue(QUEUE_NAME, { connection: app.connection, prefix: app.prefix });
+        // Ping before any BullMQ object exists: a Queue on a dead connection prints its own errors.
+        let queue: Queue | undefined;
         try {
           await pingRedis(app.connection);
+          queue = new Queue(QUEUE_NAME, { connection: app.connection, prefix: app.prefix });
           await app.connection.del(circuitKey(app.prefix));
           await queue.resume();
           process.stdout.write('queue resumed\n');
           return EXIT_CODES.ok;
         } finally {
-          await queue.close();
+          await queue?.close();
           await app.close();
         }
       }),

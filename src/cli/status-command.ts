@@ -14,9 +14,11 @@ export function registerStatusCommand(program: Command): void {
     .action(
       runCommand(async (flags: { json?: boolean }) => {
         const app = createApp(loadConfig(), { role: 'producer' });
-        const queue = new Queue(QUEUE_NAME, { connection: app.connection, prefix: app.prefix });
+        // Ping before any BullMQ object exists: a Queue on a dead connection prints its own errors.
+        let queue: Queue | undefined;
         try {
           await pingRedis(app.connection);
+          queue = new Queue(QUEUE_NAME, { connection: app.connection, prefix: app.prefix });
           const s = await getQueueStatus(queue, app.deadLetters(), app.connection, app.prefix);
           if (flags.json) {
             process.stdout.write(`${JSON.stringify(s)}\n`);
@@ -33,7 +35,7 @@ export function registerStatusCommand(program: Command): void {
           }
           return EXIT_CODES.ok;
         } finally {
-          await queue.close();
+          await queue?.close();
           await app.close();
         }
       }),

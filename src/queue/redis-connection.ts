@@ -18,8 +18,14 @@ export function createRedisConnection(url: string, role: ConnectionRole, extra: 
   };
   const byRole: Record<ConnectionRole, RedisOptions> = {
     worker: { maxRetriesPerRequest: null, enableReadyCheck: true },
-    producer: { maxRetriesPerRequest: 3, enableOfflineQueue: true },
-    api: { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000 },
+    // A short disconnectTimeout: closing a connection that never came up must not hold the process 2 s.
+    producer: { maxRetriesPerRequest: 3, enableOfflineQueue: true, disconnectTimeout: 200 },
+    api: {
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+      connectTimeout: 2_000,
+      disconnectTimeout: 200,
+    },
   };
   return new Redis(url, { ...base, ...byRole[role], ...extra });
 }
