@@ -72,7 +72,6 @@ export function createProcessor(deps: ProcessorDeps): Processor {
   const gate = createCredentialGate();
   circuit.onClose(() => gate.reset());
   const historyKey = (jobId: string): string => `${deps.prefix}:${QUEUE_NAME}:history:${jobId}`;
-  const limiterKey = `${deps.prefix}:${QUEUE_NAME}:limiter`;
 
   const toRecord = (o: AttemptOutcome, at: number): AttemptRecord => ({
     at: new Date(at).toISOString(),
@@ -272,8 +271,9 @@ export function createProcessor(deps: ProcessorDeps): Processor {
           'throttled: queue rate-limited',
         );
         // A shorter wait must not cut short a longer one another job set (Retry-After: 60 vs jittered 2 s).
-        const remainingMs = await deps.connection.pttl(limiterKey);
-        if (remainingMs < delayMs) await deps.queue.rateLimit(delayMs);
+        // Only a pause counts: the limiter key also holds the per-second counter, whose TTL is no pause.
+        const pausedForMs = await deps.queue.getRateLimitTtl(Number.MAX_SAFE_INTEGER);
+        if (pausedForMs < delayMs) await deps.queue.rateLimit(delayMs);
         throw Worker.RateLimitError();
       }
       case 'auth_failed':
