@@ -4,6 +4,7 @@ import { createApp, pingRedis } from '../app.js';
 import { createClientRegistry } from '../dcs/client-registry.js';
 import { createCleanupWorker } from '../queue/worker.js';
 import { buildRetryPolicy } from '../queue/retry-policy.js';
+import { createScheduleWorker } from '../queue/schedule-worker.js';
 import { createMetrics } from '../observability/metrics.js';
 import { startMetricsServer } from '../observability/metrics-server.js';
 import { getQueueStatus } from '../queue/status.js';
@@ -60,6 +61,14 @@ async function runWorker(flags: WorkerFlags): Promise<number> {
     probeIntervalMs: config.WORKER_PROBE_INTERVAL_MS,
     policy: buildRetryPolicy(config),
   });
+  // Scheduled purges fire in every worker process; BullMQ hands each firing to one of them.
+  const schedules = createScheduleWorker({
+    connection: app.connection,
+    prefix: app.prefix,
+    logger,
+    getLister: (r) => clients.get(r),
+    producer: app.producer(),
+  });
   const metricsPort = flags.metricsPort ?? config.METRICS_PORT;
   const metricsServer =
     metricsPort > 0
@@ -75,6 +84,7 @@ async function runWorker(flags: WorkerFlags): Promise<number> {
     'worker started',
   );
   const close = async (): Promise<void> => {
+    await schedules.close();
     await pool.close();
     await metricsServer?.close();
     await clients.close();

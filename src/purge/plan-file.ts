@@ -9,8 +9,6 @@ import { FINAL_STATUSES, isFinalStatus, type PurgeFilters } from './purge-filter
 import type { PlannedTask, PurgeSelection, SkippedTask } from './plan-purge.js';
 
 export const PLAN_VERSION = 1;
-/** Default `--max-age` of a plan at apply time. */
-export const DEFAULT_PLAN_MAX_AGE_MS = 24 * 3_600_000;
 
 const id = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be 1 to 64 letters, digits or "-"');
 const isoDateTime = z.iso.datetime({ offset: true });

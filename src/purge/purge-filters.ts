@@ -27,9 +27,9 @@ export interface PurgeFilters {
 /** The filters as typed on a command line, before validation. */
 export interface RawPurgeFilters {
   olderThan?: string | undefined;
-  status?: string[] | undefined;
-  name?: string[] | undefined;
-  excludeInstance?: string[] | undefined;
+  status?: readonly string[] | undefined;
+  name?: readonly string[] | undefined;
+  excludeInstance?: readonly string[] | undefined;
 }
 
 /** The facts about a task a selection looks at. */
@@ -61,7 +61,7 @@ export function parsePurgeFilters(raw: RawPurgeFilters): PurgeFilters {
   };
 }
 
-function parseStatuses(values: string[]): FinalStatus[] {
+function parseStatuses(values: readonly string[]): FinalStatus[] {
   if (values.length === 0) return [...FINAL_STATUSES];
   const out: FinalStatus[] = [];
   for (const value of values) {

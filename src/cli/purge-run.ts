@@ -1,0 +1,245 @@
+/**
+ * The enqueueing half of `purge` and `purge apply`: put the selected tasks in the queue under one
+ * run id, optionally follow every job to its end, then print the summary, write the report and
+ * return the exit code.
+ */
+import type { Queue } from 'bullmq';
+import { rename, writeFile } from 'node:fs/promises';
+import { createApp, pingRedis } from '../app.js';
+import type { Config } from '../config/config.js';
+import { CleanupError } from '../errors.js';
+import { parseDuration } from '../purge/duration.js';
+import { createLogger } from '../observability/logger.js';
+import type { PlannedTask, SkippedTask } from '../purge/plan-purge.js';
+import {
+  countOutcomes,
+  decideRunExit,
+  formatElapsed,
+  reportSkipped,
+  type OutcomeCounts,
+  type TaskReport,
+} from '../purge/run-report.js';
+import { enqueueSelection } from '../queue/enqueue-selection.js';
+import { buildJobId } from '../queue/job-contract.js';
+import { followRun, type JobEnd } from '../queue/run-tracker.js';
+import { createProgressPrinter, type ProgressStream } from './purge-progress.js';
+import { EXIT_CODES } from './run-command.js';
+
+export interface OutputStreams {
+  stdout: ProgressStream;
+  stderr: ProgressStream;
+}
+
+/** What `purge` and `purge apply` need from the outside world (tests pass their own). */
+export interface PurgeDeps extends OutputStreams {
+  config: Config;
+  now: () => Date;
+  /** Whether a person can answer the confirmation prompt. */
+  interactive: boolean;
+  confirm: (question: string) => Promise<boolean>;
+  /** `user@host`, recorded in plans. */
+  createdBy: string;
+}
+
+/** Flags of every run that enqueues. */
+export interface RunFlags {
+  yes?: boolean;
+  wait?: boolean;
+  waitTimeout?: string;
+  report?: string;
+}
+
+/**
+ * Usage checks of a run, before any call: `--wait-timeout` needs `--wait`, and a run that enqueues
+ * needs `--yes` or a terminal to ask on. Returns the wait timeout in ms.
+ */
+export function checkRunFlags(flags: RunFlags, enqueues: boolean, interactive: boolean): number | undefined {
+  if (!enqueues && (flags.wait || flags.report !== undefined || flags.yes)) {
+    throw usageError(
+      '--wait, --report and --yes apply to a run that enqueues; --dry-run and --out enqueue nothing',
+      'wait',
+    );
+  }
+  if (flags.waitTimeout !== undefined && !flags.wait)
+    throw usageError('--wait-timeout needs --wait', 'wait-timeout');
+  if (enqueues && !flags.yes && !interactive) {
+    throw usageError(
+      'refusing to delete without confirmation: not a terminal, so pass --yes (review first with --dry-run or --out plan.json)',
+      'yes',
+    );
+  }
+  return flags.waitTimeout === undefined ? undefined : parseDuration(flags.waitTimeout, '--wait-timeout');
+}
+
+/** True with --yes; otherwise asks, and says so when the answer is no. */
+export async function confirmRun(deps: PurgeDeps, flags: RunFlags, question: string): Promise<boolean> {
+  if (flags.yes) return true;
+  const confirmed = await deps.confirm(question);
+  if (!confirmed) deps.stdout.write('aborted: nothing was enqueued\n');
+  return confirmed;
+}
+
+/** The guard's exit: the report (when asked for) says what matched; nothing was enqueued. */
+export async function stopAtGuard(
+  header: RunHeader,
+  matched: number,
+  reportPath: string | undefined,
+): Promise<number> {
+  if (reportPath !== undefined) {
+    await writeJsonFile(reportPath, {
+      ...header,
+      guard: { max: header.max, stopped: true, matched },
+      exit_code: EXIT_CODES.guardStopped,
+      tasks: [],
+    });
+  }
+  return EXIT_CODES.guardStopped;
+}
+
+/** Everything a report says about the run besides the tasks. */
+export interface RunHeader {
+  run_id: string;
+  mode: 'purge' | 'apply';
+  project_id: string;
+  region: string | null;
+  filters: unknown;
+  max: number;
+  started_at: string;
+  /** Listing counts (purge) or plan counts (apply). */
+  selection: Record<string, unknown>;
+}
+
+export interface EnqueueRunInput {
+  header: RunHeader;
+  tasks: readonly PlannedTask[];
+  skipped: readonly SkippedTask[];
+  wait: boolean;
+  waitTimeoutMs?: number | undefined;
+  pollMs?: number | undefined;
+  reportPath?: string | undefined;
+}
+
+/** Enqueues, follows (with --wait), reports; returns the exit code. */
+export async function enqueueAndFollow(
+  config: Config,
+  out: OutputStreams,
+  input: EnqueueRunInput,
+): Promise<number> {
+  const { header, tasks } = input;
+  const started = Date.now();
+  const app = createApp(config, { role: 'producer', logger: createLogger({ level: 'silent' }) });
+  try {
+    await pingRedis(app.connection);
+    const enqueued = await enqueueSelection(app.producer(), tasks, {
+      runId: header.run_id,
+      source: 'purge',
+      reason: header.mode === 'apply' ? 'purge apply' : 'purge',
+      region: header.region ?? undefined,
+    });
+    const queued = `enqueued ${enqueued.enqueued}, already queued ${enqueued.duplicates}`;
+    out.stdout.write(`run ${header.run_id}: ${queued} (followed as part of this run)\n`);
+    const ends =
+      input.wait && tasks.length > 0
+        ? await followJobs(app.producer().queue, input, out)
+        : new Map<string, JobEnd>();
+    const reports = [
+      ...tasks.map((t) => toTaskReport(t, ends, enqueued.duplicateIds)),
+      ...input.skipped.map(reportSkipped),
+    ];
+    const counts = countOutcomes(reports);
+    const exit = EXIT_CODES[decideRunExit({ guardStopped: false, counts, waited: input.wait })];
+    const durationMs = Date.now() - started;
+    out.stdout.write(`${describeSummary(header.run_id, reports.length, counts, durationMs, input.wait)}\n`);
+    if (counts.dead_lettered > 0)
+      out.stdout.write('some tasks ended in the dead letters: see `dcs-cleanup dlq list`\n');
+    if (input.reportPath !== undefined) {
+      const totals = {
+        selected: reports.length,
+        enqueued: enqueued.enqueued,
+        duplicates: enqueued.duplicates,
+        ...counts,
+      };
+      await writeJsonFile(input.reportPath, {
+        ...header,
+        finished_at: new Date().toISOString(),
+        duration_ms: durationMs,
+        waited: input.wait,
+        guard: { max: header.max, stopped: false },
+        counts: totals,
+        exit_code: exit,
+        tasks: reports,
+      });
+    }
+    return exit;
+  } finally {
+    await app.close();
+  }
+}
+
+/** Polls the run's jobs to their end (or the timeout), drawing progress on stderr. */
+async function followJobs(
+  queue: Queue,
+  input: EnqueueRunInput,
+  out: OutputStreams,
+): Promise<Map<string, JobEnd>> {
+  const printer = createProgressPrinter(out.stderr);
+  const followed = await followRun({
+    queue,
+    jobIds: input.tasks.map(buildJobId),
+    onProgress: (p) => printer.update(p),
+    ...(input.waitTimeoutMs === undefined ? {} : { timeoutMs: input.waitTimeoutMs }),
+    ...(input.pollMs === undefined ? {} : { pollMs: input.pollMs }),
+  });
+  printer.finish(followed.progress);
+  return followed.ends;
+}
+
+function toTaskReport(task: PlannedTask, ends: Map<string, JobEnd>, duplicates: Set<string>): TaskReport {
+  const jobId = buildJobId(task);
+  const end = ends.get(jobId);
+  const report: TaskReport = { ...task, job_id: jobId, outcome: end?.outcome ?? 'pending' };
+  if (duplicates.has(jobId)) report.duplicate = true;
+  const result = end?.result;
+  if (result) {
+    report.http_status = result.http_status;
+    report.error_code = result.error_code;
+    report.request_id = result.request_id;
+    report.attempts = result.attempts;
+    if (result.reason !== undefined) report.reason = result.reason;
+    if (result.dead_letter_id !== undefined) report.dead_letter_id = result.dead_letter_id;
+  } else if (end?.note !== undefined) {
+    report.reason = end.note;
+  }
+  return report;
+}
+
+/** The closing line of a run. */
+export function describeSummary(
+  runId: string,
+  selected: number,
+  c: OutcomeCounts,
+  durationMs: number,
+  waited: boolean,
+): string {
+  const parts = [
+    `selected ${selected}`,
+    `deleted ${c.deleted}`,
+    `already gone ${c.already_gone}`,
+    `dead-lettered ${c.dead_lettered}`,
+    `skipped ${c.skipped}`,
+  ];
+  if (c.unknown > 0) parts.push(`unknown ${c.unknown}`);
+  if (c.pending > 0) parts.push(`${waited ? 'still open' : 'queued'} ${c.pending}`);
+  return `run ${runId}: ${parts.join(', ')}; took ${formatElapsed(durationMs)}`;
+}
+
+/** Writes JSON to `path` through a temporary file, so a reader never sees half a file. */
+export async function writeJsonFile(path: string, value: unknown): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
+  await rename(tmp, path);
+}
+
+function usageError(message: string, field: string): CleanupError {
+  return new CleanupError('INVALID_INPUT', message, { field });
+}

@@ -1,0 +1,132 @@
+/**
+ * Follows the jobs of one purge run to their end by polling their ids (the ids are deterministic:
+ * `buildJobId`), in batches, only the ones still open. The processor is untouched: a finished job's
+ * BullMQ `returnvalue` is its DeleteJobResult. Jobs that were duplicates of earlier runs are followed
+ * the same way, since their result is this run's result too.
+ *
+ *   returnvalue.outcome .................. that outcome (deleted, already_gone, dead_lettered)
+ *   finished without a returnvalue ....... failed in BullMQ itself: the worker sweeps it to the dead
+ *                                          letters, so dead_lettered
+ *   job no longer exists ................. unknown (removed by hand, or swept after stalling)
+ *   anything else ........................ still open
+ */
+import { Job, type Queue } from 'bullmq';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DeleteJobResult } from './job-contract.js';
+
+export type JobEndOutcome = DeleteJobResult['outcome'] | 'unknown';
+
+export interface JobEnd {
+  outcome: JobEndOutcome;
+  /** The processor's result, when the job completed normally. */
+  result?: DeleteJobResult;
+  /** Why, for `unknown` and BullMQ failures. */
+  note?: string;
+}
+
+export interface RunProgress {
+  total: number;
+  deleted: number;
+  already_gone: number;
+  dead_lettered: number;
+  unknown: number;
+  open: number;
+  /** The queue is paused (circuit breaker or by hand): nothing moves until it resumes. */
+  paused: boolean;
+  elapsedMs: number;
+}
+
+export interface FollowRunOptions {
+  queue: Queue;
+  jobIds: Iterable<string>;
+  /** Default 500 ms. */
+  pollMs?: number;
+  /** Give up after this long; the rest is reported open. Default: never. */
+  timeoutMs?: number;
+  /** Ids looked up per round trip batch, default 500. */
+  batchSize?: number;
+  onProgress?: (progress: RunProgress) => void;
+}
+
+export interface FollowRunResult {
+  ends: Map<string, JobEnd>;
+  /** Ids still open when following stopped (timeout). */
+  open: string[];
+  progress: RunProgress;
+}
+
+const OUTCOMES = new Set<string>(['deleted', 'already_gone', 'dead_lettered']);
+
+/** Polls until every job has ended or `timeoutMs` passed. */
+export async function followRun(options: FollowRunOptions): Promise<FollowRunResult> {
+  const started = Date.now();
+  const pollMs = options.pollMs ?? 500;
+  const batchSize = options.batchSize ?? 500;
+  let open = [...new Set(options.jobIds)];
+  const total = open.length;
+  const ends = new Map<string, JobEnd>();
+  for (;;) {
+    const stillOpen: string[] = [];
+    for (let i = 0; i < open.length; i += batchSize) {
+      const batch = open.slice(i, i + batchSize);
+      // ioredis pipelines concurrent commands on one connection: one batch is about one round trip.
+      const jobs = await Promise.all(batch.map((id) => Job.fromId<unknown, unknown>(options.queue, id)));
+      jobs.forEach((job, j) => {
+        const end = readJobEnd(job);
+        if (end) ends.set(batch[j]!, end);
+        else stillOpen.push(batch[j]!);
+      });
+    }
+    open = stillOpen;
+    const progress = buildProgress(
+      total,
+      ends,
+      open.length,
+      await options.queue.isPaused(),
+      Date.now() - started,
+    );
+    options.onProgress?.(progress);
+    const timedOut = options.timeoutMs !== undefined && Date.now() - started >= options.timeoutMs;
+    if (open.length === 0 || timedOut) return { ends, open, progress };
+    await sleep(pollMs);
+  }
+}
+
+/** What a looked-up job says about its end; undefined while it is still open. */
+export function readJobEnd(job: Job | undefined): JobEnd | undefined {
+  if (job === undefined)
+    return { outcome: 'unknown', note: 'job no longer exists (removed, or swept to the dead letters)' };
+  const value = job.returnvalue as Partial<DeleteJobResult> | null | undefined;
+  if (
+    value &&
+    typeof value === 'object' &&
+    typeof value.outcome === 'string' &&
+    OUTCOMES.has(value.outcome)
+  ) {
+    return { outcome: value.outcome, result: value as DeleteJobResult };
+  }
+  if (job.finishedOn && job.failedReason)
+    return { outcome: 'dead_lettered', note: job.failedReason.slice(0, 200) };
+  return undefined;
+}
+
+function buildProgress(
+  total: number,
+  ends: Map<string, JobEnd>,
+  open: number,
+  paused: boolean,
+  elapsedMs: number,
+): RunProgress {
+  const progress: RunProgress = {
+    total,
+    deleted: 0,
+    already_gone: 0,
+    dead_lettered: 0,
+    unknown: 0,
+    open,
+    paused,
+    elapsedMs,
+  };
+  for (const end of ends.values()) progress[end.outcome] += 1;
+  return progress;
+}

@@ -1,0 +1,144 @@
+/**
+ * Runs schedule firings: each `purge-run` job lists the schedule's scope, plans the purge under its
+ * guard, enqueues the deletions with a run id, records the last run and logs one summary record.
+ * Credentials come from this process (the client registry), never from the job.
+ */
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { createHash, randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Logger } from '../observability/logger.js';
+import { buildRunId } from '../purge/run-id.js';
+import { selectPurge } from '../purge/select-purge.js';
+import type { TaskLister } from '../purge/stream-inventory.js';
+import { enqueueSelection } from './enqueue-selection.js';
+import type { Producer } from './producer.js';
+import {
+  SCHEDULE_QUEUE_NAME,
+  createSchedules,
+  scheduleJobDataSchema,
+  type LastRun,
+  type ScheduleJobData,
+} from './schedules.js';
+
+export interface ScheduleWorkerOptions {
+  /** A `worker`-role connection (maxRetriesPerRequest null); the caller owns it. */
+  connection: Redis;
+  prefix: string;
+  logger: Logger;
+  /** The DCS client to list with, for a region (undefined: the configured default). */
+  getLister(region: string | undefined): TaskLister;
+  producer: Producer;
+  /** Instances listed at once per firing (default 8). */
+  listConcurrency?: number;
+}
+
+export interface ScheduleWorker {
+  readonly worker: Worker;
+  close(): Promise<void>;
+}
+
+/** Starts processing schedule firings; one firing at a time per process. */
+export function createScheduleWorker(options: ScheduleWorkerOptions): ScheduleWorker {
+  const { logger } = options;
+  const schedules = createSchedules({ connection: options.connection, prefix: options.prefix });
+
+  async function runFiring(job: Job): Promise<LastRun> {
+    const parsed = scheduleJobDataSchema.safeParse(job.data);
+    if (!parsed.success) {
+      logger.error({ job_id: job.id, err: parsed.error.message }, 'invalid schedule firing: skipped');
+      throw new UnrecoverableError('invalid schedule firing payload');
+    }
+    const data: ScheduleJobData = parsed.data;
+    const startedAt = new Date();
+    // The firing's planned time (a scheduler job's prevMillis), so a re-delivered firing keeps its run id.
+    const firedAt = new Date(job.opts.prevMillis ?? job.timestamp);
+    const runId = buildScheduleRunId(data.schedule, job.id ?? randomBytes(8).toString('hex'), firedAt);
+    const base = { run_id: runId, job_id: job.id ?? '', started_at: startedAt.toISOString() };
+    try {
+      const run = await executeFiring(data, runId, base);
+      await schedules.recordLastRun(data.schedule, run);
+      const level = run.status === 'guard_stopped' ? 'warn' : 'info';
+      logger[level]({ schedule: data.schedule, ...run }, 'schedule run');
+      return run;
+    } catch (err) {
+      const run: LastRun = {
+        ...base,
+        status: 'failed',
+        finished_at: new Date().toISOString(),
+        matched: 0,
+        enqueued: 0,
+        duplicates: 0,
+        skipped: 0,
+        unfinished: 0,
+        error: (err instanceof Error ? err.message : String(err)).slice(0, 500),
+      };
+      await schedules.recordLastRun(data.schedule, run);
+      logger.error({ schedule: data.schedule, ...run }, 'schedule run failed');
+      throw err;
+    }
+  }
+
+  async function executeFiring(
+    data: ScheduleJobData,
+    runId: string,
+    base: Pick<LastRun, 'run_id' | 'job_id' | 'started_at'>,
+  ): Promise<LastRun> {
+    const region = data.spec.scope.region;
+    const listing = await selectPurge(options.getLister(region), data.spec, {
+      now: new Date(base.started_at),
+      ...(options.listConcurrency === undefined ? {} : { concurrency: options.listConcurrency }),
+    });
+    const stopped = listing.guard.stopped;
+    const enqueued =
+      stopped || listing.selected.length === 0
+        ? { enqueued: 0, duplicates: 0 }
+        : await enqueueSelection(options.producer, listing.selected, {
+            runId,
+            source: 'schedule',
+            reason: `schedule ${data.schedule}`,
+            region,
+          });
+    return {
+      ...base,
+      status: stopped ? 'guard_stopped' : listing.counts.matched === 0 ? 'nothing_matched' : 'enqueued',
+      finished_at: new Date().toISOString(),
+      matched: listing.counts.matched,
+      enqueued: enqueued.enqueued,
+      duplicates: enqueued.duplicates,
+      skipped: listing.counts.skipped,
+      unfinished: listing.counts.unfinished,
+    };
+  }
+
+  const worker = new Worker(SCHEDULE_QUEUE_NAME, runFiring, {
+    connection: options.connection,
+    prefix: options.prefix,
+    name: `${hostname()}:${process.pid}:schedules`,
+    concurrency: 1,
+    // A big account takes minutes to list; BullMQ renews the lock while the firing runs.
+    lockDuration: 60_000,
+  });
+  worker.on('error', (err) => logger.error({ err: err.message }, 'schedule worker error'));
+
+  let closing: Promise<void> | undefined;
+  return {
+    worker,
+    close() {
+      closing ??= (async () => {
+        await worker.close();
+        await schedules.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+/**
+ * `sched-<name>-<time>-<hash of the job id>`: stable for one firing (a retried or re-delivered firing
+ * keeps its run id) and distinct between firings, even two manual ones in the same second.
+ */
+export function buildScheduleRunId(schedule: string, jobId: string, at: Date): string {
+  const hash = createHash('sha256').update(jobId).digest('hex');
+  return buildRunId(`sched-${schedule}`, at, hash);
+}
