@@ -66,7 +66,10 @@ export function streamInventory(
   async function* instanceIds(): AsyncGenerator<string> {
     const ids =
       scope.instances ??
-      mapAsync(lister.listInstances(scope.projectId, listOptions), (instance) => instance.instanceId);
+      mapAsync(
+        lister.listInstances(scope.projectId, options.signal ? { signal: options.signal } : {}),
+        (instance) => instance.instanceId,
+      );
     for await (const id of ids) if (!excluded.has(id)) yield id;
   }
 
@@ -98,8 +101,9 @@ async function* mapAsync<A, B>(source: AsyncIterable<A> | Iterable<A>, fn: (a: A
 type Pulled<T> = { key: number; result: IteratorResult<T> } | { key: number; error: unknown };
 
 /**
- * Interleaves up to `concurrency` streams, starting the next one when one ends. Each running stream
- * has exactly one `next()` pending, so a slow consumer slows every producer (back-pressure).
+ * Interleaves up to `concurrency` streams, starting the next one when one ends, and only one until
+ * the first answer. Each running stream has exactly one `next()` pending, so a slow consumer slows
+ * every producer (back-pressure).
  */
 export async function* mergeBounded<T>(
   streams: AsyncIterable<AsyncIterable<T>>,
@@ -114,9 +118,12 @@ export async function* mergeBounded<T>(
     );
   let nextKey = 0;
   let sourceDone = false;
+  // One stream alone until it answers once: a wrong key then costs one failed call, not one per
+  // stream (Huawei locks an AK/SK after more than 5 failed authentications in a row).
+  let proven = false;
   try {
     for (;;) {
-      while (!sourceDone && running.size < concurrency) {
+      while (!sourceDone && running.size < (proven ? concurrency : 1)) {
         const step = await source.next();
         if (step.done) sourceDone = true;
         else {
@@ -128,6 +135,7 @@ export async function* mergeBounded<T>(
       if (running.size === 0) return;
       const pulled = await Promise.race([...running.values()].map((r) => r.pending));
       if (!('result' in pulled)) throw pulled.error;
+      proven = true;
       const entry = running.get(pulled.key)!;
       if (pulled.result.done) {
         running.delete(pulled.key);

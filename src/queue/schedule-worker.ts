@@ -11,6 +11,7 @@ import type { Logger } from '../observability/logger.js';
 import { buildRunId } from '../purge/run-id.js';
 import { selectPurge } from '../purge/select-purge.js';
 import type { TaskLister } from '../purge/stream-inventory.js';
+import { circuitKey } from './circuit-breaker.js';
 import { enqueueSelection } from './enqueue-selection.js';
 import type { Producer } from './producer.js';
 import {
@@ -56,6 +57,13 @@ export function createScheduleWorker(options: ScheduleWorkerOptions): ScheduleWo
     const runId = buildScheduleRunId(data.schedule, job.id ?? randomBytes(8).toString('hex'), firedAt);
     const base = { run_id: runId, job_id: job.id ?? '', started_at: startedAt.toISOString() };
     try {
+      // The breaker paused deletions for a credentials or endpoint failure: listing with the same key
+      // would only add failed authentications towards Huawei's lockout.
+      if ((await options.connection.exists(circuitKey(options.prefix))) === 1) {
+        throw new Error(
+          'the circuit breaker holds the queue paused (see `dcs-cleanup status`): firing skipped',
+        );
+      }
       const run = await executeFiring(data, runId, base);
       await schedules.recordLastRun(data.schedule, run);
       const level = run.status === 'guard_stopped' ? 'warn' : 'info';

@@ -12,6 +12,7 @@ import { Credentials } from '../../src/huawei/credentials.js';
 import { loadConfig } from '../../src/config/config.js';
 import { addSchedule } from '../../src/cli/schedule-command.js';
 import { parsePurgeFilters } from '../../src/purge/purge-filters.js';
+import { circuitKey } from '../../src/queue/circuit-breaker.js';
 import { createRedisConnection } from '../../src/queue/redis-connection.js';
 import { createScheduleWorker, type ScheduleWorker } from '../../src/queue/schedule-worker.js';
 import { createSchedules, type LastRun, type Schedules } from '../../src/queue/schedules.js';
@@ -143,6 +144,40 @@ describe('scheduled purges', () => {
     expect(await h.queue.getJobCountByTypes('wait', 'active', 'delayed', 'completed')).toBe(jobsBefore);
     expect(worker).toBeDefined();
     await schedules.remove('guarded');
+  });
+
+  it('skips a firing while the circuit breaker holds the queue paused, sending nothing to DCS', async () => {
+    if (scheduleWorkers.length === 0) startScheduleWorker();
+    const listCalls = () => h.emulator.stats().requests.byRoute.listInstances;
+    await h.connection.hset(circuitKey(h.prefix), {
+      action: 'auth_failed',
+      opened_at: new Date().toISOString(),
+    });
+    const before = listCalls();
+    try {
+      // Upserting an `every` scheduler fires it at once.
+      await schedules.upsert(
+        'while-paused',
+        { everyMs: 86_400_000 },
+        {
+          scope: { project_id: PURGE_PROJECT_ID, all_instances: true },
+          filters: parsePurgeFilters({}),
+          max: 1000,
+        },
+      );
+      const info = await waitFor(
+        async () => (await schedules.get('while-paused'))?.last_run && (await schedules.get('while-paused')),
+        'the skipped firing',
+      );
+      expect(info.last_run).toMatchObject({
+        status: 'failed',
+        error: expect.stringMatching(/circuit breaker/),
+      });
+      expect(listCalls()).toEqual(before);
+    } finally {
+      await h.connection.del(circuitKey(h.prefix));
+      await schedules.remove('while-paused');
+    }
   });
 
   it('refuses a bad cron pattern, time zone or name', async () => {

@@ -11,7 +11,12 @@ interface FakeLister extends TaskLister {
 }
 
 /** A lister with `perInstance` tasks on each instance, served in pages of 10 after a tick. */
-function fakeLister(instances: string[], perInstance: number, gone: string[] = []): FakeLister {
+function fakeLister(
+  instances: string[],
+  perInstance: number,
+  gone: string[] = [],
+  authFails = false,
+): FakeLister {
   let inFlight = 0;
   const lister: FakeLister = {
     calls: [],
@@ -24,6 +29,14 @@ function fakeLister(instances: string[], perInstance: number, gone: string[] = [
     },
     async *listBackgroundTasks(ref, options) {
       lister.calls.push({ instanceId: ref.instanceId, endTime: options?.endTime });
+      if (authFails) {
+        await new Promise((r) => setImmediate(r));
+        throw new DcsRequestError('GET tasks', {
+          verdict: { action: 'auth_failed', reason: 'APIGW.0301' },
+          status: 401,
+          durationMs: 1,
+        });
+      }
       if (gone.includes(ref.instanceId)) {
         throw new DcsRequestError('GET tasks', {
           verdict: { action: 'already_gone', reason: '111404022' },
@@ -99,6 +112,17 @@ describe('streamInventory', () => {
     const { tasks, stats } = streamInventory(lister, { projectId: 'p' }, { now: NOW });
     expect(await collect(tasks)).toHaveLength(2);
     expect(stats.instancesGone).toEqual(['b']);
+  });
+
+  it('sends one list call alone first, so a wrong key fails once rather than once per instance', async () => {
+    const lister = fakeLister(['a', 'b', 'c', 'd'], 3, [], true);
+    const { tasks } = streamInventory(
+      lister,
+      { projectId: 'p', instances: ['a', 'b', 'c', 'd'] },
+      { now: NOW },
+    );
+    await expect(collect(tasks)).rejects.toMatchObject({ code: 'DCS_AUTH_FAILED' });
+    expect(lister.calls).toHaveLength(1);
   });
 });
 
