@@ -86,11 +86,15 @@ export async function createCircuitBreaker(options: CircuitBreakerOptions): Prom
 
   if (options.listen ?? false) {
     eventsConnection = connection.duplicate();
+    // A duplicate does not inherit listeners: without one, ioredis prints every reconnect failure.
+    eventsConnection.on('error', () => undefined);
     events = new QueueEvents(QUEUE_NAME, {
       connection: eventsConnection,
       prefix: options.prefix,
       autorun: true,
     });
+    // It reconnects by itself; unheard, BullMQ would print every connection error with its stack.
+    events.on('error', () => undefined);
     events.on('paused', () => setOpen(true));
     events.on('resumed', () => setOpen(false));
     await events.waitUntilReady();

@@ -80,6 +80,8 @@ export function createDeadLetters(options: { connection: Redis; prefix: string }
     connection: options.connection,
     prefix: options.prefix,
   });
+  // Connection errors fail the calls that need Redis; unheard, BullMQ prints each with its stack.
+  queue.on('error', () => undefined);
   const host = hostname();
 
   async function* all(): AsyncGenerator<Job<DeadLetterRecord>> {

@@ -82,6 +82,9 @@ export function buildJobOptions(attempts: number, dedupeWindowSec: number): Jobs
 /** Creates a producer on the `dcs-cleanup` queue. The connection stays the caller's. */
 export function createProducer(options: ProducerOptions): Producer {
   const queue = new Queue(QUEUE_NAME, { connection: options.connection, prefix: options.prefix });
+  // A lost connection fails the call that needs it; unheard, BullMQ would also print every
+  // connection error with its stack on stderr.
+  queue.on('error', () => undefined);
   const jobOptions = buildJobOptions(
     options.attempts ?? DEFAULT_ATTEMPTS,
     options.dedupeWindowSec ?? DEFAULT_DEDUPE_WINDOW_SEC,

@@ -87,6 +87,8 @@ export function lastRunsKey(prefix: string): string {
 export function createSchedules(options: { connection: Redis; prefix: string }): Schedules {
   const { connection, prefix } = options;
   const queue = new Queue<ScheduleJobData>(SCHEDULE_QUEUE_NAME, { connection, prefix });
+  // Connection errors fail the calls that need Redis; unheard, BullMQ prints each with its stack.
+  queue.on('error', () => undefined);
   const key = lastRunsKey(prefix);
 
   async function readLastRun(name: string): Promise<LastRun | null> {

@@ -48,6 +48,9 @@ export async function createCleanupWorker(options: CleanupWorkerOptions): Promis
   const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.policy };
   const { connection, prefix, logger } = options;
   const queue = new Queue(QUEUE_NAME, { connection, prefix });
+  // The worker's own 'error' below logs connection trouble once; unheard, BullMQ would print it
+  // again for this queue with its stack on stderr.
+  queue.on('error', () => undefined);
   const deadLetters = createDeadLetters({ connection, prefix });
   const circuit = await createCircuitBreaker({ connection, prefix, queue, listen: true });
   const processor = createProcessor({
