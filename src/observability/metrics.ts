@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { QueueStatus } from '../queue/status.js';
 
 /**
  * The Prometheus metrics of one process. Label children are bound once and reused:
@@ -68,4 +69,13 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
       registers,
     }),
   };
+}
+
+/** The gauges sampled from Redis at scrape time, from one getQueueStatus() answer. */
+export function recordQueueStatus(metrics: Metrics, status: QueueStatus): void {
+  for (const state of ['waiting', 'active', 'delayed', 'completed', 'failed'] as const) {
+    metrics.queueJobs.set({ state }, status[state]);
+  }
+  metrics.deadLetters.set(status.dead_letters);
+  metrics.circuitOpen.set(status.circuit.open ? 1 : 0);
 }

@@ -1,0 +1,110 @@
+/**
+ * Bearer-token authentication for /v1 and /admin. Both the configured and the presented token are
+ * hashed with SHA-256 before `timingSafeEqual`, so neither the content nor the length of the
+ * token leaks through response timing. The token is never logged or echoed.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { CleanupError } from '../errors.js';
+import { ApiError } from './api-error.js';
+
+/** A token must be at least this long: it is the only thing between the network and the queue. */
+export const MIN_TOKEN_LENGTH = 16;
+
+/** How the API authenticates: a token, or nobody at all (loopback only, asked for explicitly). */
+export type ApiAuth = { token: string } | { insecureNoAuth: true };
+
+export interface AuthSetting {
+  token: string | undefined;
+  insecureNoAuth: boolean;
+  host: string;
+}
+
+/** 127.0.0.0/8, ::1 and localhost: addresses other machines cannot reach. */
+export function isLoopbackHost(host: string): boolean {
+  return /^(localhost|127(\.\d{1,3}){3}|::1|\[::1\])$/i.test(host);
+}
+
+/**
+ * The auth mode for a server about to listen on `host`; INVALID_CONFIG when there is no token
+ * (unless `insecureNoAuth` on a loopback host), a token that is too short, or both a token and
+ * `insecureNoAuth`.
+ */
+export function resolveApiAuth(setting: AuthSetting): ApiAuth {
+  const { token, insecureNoAuth, host } = setting;
+  if (token !== undefined && insecureNoAuth) {
+    throw new CleanupError('INVALID_CONFIG', 'CLEANUP_API_TOKEN is set: drop --insecure-no-auth', {
+      field: 'CLEANUP_API_TOKEN',
+    });
+  }
+  if (token !== undefined) {
+    if (token.length < MIN_TOKEN_LENGTH) {
+      throw new CleanupError(
+        'INVALID_CONFIG',
+        `CLEANUP_API_TOKEN must be at least ${MIN_TOKEN_LENGTH} characters`,
+        {
+          field: 'CLEANUP_API_TOKEN',
+        },
+      );
+    }
+    return { token };
+  }
+  if (!insecureNoAuth) {
+    throw new CleanupError(
+      'INVALID_CONFIG',
+      'set CLEANUP_API_TOKEN (e.g. `openssl rand -hex 32`); to run without auth on a loopback host pass --insecure-no-auth',
+      { field: 'CLEANUP_API_TOKEN' },
+    );
+  }
+  if (!isLoopbackHost(host)) {
+    throw new CleanupError(
+      'INVALID_CONFIG',
+      `--insecure-no-auth is allowed only on a loopback host, not ${host}`,
+      {
+        field: 'API_HOST',
+      },
+    );
+  }
+  return { insecureNoAuth: true };
+}
+
+const sha256 = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
+
+/** The token a request presents: `Bearer <token>`, or with `allowBasic` the password of Basic auth. */
+function presentedToken(header: string | undefined, allowBasic: boolean): string | undefined {
+  if (header === undefined) return undefined;
+  const bearer = /^Bearer +(\S+) *$/i.exec(header);
+  if (bearer) return bearer[1];
+  const basic = allowBasic ? /^Basic +([A-Za-z0-9+/=]+) *$/i.exec(header) : null;
+  if (!basic) return undefined;
+  const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon === -1 ? undefined : decoded.slice(colon + 1);
+}
+
+/**
+ * An onRequest hook enforcing `auth`. It runs before the body is read, so an unauthenticated
+ * client cannot make the server parse a large body. With `allowBasic` (Bull Board, opened in a
+ * browser) the token is also accepted as the password of Basic auth, and a 401 asks for it.
+ */
+export function buildAuthHook(
+  auth: ApiAuth,
+  options: { allowBasic?: boolean } = {},
+): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined> {
+  const allowBasic = options.allowBasic ?? false;
+  const expected = 'token' in auth ? sha256(auth.token) : undefined;
+  return async (request, reply) => {
+    if (expected === undefined) return undefined;
+    const token = presentedToken(request.headers.authorization, allowBasic);
+    if (token !== undefined && timingSafeEqual(sha256(token), expected)) return undefined;
+    const error = new ApiError(
+      'UNAUTHORIZED',
+      token === undefined ? 'missing Authorization: Bearer <token>' : 'the token is not valid',
+    );
+    // Answered here rather than thrown: Bull Board's routes have their own error handler.
+    return reply
+      .status(401)
+      .header('www-authenticate', allowBasic ? 'Basic realm="dcs-cleanup", charset="UTF-8"' : 'Bearer')
+      .send(error.toBody());
+  };
+}

@@ -1,0 +1,116 @@
+/**
+ * The HTTP API as a Fastify instance that is not listening yet: `dcs-cleanup serve` listens, tests
+ * use `inject()`. Routes: /v1 (token), /admin/queues (Bull Board, token), /healthz, /readyz,
+ * /metrics and /openapi.json (open). docs/api.md describes them.
+ */
+import { LogController, fastify, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { DeadLetters } from '../queue/dead-letters.js';
+import type { Producer } from '../queue/producer.js';
+import type { Logger } from '../observability/logger.js';
+import { createMetrics, type Metrics } from '../observability/metrics.js';
+import type { TaskLister } from '../purge/stream-inventory.js';
+import { buildAuthHook, type ApiAuth } from './api-auth.js';
+import { buildErrorHandler, frameworkErrorHandler, notFoundHandler } from './api-error.js';
+import { createApiMetrics, observeRequests } from './api-metrics.js';
+import { registerBullBoard } from './bull-board-routes.js';
+import { registerDeadLetterRoutes } from './dead-letter-routes.js';
+import { registerDeletionRoutes } from './deletion-routes.js';
+import { registerHealthRoutes } from './health-routes.js';
+import { registerMetricsRoutes } from './metrics-routes.js';
+import { registerOpenApiRoutes } from './openapi-routes.js';
+import { registerPurgeRoutes } from './purge-routes.js';
+import { zodValidatorCompiler } from './zod-validation.js';
+
+/**
+ * The largest request body: 1000 tasks with 64-character ids, pretty-printed, fit with room to
+ * spare, and a client cannot make the server buffer more than this per request.
+ */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** The longest path parameter (job and dead letter ids) the router accepts. */
+export const MAX_PARAM_LENGTH = 300;
+
+export interface ApiDeps {
+  /** An `api`-role connection (no offline queue): requests answer 503 at once when Redis is away. */
+  connection: Redis;
+  prefix: string;
+  producer: Producer;
+  deadLetters: DeadLetters;
+  logger: Logger;
+  auth: ApiAuth;
+  /** Default: a fresh registry with process metrics. */
+  metrics?: Metrics;
+  /** Bull Board at /admin/queues; `false` leaves it out. Default read-only. */
+  bullBoard?: { writable: boolean } | false;
+  /** What POST /v1/purges needs; without `lister` it answers 501. */
+  purges?: {
+    lister?: (region: string | undefined) => TaskLister;
+    defaultProjectId?: string | undefined;
+    defaultRegion?: string | undefined;
+  };
+}
+
+/** Builds the API; the caller listens (or injects) and closes it, and owns every dependency. */
+export function createApi(deps: ApiDeps): FastifyInstance {
+  const { connection, producer, deadLetters, logger } = deps;
+  const metrics = deps.metrics ?? createMetrics();
+  const apiMetrics = createApiMetrics(metrics.registry);
+  // Our pino logger (its redaction rules), typed as Fastify's base logger so `app` is a plain FastifyInstance.
+  const loggerInstance: FastifyBaseLogger = logger;
+  const app: FastifyInstance = fastify({
+    loggerInstance,
+    // Fastify's own request records would carry headers we do not want logged; ours are below.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Job ids are about 110 characters (three ids in one); the default limit of 100 refuses them.
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: frameworkErrorHandler,
+  });
+  app.setValidatorCompiler(zodValidatorCompiler);
+  app.setErrorHandler(buildErrorHandler(logger));
+  app.setNotFoundHandler(notFoundHandler);
+  observeRequests(app, apiMetrics);
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const record = {
+      method: request.method,
+      route,
+      status: reply.statusCode,
+      duration_ms: Math.round(reply.elapsedTime),
+    };
+    if (route.startsWith('/v1/')) logger.info(record, 'api request');
+    else logger.debug(record, 'api request');
+  });
+
+  registerHealthRoutes(app, { connection, prefix: deps.prefix });
+  registerMetricsRoutes(app, {
+    metrics,
+    connection,
+    prefix: deps.prefix,
+    queue: producer.queue,
+    deadLetters,
+  });
+  registerOpenApiRoutes(app);
+  void app.register((v1, _opts, done) => {
+    v1.addHook('onRequest', buildAuthHook(deps.auth));
+    registerDeletionRoutes(v1, { connection, producer, metrics: apiMetrics });
+    registerDeadLetterRoutes(v1, { connection, producer, deadLetters });
+    registerPurgeRoutes(v1, {
+      connection,
+      producer,
+      lister: deps.purges?.lister,
+      defaultProjectId: deps.purges?.defaultProjectId,
+      defaultRegion: deps.purges?.defaultRegion,
+    });
+    done();
+  });
+  if (deps.bullBoard !== false) {
+    registerBullBoard(app, {
+      auth: deps.auth,
+      queues: [producer.queue, deadLetters.queue],
+      writable: deps.bullBoard?.writable ?? false,
+    });
+  }
+  return app;
+}

@@ -1,0 +1,185 @@
+/**
+ * `POST /v1/deletions` enqueues a batch of tasks; `GET /v1/deletions/{job_id}` reports one job.
+ * The batch limit is a schema rule (400, `maxItems` in the OpenAPI document); the byte limit of the
+ * body is Fastify's (413).
+ */
+import type { FastifyInstance } from 'fastify';
+import type { JobState, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import { deleteJobDataSchema, taskInputSchema, type DeleteJobResult } from '../queue/job-contract.js';
+import type { Producer } from '../queue/producer.js';
+import { ApiError } from './api-error.js';
+import type { ApiMetrics } from './api-metrics.js';
+import { withRedis } from './redis-guard.js';
+import { addRoute, type RouteContract } from './route-contract.js';
+
+/** Tasks one request may carry: one producer chunk, so one EXISTS pipeline and one addBulk. */
+export const MAX_TASKS_PER_REQUEST = 1_000;
+
+const JOB_STATES = [
+  'waiting',
+  'active',
+  'delayed',
+  'prioritized',
+  'waiting-children',
+  'completed',
+  'failed',
+  'unknown',
+] as const satisfies readonly (JobState | 'unknown')[];
+const jobStateSchema = z
+  .enum(JOB_STATES)
+  .meta({ description: 'BullMQ state; `unknown` when the job is gone.' });
+
+export const createDeletionsBodySchema = z
+  .object({
+    tasks: z
+      .array(taskInputSchema)
+      .min(1, 'name at least one task')
+      .max(MAX_TASKS_PER_REQUEST, `at most ${MAX_TASKS_PER_REQUEST} tasks per request: split the batch`),
+    reason: deleteJobDataSchema.shape.reason,
+    source: deleteJobDataSchema.shape.source,
+  })
+  .strict();
+
+const jobIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9._:-]{1,256}$/, 'must be a job id such as del-<project>-<instance>-<task>');
+
+const enqueuedJobSchema = z.object({
+  job_id: z.string(),
+  task_id: z.string(),
+  state: jobStateSchema,
+  duplicate: z.boolean().meta({ description: 'The task already had a pending or recently finished job.' }),
+});
+
+const createDeletionsResponseSchema = z.object({
+  enqueued: z.number().int(),
+  duplicates: z.number().int(),
+  jobs: z.array(enqueuedJobSchema).meta({ description: 'One entry per task, in request order.' }),
+});
+
+const deleteJobResultSchema = z.object({
+  outcome: z.enum(['deleted', 'already_gone', 'dead_lettered']),
+  http_status: z.number().int().nullable(),
+  error_code: z.string().nullable(),
+  request_id: z.string().nullable().meta({ description: 'X-Request-Id of the last DCS answer.' }),
+  attempts: z.number().int(),
+  duration_ms: z.number(),
+  reason: z.string().optional(),
+  dead_letter_id: z.string().optional(),
+}) satisfies z.ZodType<DeleteJobResult>;
+
+const deletionStatusSchema = z.object({
+  job_id: z.string(),
+  state: jobStateSchema,
+  task: taskInputSchema,
+  reason: z.string().optional(),
+  source: z.string().optional(),
+  run_id: z.string().optional(),
+  enqueued_at: z.string().nullable(),
+  attempts_made: z.number().int(),
+  finished_at: z.string().nullable(),
+  result: deleteJobResultSchema.nullable().meta({ description: 'Set once the job completed.' }),
+  failed_reason: z.string().nullable(),
+});
+export type DeletionStatus = z.infer<typeof deletionStatusSchema>;
+
+export const deletionContracts = {
+  create: {
+    method: 'POST',
+    url: '/v1/deletions',
+    operationId: 'createDeletions',
+    summary: 'Enqueue background tasks for deletion',
+    description: `At most ${MAX_TASKS_PER_REQUEST} tasks per request. A task already pending or finished within the dedupe window is reported as a duplicate and not enqueued again, so a retried request is harmless.`,
+    tag: 'deletions',
+    auth: true,
+    body: createDeletionsBodySchema,
+    responses: {
+      202: { description: 'Every task is queued (or was already).', schema: createDeletionsResponseSchema },
+    },
+    errors: [400, 413, 415],
+  },
+  get: {
+    method: 'GET',
+    url: '/v1/deletions/:job_id',
+    operationId: 'getDeletion',
+    summary: "A deletion job's state and outcome",
+    description: 'Finished jobs are kept for the dedupe window (1 hour by default), then answer 404.',
+    tag: 'deletions',
+    auth: true,
+    params: z.object({ job_id: jobIdSchema }),
+    responses: { 200: { description: 'The job.', schema: deletionStatusSchema } },
+    errors: [400, 404],
+  },
+} as const satisfies Record<string, RouteContract>;
+
+export interface DeletionRouteDeps {
+  /** An `api`-role connection: fails fast when Redis is away. */
+  connection: Redis;
+  producer: Producer;
+  metrics: ApiMetrics | undefined;
+}
+
+export function registerDeletionRoutes(app: FastifyInstance, deps: DeletionRouteDeps): void {
+  const { producer, connection } = deps;
+
+  addRoute(app, deletionContracts.create, async ({ body }) => {
+    const labels = {
+      ...(body.reason === undefined ? {} : { reason: body.reason }),
+      source: body.source ?? 'api',
+    };
+    const summary = await withRedis(connection, () => producer.enqueueMany(body.tasks, labels));
+    // A duplicate's job may be anywhere in its life: ask for its state (new jobs are waiting).
+    const states = await withRedis(connection, () =>
+      Promise.all(
+        summary.jobs.map((j) =>
+          j.duplicate ? producer.queue.getJobState(j.job_id) : Promise.resolve('waiting' as const),
+        ),
+      ),
+    );
+    deps.metrics?.enqueued.inc({ result: 'enqueued' }, summary.enqueued);
+    deps.metrics?.enqueued.inc({ result: 'duplicate' }, summary.duplicates);
+    return {
+      enqueued: summary.enqueued,
+      duplicates: summary.duplicates,
+      jobs: summary.jobs.map((j, i) => ({ ...j, state: states[i]! })),
+    } satisfies z.infer<typeof createDeletionsResponseSchema>;
+  });
+
+  addRoute(app, deletionContracts.get, async ({ params }) => {
+    const status = await withRedis(connection, () => readDeletion(producer.queue, params.job_id));
+    if (!status) throw new ApiError('NOT_FOUND', `no deletion job ${params.job_id} (finished jobs expire)`);
+    return status;
+  });
+}
+
+async function readDeletion(queue: Queue, jobId: string): Promise<DeletionStatus | undefined> {
+  // State first: a job seen `completed` has its result in its hash already (one Lua script writes
+  // both), whereas a hash read first could be from before a completion the state then reports.
+  const state = await queue.getJobState(jobId);
+  const job = await queue.getJob(jobId);
+  if (!job) return undefined;
+  // Foreign producers may write anything: report what parses, never fail on it.
+  const data = deleteJobDataSchema.partial().safeParse(job.data);
+  const d = data.success ? data.data : {};
+  const result = deleteJobResultSchema.safeParse(job.returnvalue);
+  return {
+    job_id: jobId,
+    state,
+    task: {
+      project_id: d.project_id ?? '',
+      instance_id: d.instance_id ?? '',
+      task_id: d.task_id ?? '',
+      ...(d.region === undefined ? {} : { region: d.region }),
+    },
+    ...(d.reason === undefined ? {} : { reason: d.reason }),
+    ...(d.source === undefined ? {} : { source: d.source }),
+    ...(d.run_id === undefined ? {} : { run_id: d.run_id }),
+    enqueued_at: d.enqueued_at ?? new Date(job.timestamp).toISOString(),
+    attempts_made: job.attemptsMade,
+    finished_at: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
+    result: result.success ? result.data : null,
+    failed_reason: job.failedReason ? job.failedReason.slice(0, 512) : null,
+  };
+}

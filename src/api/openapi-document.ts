@@ -1,0 +1,126 @@
+/**
+ * The OpenAPI 3.1 document, built from the route contracts and their zod schemas (the same ones the
+ * server validates with). docs/openapi.json is this document; a test fails when the two drift, and
+ * `npm run openapi` writes it again.
+ */
+import { z } from 'zod';
+import { errorBodySchema } from './api-error.js';
+import type { RouteContract } from './route-contract.js';
+
+type JsonSchema = Record<string, unknown>;
+
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: 'Invalid request: `fields` lists every bad field (`tasks[3].task_id`).',
+  401: 'Missing or wrong token.',
+  404: 'No such resource.',
+  409: 'The purge matched more tasks than `max` allows: nothing was enqueued.',
+  413: 'The body is larger than the body limit.',
+  415: 'The body is not `application/json`.',
+  422: 'The record cannot be replayed.',
+  500: 'Unexpected error (logged by the server; no detail is answered).',
+  501: 'Not available in this build.',
+  502: 'DCS refused or failed the listing a purge needs.',
+  503: 'Redis is unavailable, or (readiness) the circuit breaker paused the queue.',
+};
+
+/** Converts a zod schema to an embeddable JSON Schema (2020-12, the dialect of OpenAPI 3.1). */
+export function toJsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, {
+    target: 'draft-2020-12',
+    io,
+  }) as JsonSchema;
+  return rest;
+}
+
+function buildParameters(contract: RouteContract): JsonSchema[] {
+  const out: JsonSchema[] = [];
+  const parts = [
+    ['path', contract.params],
+    ['query', contract.query],
+  ] as const;
+  for (const [where, schema] of parts) {
+    if (!schema) continue;
+    const json = toJsonSchema(schema, 'input') as {
+      properties?: Record<string, JsonSchema>;
+      required?: string[];
+    };
+    for (const [name, property] of Object.entries(json.properties ?? {})) {
+      const { description, ...propertySchema } = property;
+      out.push({
+        name,
+        in: where,
+        required: where === 'path' || (json.required ?? []).includes(name),
+        ...(description === undefined ? {} : { description }),
+        schema: propertySchema,
+      });
+    }
+  }
+  return out;
+}
+
+function buildResponses(contract: RouteContract): JsonSchema {
+  const responses: JsonSchema = {};
+  for (const [status, response] of Object.entries(contract.responses)) {
+    const media = response.contentType ?? 'application/json';
+    responses[status] = {
+      description: response.description,
+      content: { [media]: { schema: response.schema ? toJsonSchema(response.schema, 'output') : {} } },
+    };
+  }
+  const errors = new Set([...(contract.errors ?? []), ...(contract.auth ? [401] : []), 500, 503]);
+  for (const status of [...errors].sort()) {
+    responses[status] = {
+      description: ERROR_DESCRIPTIONS[status] ?? 'Error.',
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+    };
+  }
+  return responses;
+}
+
+function buildOperation(contract: RouteContract): JsonSchema {
+  const parameters = buildParameters(contract);
+  return {
+    operationId: contract.operationId,
+    summary: contract.summary,
+    ...(contract.description === undefined ? {} : { description: contract.description }),
+    tags: [contract.tag],
+    security: contract.auth ? [{ bearerAuth: [] }] : [],
+    ...(parameters.length > 0 ? { parameters } : {}),
+    ...(contract.body
+      ? {
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: toJsonSchema(contract.body, 'input') } },
+          },
+        }
+      : {}),
+    responses: buildResponses(contract),
+  };
+}
+
+/** The whole document for `contracts`, paths in the order given. */
+export function buildOpenApiDocument(contracts: readonly RouteContract[]): JsonSchema {
+  const paths: Record<string, Record<string, JsonSchema>> = {};
+  for (const contract of contracts) {
+    const path = contract.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+    paths[path] ??= {};
+    paths[path][contract.method.toLowerCase()] = buildOperation(contract);
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'dcs-cleanup API',
+      version: '1.0.0',
+      description:
+        'Enqueue Huawei Cloud DCS background-task deletions, follow jobs, replay dead letters and plan purges. ' +
+        'Every /v1 route needs `Authorization: Bearer <CLEANUP_API_TOKEN>`. Bull Board (not described here) ' +
+        'is served at /admin/queues behind the same token. See docs/api.md.',
+    },
+    tags: [...new Set(contracts.map((c) => c.tag))].map((name) => ({ name })),
+    paths,
+    components: {
+      securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } },
+      schemas: { Error: toJsonSchema(errorBodySchema, 'output') },
+    },
+  };
+}

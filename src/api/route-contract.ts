@@ -1,0 +1,72 @@
+/**
+ * A route's contract: method, path, auth and zod schemas, kept apart from its handler so the OpenAPI
+ * document can be built without a server, Redis or configuration. Validation uses the same schemas.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+
+export interface ResponseContract {
+  description: string;
+  schema?: z.ZodType;
+  /** Media type when not JSON (e.g. Prometheus text). */
+  contentType?: string;
+}
+
+export interface RouteContract {
+  method: 'GET' | 'POST';
+  /** Fastify syntax: `/v1/deletions/:job_id`. */
+  url: string;
+  operationId: string;
+  summary: string;
+  description?: string;
+  tag: string;
+  /** True when the route needs `Authorization: Bearer <CLEANUP_API_TOKEN>`. */
+  auth: boolean;
+  params?: z.ZodObject;
+  query?: z.ZodObject;
+  body?: z.ZodType;
+  /** Success answers; the error answers that apply are added from `errors`. */
+  responses: Record<number, ResponseContract>;
+  /** Error statuses the route can answer besides 401 (auth), 500 and 503. */
+  errors?: number[];
+}
+
+/** The validated parts of a request to `C`. */
+export interface ValidatedRequest<C extends RouteContract> {
+  params: C['params'] extends z.ZodObject ? z.output<C['params']> : undefined;
+  query: C['query'] extends z.ZodObject ? z.output<C['query']> : undefined;
+  body: C['body'] extends z.ZodType ? z.output<C['body']> : undefined;
+  raw: FastifyRequest;
+}
+
+/**
+ * Registers `contract` on `app` with `handler`. The handler's result is sent as JSON with the
+ * route's first success status, unless the handler sent the reply itself.
+ */
+export function addRoute<C extends RouteContract>(
+  app: FastifyInstance,
+  contract: C,
+  handler: (request: ValidatedRequest<C>, reply: FastifyReply) => Promise<unknown>,
+): void {
+  const status = Number(Object.keys(contract.responses)[0] ?? 200);
+  const schema: Record<string, z.ZodType> = {};
+  if (contract.params) schema.params = contract.params;
+  if (contract.query) schema.querystring = contract.query;
+  if (contract.body) schema.body = contract.body;
+  app.route({
+    method: contract.method,
+    url: contract.url,
+    schema,
+    handler: async (request, reply) => {
+      const validated = {
+        params: request.params,
+        query: request.query,
+        body: request.body,
+        raw: request,
+      } as ValidatedRequest<C>;
+      const result = await handler(validated, reply);
+      if (reply.sent) return reply;
+      return reply.status(status).send(result);
+    },
+  });
+}

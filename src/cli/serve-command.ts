@@ -1,0 +1,96 @@
+import type { Command } from 'commander';
+import { loadConfig, requireCredentials, type Config } from '../config/config.js';
+import { createApp } from '../app.js';
+import { createApi } from '../api/create-api.js';
+import { resolveApiAuth } from '../api/api-auth.js';
+import { createClientRegistry, type ClientRegistry } from '../dcs/client-registry.js';
+import type { Logger } from '../observability/logger.js';
+import { waitForShutdown } from '../bin/process-lifecycle.js';
+import { runCommand } from './run-command.js';
+import { parseIntOption } from './options.js';
+
+interface ServeFlags {
+  host?: string;
+  port?: number;
+  insecureNoAuth?: boolean;
+  bullBoardWritable?: boolean;
+}
+
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description(
+      'Run the HTTP API (enqueue deletions, job status, dead letters, purges, /metrics, Bull Board) until stopped.',
+    )
+    .option('--host <address>', 'address to listen on (default API_HOST, 127.0.0.1)')
+    .option(
+      '--port <port>',
+      'port to listen on (default API_PORT, 8080)',
+      parseIntOption('--port', 0, 65_535),
+    )
+    .option('--insecure-no-auth', 'run without CLEANUP_API_TOKEN: allowed only on a loopback host')
+    .option('--bull-board-writable', 'let Bull Board retry, promote and remove jobs (default read-only)')
+    .addHelpText(
+      'after',
+      '\nExample:\n  CLEANUP_API_TOKEN=$(openssl rand -hex 32) dcs-cleanup serve --host 0.0.0.0 --port 8080\n',
+    )
+    .action(runCommand(runServe));
+}
+
+/** DCS clients for purges, when the API has credentials; without them POST /v1/purges answers 501. */
+function createPurgeClients(config: Config, logger: Logger): ClientRegistry | undefined {
+  if (config.CLOUD_SDK_AK === undefined || config.CLOUD_SDK_SK === undefined) return undefined;
+  return createClientRegistry(config, requireCredentials(config), logger);
+}
+
+async function runServe(flags: ServeFlags): Promise<number> {
+  const config = loadConfig();
+  const host = flags.host ?? config.API_HOST;
+  const port = flags.port ?? config.API_PORT;
+  const auth = resolveApiAuth({
+    token: config.CLEANUP_API_TOKEN,
+    insecureNoAuth: flags.insecureNoAuth ?? false,
+    host,
+  });
+  // The API starts even when Redis is away: it answers 503 (and /readyz says so) until Redis is back.
+  const app = createApp(config, { role: 'api' });
+  const { logger } = app;
+  const clients = createPurgeClients(config, logger);
+  const api = createApi({
+    connection: app.connection,
+    prefix: app.prefix,
+    producer: app.producer(),
+    deadLetters: app.deadLetters(),
+    logger,
+    auth,
+    bullBoard: { writable: flags.bullBoardWritable ?? false },
+    purges: {
+      ...(clients ? { lister: (region: string | undefined) => clients.get(region) } : {}),
+      defaultProjectId: config.DCS_PROJECT_ID,
+      defaultRegion: config.DCS_REGION,
+    },
+  });
+  await api.listen({ host, port });
+  const address = api.server.address();
+  logger.info(
+    {
+      host,
+      port: typeof address === 'object' && address ? address.port : port,
+      prefix: app.prefix,
+      auth: 'token' in auth ? 'token' : 'none',
+      bull_board: flags.bullBoardWritable ? 'writable' : 'read-only',
+      purges: clients ? 'enabled' : 'disabled (no DCS credentials)',
+    },
+    'api listening',
+  );
+  if (!('token' in auth))
+    logger.warn({ host }, 'the API runs WITHOUT authentication (--insecure-no-auth, loopback only)');
+  const close = async (): Promise<void> => {
+    await api.close();
+    await clients?.close();
+    await app.close();
+    logger.info('api stopped');
+    logger.flush();
+  };
+  return waitForShutdown({ close }, { onSignal: (signal) => logger.info({ signal }, 'shutting down') });
+}
