@@ -57,39 +57,53 @@ export interface FollowRunResult {
 
 const OUTCOMES = new Set<string>(['deleted', 'already_gone', 'dead_lettered']);
 
+/** Consecutive failed polls (Redis away) tolerated before following gives up. */
+const MAX_FAILED_POLLS = 20;
+
 /** Polls until every job has ended or `timeoutMs` passed. */
 export async function followRun(options: FollowRunOptions): Promise<FollowRunResult> {
   const started = Date.now();
   const pollMs = options.pollMs ?? 500;
-  const batchSize = options.batchSize ?? 500;
   let open = [...new Set(options.jobIds)];
   const total = open.length;
   const ends = new Map<string, JobEnd>();
-  for (;;) {
-    const stillOpen: string[] = [];
-    for (let i = 0; i < open.length; i += batchSize) {
-      const batch = open.slice(i, i + batchSize);
-      // ioredis pipelines concurrent commands on one connection: one batch is about one round trip.
-      const jobs = await Promise.all(batch.map((id) => Job.fromId<unknown, unknown>(options.queue, id)));
-      jobs.forEach((job, j) => {
-        const end = readJobEnd(job);
-        if (end) ends.set(batch[j]!, end);
-        else stillOpen.push(batch[j]!);
-      });
+  let paused = false;
+  for (let failedPolls = 0; ;) {
+    try {
+      open = await pollOnce(options.queue, open, options.batchSize ?? 500, ends);
+      paused = await options.queue.isPaused();
+      failedPolls = 0;
+    } catch (err) {
+      // A Redis restart during a long wait should not end the run's follow-up; a dead Redis should.
+      if (++failedPolls >= MAX_FAILED_POLLS) throw err;
     }
-    open = stillOpen;
-    const progress = buildProgress(
-      total,
-      ends,
-      open.length,
-      await options.queue.isPaused(),
-      Date.now() - started,
-    );
+    const progress = buildProgress(total, ends, open.length, paused, Date.now() - started);
     options.onProgress?.(progress);
     const timedOut = options.timeoutMs !== undefined && Date.now() - started >= options.timeoutMs;
     if (open.length === 0 || timedOut) return { ends, open, progress };
     await sleep(pollMs);
   }
+}
+
+/** Looks up the open jobs in batches, records those that ended, returns those still open. */
+async function pollOnce(
+  queue: Queue,
+  open: string[],
+  batchSize: number,
+  ends: Map<string, JobEnd>,
+): Promise<string[]> {
+  const stillOpen: string[] = [];
+  for (let i = 0; i < open.length; i += batchSize) {
+    const batch = open.slice(i, i + batchSize);
+    // ioredis pipelines concurrent commands on one connection: one batch is about one round trip.
+    const jobs = await Promise.all(batch.map((id) => Job.fromId<unknown, unknown>(queue, id)));
+    jobs.forEach((job, j) => {
+      const end = readJobEnd(job);
+      if (end) ends.set(batch[j]!, end);
+      else stillOpen.push(batch[j]!);
+    });
+  }
+  return stillOpen;
 }
 
 /** What a looked-up job says about its end; undefined while it is still open. */
