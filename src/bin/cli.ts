@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 import { CommanderError } from 'commander';
 import { buildProgramFor } from '../cli/command-index.js';
-import { isCleanupError } from '../errors.js';
-import { EXIT_CODES } from '../cli/run-command.js';
+import { EXIT_CODES, reportError } from '../cli/run-command.js';
 
 /** Parses argv, runs the command, maps what escapes it to an exit code (README "Exit codes"). */
 async function main(): Promise<void> {
@@ -15,13 +14,7 @@ async function main(): Promise<void> {
       process.exitCode = err.exitCode === 0 ? EXIT_CODES.ok : EXIT_CODES.usage;
       return;
     }
-    if (isCleanupError(err)) {
-      process.stderr.write(`dcs-cleanup: ${err.message}\n`);
-      process.exitCode = err.code.startsWith('INVALID_') ? EXIT_CODES.usage : EXIT_CODES.failure;
-      return;
-    }
-    process.stderr.write(`dcs-cleanup: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = EXIT_CODES.failure;
+    process.exitCode = reportError(err);
   }
 }
 

@@ -11,15 +11,16 @@ export function runCommand<A extends unknown[]>(
     try {
       process.exitCode = await body(...args);
     } catch (err) {
-      if (isCleanupError(err)) {
-        process.stderr.write(`dcs-cleanup: ${err.message}\n`);
-        process.exitCode = err.code.startsWith('INVALID_') ? EXIT_CODES.usage : EXIT_CODES.failure;
-        return;
-      }
-      process.stderr.write(`dcs-cleanup: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exitCode = EXIT_CODES.failure;
+      process.exitCode = reportError(err);
     }
   };
+}
+
+/** Prints `err` as one line on stderr (no stack: secrets and paths stay out) and returns its exit code. */
+export function reportError(err: unknown): number {
+  process.stderr.write(`dcs-cleanup: ${err instanceof Error ? err.message : String(err)}\n`);
+  if (isCleanupError(err)) return err.code.startsWith('INVALID_') ? EXIT_CODES.usage : EXIT_CODES.failure;
+  return EXIT_CODES.failure;
 }
 
 /** Exit codes every command shares; purge adds its own (documented in the README). */
