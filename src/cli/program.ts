@@ -5,8 +5,6 @@ import { registerWorkerCommand } from './worker-command.js';
 import { registerStatusCommand } from './status-command.js';
 import { registerResumeCommand } from './resume-command.js';
 import { registerDlqCommand } from './dlq-command.js';
-import { registerPurgeCommand } from './purge-command.js';
-import { registerScheduleCommand } from './schedule-command.js';
 import { registerServeCommand } from './serve-command.js';
 import { registerOpenApiCommand } from './openapi-command.js';
 import { registerHealthcheckCommand } from './healthcheck-command.js';
@@ -27,8 +25,6 @@ export function buildProgram(): Command {
   registerStatusCommand(program);
   registerResumeCommand(program);
   registerDlqCommand(program);
-  registerPurgeCommand(program);
-  registerScheduleCommand(program);
   registerServeCommand(program);
   registerOpenApiCommand(program);
   registerHealthcheckCommand(program);
