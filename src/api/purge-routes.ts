@@ -8,13 +8,12 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { REGION_PATTERN } from '../config/config.js';
 import { FINAL_STATUSES } from '../purge/purge-filters.js';
 import { DEFAULT_MAX_DELETIONS, MAX_MAX_DELETIONS } from '../purge/plan-purge.js';
-import { parseDuration } from '../purge/duration.js';
 import { buildPlanFile } from '../purge/plan-file.js';
 import { buildRunId } from '../purge/run-id.js';
-import { parsePurgeSpec, selectPurge, type PurgeSpec } from '../purge/select-purge.js';
+import { parsePurgeSpec, purgeSpecSchema, selectPurge, type PurgeSpec } from '../purge/select-purge.js';
+import { taskInputSchema } from '../queue/job-contract.js';
 import { DEFAULT_LIST_CONCURRENCY, type TaskLister } from '../purge/stream-inventory.js';
 import { enqueueSelection } from '../queue/enqueue-selection.js';
 import type { Producer } from '../queue/producer.js';
@@ -22,36 +21,20 @@ import { ApiError } from './api-error.js';
 import { REDIS_DEADLINE_MS, withRedis } from './redis-guard.js';
 import { addRoute, type RouteContract } from './route-contract.js';
 
-const id = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be 1 to 64 letters, digits or "-"');
-const isDuration = (text: string): boolean => {
-  try {
-    parseDuration(text, 'older_than');
-    return true;
-  } catch {
-    return false;
-  }
-};
+// One source for each rule: the ids of the job contract, the filters of a purge spec.
+const id = taskInputSchema.shape.project_id;
+const specFilters = purgeSpecSchema.shape.filters.shape;
 
 export const purgeBodySchema = z
   .object({
     project_id: id.optional().meta({ description: 'Default: DCS_PROJECT_ID of the server.' }),
-    region: z
-      .string()
-      .regex(REGION_PATTERN, 'must look like cn-north-4')
-      .optional()
-      .meta({ description: 'Default: DCS_REGION of the server.' }),
+    region: taskInputSchema.shape.region.meta({ description: 'Default: DCS_REGION of the server.' }),
     instances: z.array(id).min(1).optional().meta({ description: 'Instances to purge; or `all_instances`.' }),
     all_instances: z.boolean().default(false),
-    older_than: z
-      .string()
-      .max(40)
-      .refine(isDuration, 'must be a duration like 12h or 30d')
-      .optional()
-      .meta({ description: 'Only tasks created longer ago than this, e.g. 12h, 7d, 30d.' }),
-    statuses: z
-      .array(z.enum(FINAL_STATUSES))
-      .min(1)
-      .default([...FINAL_STATUSES]),
+    older_than: specFilters.older_than.meta({
+      description: 'Only tasks created longer ago than this, e.g. 12h, 7d, 30d.',
+    }),
+    statuses: specFilters.statuses.default([...FINAL_STATUSES]),
     names: z
       .array(z.string().min(1).max(200))
       .default([])
