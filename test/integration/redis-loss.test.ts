@@ -104,14 +104,7 @@ function startWorker(w: World, extra: string[] = []): CliProcess {
 }
 
 async function pendingJobs(queue: Queue): Promise<number> {
-  const counts = await queue.getJobCounts(
-    'wait',
-    'active',
-    'delayed',
-    'prioritized',
-    'waiting-children',
-    'paused',
-  );
+  const counts = await queue.getJobCounts('wait', 'active', 'delayed', 'prioritized', 'waiting-children');
   return Object.values(counts).reduce((sum, n) => sum + n, 0);
 }
 
