@@ -7,6 +7,7 @@
 import { Credentials } from '../huawei/credentials.js';
 import {
   findSignatureProblem,
+  headerValue,
   parseAuthorization,
   type AcceptedKey,
   type ReceivedRequest,
@@ -55,7 +56,7 @@ export function createAuthGuard(options: AuthGuardOptions): AuthGuard {
 
   return {
     check(request) {
-      const auth = parseAuthorization(headerString(request.headers.authorization));
+      const auth = parseAuthorization(headerValue(request.headers, 'authorization'));
       if (auth === undefined) return fail('Authorization header is missing or malformed');
       const key = keys.get(auth.accessKeyId);
       if (key === undefined) return fail('unknown access key', auth.accessKeyId);
@@ -82,8 +83,4 @@ export function createAuthGuard(options: AuthGuardOptions): AuthGuard {
     },
     reset: () => streaks.clear(),
   };
-}
-
-function headerString(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { CleanupError } from '../errors.js';
 import { createPrng, type Prng } from './prng.js';
+import { buildInputError } from './state-file.js';
 
 export const API_ROUTES = ['delete', 'listTasks', 'listInstances'] as const;
 export type ApiRoute = (typeof API_ROUTES)[number];
@@ -87,10 +88,7 @@ export interface FaultInjector {
 /** Validates fault options (from code, JSON or CLI flags); INVALID_INPUT when malformed. */
 export function parseFaultOptions(input: unknown): FaultOptions {
   const result = faultOptionsSchema.safeParse(input);
-  if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new CleanupError('INVALID_INPUT', `invalid fault options: ${problems.join('; ')}`);
-  }
+  if (!result.success) throw buildInputError('fault options', result.error);
   const total = faultRates(result.data).reduce((sum, [, p]) => sum + p, 0);
   if (total > 1 + 1e-9) {
     throw new CleanupError(

@@ -13,7 +13,7 @@ import { isCleanupError } from '../errors.js';
 import type { RemainingTask, RemainingTaskFilter } from './emulator-state.js';
 import type { FaultOptions, ScriptedAnswer } from './fault-injector.js';
 import { sendJson } from './send-answer.js';
-import { TASK_STATUSES } from './state-file.js';
+import { buildInputError, TASK_STATUSES } from './state-file.js';
 import type { EmulatorStats } from './stats-recorder.js';
 
 /** The part of the emulator the inspection API drives. */
@@ -99,7 +99,7 @@ function route(
     }
     case 'POST /__emulator/scripts': {
       const parsed = scriptSchema.safeParse(readJson(body));
-      if (!parsed.success) throw new SyntaxError(`invalid script: ${z.prettifyError(parsed.error)}`);
+      if (!parsed.success) throw buildInputError('script', parsed.error);
       target.scriptTask(parsed.data.task_id, parsed.data.answers);
       return { task_id: parsed.data.task_id, scripted: parsed.data.answers.length };
     }

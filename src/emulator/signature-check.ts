@@ -94,7 +94,8 @@ export function equalsInConstantTime(a: string, b: string): boolean {
   return left.length === right.length && timingSafeEqual(left, right);
 }
 
-function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
+/** A header as one string (Node joins repeated headers with ", "), or undefined when absent. */
+export function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name];
   if (value === undefined) return undefined;
   return Array.isArray(value) ? value.join(', ') : value;

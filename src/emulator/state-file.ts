@@ -88,7 +88,7 @@ export interface EmulatorStateFile {
 /** Validates a state file (already JSON-parsed); INVALID_INPUT naming every bad field. */
 export function parseEmulatorStateFile(input: unknown, source = 'state file'): EmulatorStateFile {
   const result = stateFileSchema.safeParse(input);
-  if (!result.success) throw invalid(source, result.error);
+  if (!result.success) throw buildInputError(source, result.error);
   return {
     projects: result.data.projects.map((project) => ({
       project_id: project.project_id,
@@ -103,14 +103,14 @@ export function parseEmulatorStateFile(input: unknown, source = 'state file'): E
 /** Validates one task to add and fills its defaults. */
 export function parseEmulatorTask(input: unknown, source = 'task'): EmulatorTask {
   const result = taskSchema.safeParse(input);
-  if (!result.success) throw invalid(source, result.error);
+  if (!result.success) throw buildInputError(source, result.error);
   return completeTask(result.data);
 }
 
 /** Validates one instance to add and fills its defaults. */
 export function parseEmulatorInstance(input: unknown, source = 'instance'): EmulatorInstance {
   const result = instanceSchema.omit({ tasks: true }).safeParse(input);
-  if (!result.success) throw invalid(source, result.error);
+  if (!result.success) throw buildInputError(source, result.error);
   return result.data;
 }
 
@@ -118,7 +118,8 @@ function completeTask(task: z.output<typeof taskSchema>): EmulatorTask {
   return { ...task, updated_at: task.updated_at ?? task.created_at };
 }
 
-function invalid(source: string, error: z.ZodError): CleanupError {
+/** INVALID_INPUT naming the first ten bad fields of `source` by path. */
+export function buildInputError(source: string, error: z.ZodError): CleanupError {
   const problems = error.issues
     .slice(0, 10)
     .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
