@@ -96,8 +96,9 @@ export function createRequestPipeline(
     const status = injected.status ?? 200;
     const transport = injected.reset === true || injected.hang === true;
     const deletes = injected.deletes ?? (!transport && status >= 200 && status < 300);
-    if (deletes && match.taskId !== undefined && ctx.state.deleteTask(match.taskId))
+    if (deletes && match.taskId !== undefined && ctx.state.deleteTask(match.taskId)) {
       ctx.stats.recordDeletion();
+    }
     if (injected.reset) {
       x.req.socket.destroy();
       return finish(x, match.route, 'reset', fault);
