@@ -12,6 +12,7 @@
  * Signature: hex(HMAC-SHA256(key = SK as UTF-8, string to sign)).
  */
 import { createHash } from 'node:crypto';
+import { CleanupError } from '../errors.js';
 import type { Credentials } from './credentials.js';
 
 export const SIGNING_ALGORITHM = 'SDK-HMAC-SHA256';
@@ -49,9 +50,12 @@ export interface SignedRequest {
   stringToSign: string;
 }
 
-/** Signs `request` at time `now` and returns the headers to send with it. */
+/**
+ * Signs `request` at time `now` and returns the headers to send with it. INVALID_INPUT for what
+ * cannot be signed: a URL that does not parse, an invalid Date, a lone UTF-16 surrogate in a query.
+ */
 export function signRequest(request: SignableRequest, credentials: Credentials, now: Date): SignedRequest {
-  const url = typeof request.url === 'string' ? new URL(request.url) : request.url;
+  const url = toUrl(request.url);
   const headers: Record<string, string> = { ...request.headers };
   const sdkDate = findHeader(headers, 'x-sdk-date') ?? setHeader(headers, 'X-Sdk-Date', formatSdkDate(now));
   if (findHeader(headers, 'host') === undefined) headers.host = url.host;
@@ -77,8 +81,11 @@ export function signRequest(request: SignableRequest, credentials: Credentials, 
   return { headers, authorization, signedHeaders: names, canonicalRequest, stringToSign };
 }
 
-/** `YYYYMMDDTHHMMSSZ` in UTC. */
+/** `YYYYMMDDTHHMMSSZ` in UTC; INVALID_INPUT for an invalid Date. */
 export function formatSdkDate(date: Date): string {
+  if (Number.isNaN(date.getTime())) {
+    throw new CleanupError('INVALID_INPUT', 'the signing time is an invalid Date', { field: 'now' });
+  }
   return date
     .toISOString()
     .replace(/[-:]/g, '')
@@ -96,12 +103,20 @@ export function parseSdkDate(value: string): Date | undefined {
   return date.getUTCDate() !== d || date.getUTCMonth() !== mo - 1 ? undefined : date;
 }
 
-/** RFC 3986 unreserved characters stay; everything else is `%XX` (upper-case hex over UTF-8). */
+/**
+ * RFC 3986 unreserved characters stay; everything else is `%XX` (upper-case hex over UTF-8).
+ * INVALID_INPUT for a lone surrogate, which has no UTF-8 form.
+ */
 export function encodeRfc3986(value: string): string {
-  return encodeURIComponent(value).replace(
-    /[!'()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
+  let encoded: string;
+  try {
+    encoded = encodeURIComponent(value);
+  } catch {
+    throw new CleanupError('INVALID_INPUT', 'a path segment or query parameter is not well-formed Unicode', {
+      field: 'url',
+    });
+  }
+  return encoded.replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 /** The query string to put on the wire, encoded exactly as it is signed. */
@@ -188,6 +203,14 @@ function findHeader(headers: Record<string, string>, lowerName: string): string 
 function setHeader(headers: Record<string, string>, name: string, value: string): string {
   headers[name] = value;
   return value;
+}
+
+function toUrl(value: string | URL): URL {
+  if (typeof value !== 'string') return value;
+  if (!URL.canParse(value)) {
+    throw new CleanupError('INVALID_INPUT', 'the request URL is not an absolute URL', { field: 'url' });
+  }
+  return new URL(value);
 }
 
 function safeDecode(segment: string): string {
