@@ -6,6 +6,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CleanupError } from '../errors.js';
+import { isLoopbackHost } from '../config/config.js';
 import { ApiError } from './api-error.js';
 
 /** A token must be at least this long: it is the only thing between the network and the queue. */
@@ -18,11 +19,6 @@ export interface AuthSetting {
   token: string | undefined;
   insecureNoAuth: boolean;
   host: string;
-}
-
-/** 127.0.0.0/8, ::1 and localhost: addresses other machines cannot reach. */
-export function isLoopbackHost(host: string): boolean {
-  return /^(localhost|127(\.\d{1,3}){3}|::1|\[::1\])$/i.test(host);
 }
 
 /**

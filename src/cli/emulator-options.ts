@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { isAllowedEndpoint } from '../config/config.js';
+import { isLoopbackHost } from '../config/config.js';
 import { DEMO_CREDENTIALS, type EmulatorOptions } from '../emulator/emulator.js';
 import {
   API_ROUTES,
@@ -98,12 +98,6 @@ export function splitFailRate(failRate: number, weights: string): FaultOptions['
   const total = parsed.reduce((sum, [, w]) => sum + w, 0);
   if (total === 0) throw usage('--status-weights: the weights add up to 0');
   return Object.fromEntries(parsed.map(([status, w]) => [status, (failRate * w) / total]));
-}
-
-/** The rule DCS_ENDPOINT follows too: plain http (signed requests in clear text) only on loopback. */
-function isLoopbackHost(host: string): boolean {
-  const bracketed = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-  return URL.canParse(`http://${bracketed}`) && isAllowedEndpoint(new URL(`http://${bracketed}`));
 }
 
 /** A commander parser for a probability in [0, 1], naming the flag in its error. */

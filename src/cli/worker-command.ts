@@ -5,7 +5,7 @@ import { createClientRegistry } from '../dcs/client-registry.js';
 import { createCleanupWorker } from '../queue/worker.js';
 import { buildRetryPolicy } from '../queue/retry-policy.js';
 import { createScheduleWorker } from '../queue/schedule-worker.js';
-import { createMetrics } from '../observability/metrics.js';
+import { createMetrics, recordQueueStatus } from '../observability/metrics.js';
 import { startMetricsServer } from '../observability/metrics-server.js';
 import { getQueueStatus } from '../queue/status.js';
 import { waitForShutdown } from '../bin/process-lifecycle.js';
@@ -24,19 +24,44 @@ interface WorkerFlags {
 export function registerWorkerCommand(program: Command): void {
   program
     .command('worker')
-    .description('Run the worker pool: delete queued tasks with signed DELETEs until stopped (SIGTERM/SIGINT).')
-    .option('--concurrency <n>', 'jobs in flight in this process (default WORKER_CONCURRENCY, 32)', parseIntOption('--concurrency', 1, 1000))
-    .option('--rate-limit <n>', 'DELETEs per second across all workers; 0 = off (default WORKER_RATE_LIMIT, 50)', parseIntOption('--rate-limit', 0, 10_000))
-    .option('--exit-when-idle', 'exit 0 once nothing is waiting, active or delayed (exit 1 if the breaker pauses the queue)')
-    .option('--metrics-port <port>', 'serve Prometheus /metrics on this port (default METRICS_PORT; 0 = off)', parseIntOption('--metrics-port', 0, 65_535))
-    .option('--shutdown-timeout <seconds>', 'on SIGTERM, how long in-flight requests may finish before they are aborted', parseIntOption('--shutdown-timeout', 0, 3_600), 10)
+    .description(
+      'Run the worker pool: delete queued tasks with signed DELETEs until stopped (SIGTERM/SIGINT).',
+    )
+    .option(
+      '--concurrency <n>',
+      'jobs in flight in this process (default WORKER_CONCURRENCY, 32)',
+      parseIntOption('--concurrency', 1, 1000),
+    )
+    .option(
+      '--rate-limit <n>',
+      'DELETEs per second across all workers; 0 = off (default WORKER_RATE_LIMIT, 50)',
+      parseIntOption('--rate-limit', 0, 10_000),
+    )
+    .option(
+      '--exit-when-idle',
+      'exit 0 once nothing is waiting, active or delayed (exit 1 if the breaker pauses the queue)',
+    )
+    .option(
+      '--metrics-port <port>',
+      'serve Prometheus /metrics on this port (default METRICS_PORT; 0 = off)',
+      parseIntOption('--metrics-port', 0, 65_535),
+    )
+    .option(
+      '--shutdown-timeout <seconds>',
+      'on SIGTERM, how long in-flight requests may finish before they are aborted',
+      parseIntOption('--shutdown-timeout', 0, 3_600),
+      10,
+    )
     .option(
       '--lock-duration-ms <ms>',
       'how long a job stays claimed by a worker that died (kill -9) before another worker takes it over',
       parseIntOption('--lock-duration-ms', 1_000, 600_000),
       30_000,
     )
-    .addHelpText('after', '\nExample:\n  CLOUD_SDK_AK=... CLOUD_SDK_SK=... dcs-cleanup worker --concurrency 64 --rate-limit 100\n')
+    .addHelpText(
+      'after',
+      '\nExample:\n  CLOUD_SDK_AK=... CLOUD_SDK_SK=... dcs-cleanup worker --concurrency 64 --rate-limit 100\n',
+    )
     .action(runCommand(runWorker));
 }
 
@@ -73,14 +98,19 @@ async function runWorker(flags: WorkerFlags): Promise<number> {
   const metricsServer =
     metricsPort > 0
       ? await startMetricsServer(metrics.registry, metricsPort, '0.0.0.0', async () => {
-          const s = await getQueueStatus(pool.queue, pool.deadLetters, app.connection, app.prefix);
-          for (const state of ['waiting', 'active', 'delayed', 'completed', 'failed'] as const) metrics.queueJobs.set({ state }, s[state]);
-          metrics.deadLetters.set(s.dead_letters);
-          metrics.circuitOpen.set(s.circuit.open ? 1 : 0);
+          recordQueueStatus(
+            metrics,
+            await getQueueStatus(pool.queue, pool.deadLetters, app.connection, app.prefix),
+          );
         })
       : undefined;
   logger.info(
-    { concurrency: flags.concurrency ?? config.WORKER_CONCURRENCY, rate_limit: flags.rateLimit ?? config.WORKER_RATE_LIMIT, prefix: app.prefix, metrics_port: metricsServer?.port ?? null },
+    {
+      concurrency: flags.concurrency ?? config.WORKER_CONCURRENCY,
+      rate_limit: flags.rateLimit ?? config.WORKER_RATE_LIMIT,
+      prefix: app.prefix,
+      metrics_port: metricsServer?.port ?? null,
+    },
     'worker started',
   );
   const close = async (): Promise<void> => {
@@ -99,7 +129,9 @@ async function runWorker(flags: WorkerFlags): Promise<number> {
     ]);
     await close();
     if (state === 'paused') {
-      process.stderr.write('dcs-cleanup: the circuit breaker paused the queue (see the fatal log record); fix the credentials or endpoint, then run `dcs-cleanup resume`\n');
+      process.stderr.write(
+        'dcs-cleanup: the circuit breaker paused the queue (see the fatal log record); fix the credentials or endpoint, then run `dcs-cleanup resume`\n',
+      );
       return EXIT_CODES.failure;
     }
     return EXIT_CODES.ok;

@@ -26,10 +26,15 @@ const intFrom = (def: number, min: number, max: number) =>
     .pipe(z.number().min(min).max(max))
     .default(def);
 
+/** 127.0.0.0/8, ::1 and localhost: addresses other machines cannot reach. */
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK_HOSTS.test(host);
+}
+
 /** True when `url` is https, or plain http to a loopback host. */
 export function isAllowedEndpoint(url: URL): boolean {
   if (url.protocol === 'https:') return true;
-  return url.protocol === 'http:' && LOOPBACK_HOSTS.test(url.hostname);
+  return url.protocol === 'http:' && isLoopbackHost(url.hostname);
 }
 
 /** Why DCS_ENDPOINT is unusable, or undefined when it is fine. */

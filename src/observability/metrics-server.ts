@@ -21,7 +21,13 @@ export async function startMetricsServer(
         () => res.writeHead(500).end(),
       );
   });
-  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  // A port in use must fail the start with a clear error, not crash the process from an 'error' event.
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err) =>
+      reject(new Error(`metrics server cannot listen on ${host}:${port}: ${err.message}`)),
+    );
+    server.listen(port, host, resolve);
+  });
   const address = server.address();
   return {
     port: typeof address === 'object' && address ? address.port : port,

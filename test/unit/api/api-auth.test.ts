@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { fastify } from 'fastify';
-import { buildAuthHook, isLoopbackHost, resolveApiAuth } from '../../../src/api/api-auth.js';
+import { buildAuthHook, resolveApiAuth } from '../../../src/api/api-auth.js';
+import { isLoopbackHost } from '../../../src/config/config.js';
 import { isCleanupError } from '../../../src/errors.js';
 
 const TOKEN = 'a-token-of-sixteen-or-more';
