@@ -32,6 +32,8 @@ describe('authentication failures', () => {
       http_status: 401,
     });
     expect(await h.queue.isPaused()).toBe(true);
+    // The breaker is open (locally) before its record is written: wait for the record.
+    await waitFor(() => h!.logs.records.some((r) => r.level === 60), 'the fatal record');
     const fatal = h.logs.records.filter((r) => r.level === 60);
     expect(fatal).toHaveLength(1);
     expect(fatal[0]!.msg).toContain('queue paused');
