@@ -5,25 +5,16 @@ import type { Credentials } from '../huawei/credentials.js';
 import type { QueryParams } from '../huawei/signer.js';
 import type { Logger } from '../observability/logger.js';
 import type { AttemptOutcome } from './attempt-outcome.js';
-import { DcsRequestError } from './dcs-request-error.js';
+import { MAX_LIST_BODY_BYTES, fetchPageWithRetries, type PageParser } from './fetch-page.js';
 import { validateId } from './ids.js';
 import { performSignedCall, type CallContext, type SignedCall } from './perform-signed-call.js';
-import {
-  parseInstancePage,
-  parseTaskPage,
-  type DcsInstance,
-  type DcsTask,
-  type Page,
-  type PageResult,
-} from './schemas.js';
+import { parseInstancePage, parseTaskPage, type DcsInstance, type DcsTask } from './schemas.js';
 
 export type { AttemptOutcome } from './attempt-outcome.js';
 export type { DcsInstance, DcsTask } from './schemas.js';
 
 /** The list calls' documented maximum `limit`; the default page size, as calls are rate-limited. */
 export const MAX_PAGE_SIZE = 1000;
-/** A page of 1000 tasks is about 1 MB; a body far past that is not a DCS answer. */
-const MAX_LIST_BODY_BYTES = 32 * 1024 * 1024;
 
 export interface DcsClientOptions {
   /** Base URL, e.g. `https://dcs.cn-north-4.myhuaweicloud.com`; plain http only to loopback. */
@@ -41,6 +32,8 @@ export interface DcsClientOptions {
   logger?: Logger;
   /** Most bytes read of an error body (default 64 KiB); past that the connection is dropped. */
   maxErrorBodyBytes?: number;
+  /** Retries of one list page after a transient answer (5xx, timeout, 429, busy); default 4. */
+  pageRetries?: number;
 }
 
 export interface TaskRef {
@@ -94,8 +87,6 @@ export interface DcsClient {
   close(): Promise<void>;
 }
 
-type PageParser<T> = (text: string) => PageResult<T>;
-
 /** Creates the client and its connection pool (no socket is opened before the first call). */
 export function createDcsClient(options: DcsClientOptions): DcsClient {
   const base = parseEndpoint(options.endpoint);
@@ -116,13 +107,14 @@ export function createDcsClient(options: DcsClientOptions): DcsClient {
     maxErrorBodyBytes: options.maxErrorBodyBytes ?? 64 * 1024,
     maxSuccessBodyBytes: MAX_LIST_BODY_BYTES,
   };
+  const pageRetries = options.pageRetries ?? 4;
   let closing: Promise<void> | undefined;
 
   async function* paginate<T>(call: SignedCall, pageSize: number, parse: PageParser<T>): AsyncGenerator<T> {
     let offset = 0;
     for (;;) {
       const query = { ...call.query, offset, limit: pageSize };
-      const page = await fetchPage(context, { ...call, query }, parse);
+      const page = await fetchPageWithRetries(context, { ...call, query }, parse, pageRetries);
       yield* page.items;
       offset += page.items.length;
       // A short page is the last one; the total spares a request for an empty page after a full one.
@@ -196,21 +188,6 @@ export function createDcsClient(options: DcsClientOptions): DcsClient {
       return closing;
     },
   };
-}
-
-/** One page of a list call; DcsRequestError for a failed call or an unreadable body. */
-async function fetchPage<T>(context: CallContext, call: SignedCall, parse: PageParser<T>): Promise<Page<T>> {
-  const { outcome, exchange } = await performSignedCall(context, call);
-  const label = `${call.method} ${call.path}`;
-  if (exchange.kind === 'error') throw new DcsRequestError(label, outcome, { cause: exchange.error });
-  if (exchange.status >= 300) throw new DcsRequestError(label, outcome);
-  const result = exchange.truncated
-    ? { ok: false as const, problem: `body larger than ${MAX_LIST_BODY_BYTES} bytes` }
-    : parse(exchange.body ?? '');
-  if (!result.ok) {
-    throw new DcsRequestError(label, outcome, { code: 'DCS_PROTOCOL', problem: result.problem });
-  }
-  return result.page;
 }
 
 function parseEndpoint(endpoint: string): { origin: string; path: string } {

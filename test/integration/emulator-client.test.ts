@@ -14,7 +14,11 @@ afterEach(async () => {
   client = emulator = undefined;
 });
 
-async function start(options: EmulatorOptions = {}, headersTimeoutMs = 15_000): Promise<Emulator> {
+async function start(
+  options: EmulatorOptions = {},
+  headersTimeoutMs = 15_000,
+  pageRetries = 4,
+): Promise<Emulator> {
   emulator = await startEmulator({ rateLimitPerSecond: 0, ...options });
   const instanceId = seedInstance(emulator, [
     { id: taskId(1) },
@@ -22,7 +26,7 @@ async function start(options: EmulatorOptions = {}, headersTimeoutMs = 15_000): 
     { id: taskId(3), created_at: '2025-01-01T00:00:00.000Z' },
   ]);
   ref = { projectId: PROJECT_ID, instanceId, taskId: taskId(1) };
-  client = createDcsClient({ endpoint: emulator.url, credentials: DEMO_KEY, headersTimeoutMs });
+  client = createDcsClient({ endpoint: emulator.url, credentials: DEMO_KEY, headersTimeoutMs, pageRetries });
   return emulator;
 }
 
@@ -121,8 +125,23 @@ describe('the DCS client against the emulator', () => {
     expect(instances).toHaveLength(1);
   });
 
-  it('reads a list call with an injected fault as a request error when faults apply to lists', async () => {
-    await start({ faults: { statusRates: { 503: 1 }, routes: ['listTasks'] } });
+  it('retries a list page after transient faults and still lists every task', async () => {
+    const e = await start({
+      faults: { statusRates: { 503: 0.3 }, resetRate: 0.1, routes: ['listTasks'], seed: 5 },
+    });
+    e.addTasks(
+      ref.instanceId,
+      Array.from({ length: 37 }, () => ({ status: 'SUCCESS' as const })),
+    );
+    const ids = new Set<string>();
+    for await (const task of client!.listBackgroundTasks(ref, { pageSize: 5 })) ids.add(task.id);
+    expect(ids.size).toBe(40);
+    const listAnswers = e.stats().requests.byRoute.listTasks ?? {};
+    expect((listAnswers['503'] ?? 0) + (listAnswers.reset ?? 0)).toBeGreaterThan(0);
+  });
+
+  it('gives up on a list page once its retries are spent, with a request error', async () => {
+    await start({ faults: { statusRates: { 503: 1 }, routes: ['listTasks'] } }, 15_000, 1);
     const iterate = async () => {
       for await (const task of client!.listBackgroundTasks(ref)) void task;
     };
