@@ -7,10 +7,16 @@
  *
  * Huawei locks an AK/SK for 5 minutes after more than 5 failed authentications in a row, so the
  * first failure must stop all sending: the queue is paused (no worker fetches), every process learns
- * it through BullMQ queue events, and in-flight jobs check `isOpen()` before each request. While
- * open, one process at a time (a Redis lock) probes with one cheap signed call per interval.
+ * it at once from a Redis pub/sub message, and in-flight jobs check `isOpen()` before each request.
+ * While open, one process at a time (a Redis lock) probes with one cheap signed call per interval.
+ *
+ * Pauses and resumes made without the breaker (`dcs-cleanup resume`, the API, Bull Board) publish
+ * nothing: listening processes also re-read the queue's paused flag every 500 ms, and a job that
+ * arrives while the local view says open re-reads it at once (a job handed out means the queue ran).
+ * BullMQ queue events would tell the same, but every process would then parse every job's events:
+ * about 70 us of CPU per job and process, a third of what BullMQ itself costs per job.
  */
-import { Queue, QueueEvents } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { QUEUE_NAME } from './job-contract.js';
 
@@ -28,8 +34,10 @@ export interface CircuitState {
 }
 
 export interface CircuitBreaker {
-  /** This process's view, updated at once by open() and by queue events from other processes. */
+  /** This process's view, updated at once by open() and close(), and by other processes (see header). */
   isOpen(): boolean;
+  /** Re-reads the queue's paused flag now (unless this process is opening or closing); resolves isOpen(). */
+  refresh(): Promise<boolean>;
   /** Opens the breaker and pauses the queue; resolves true when this call opened it. */
   open(state: Omit<CircuitState, 'open' | 'opened_at'>): Promise<boolean>;
   /** Closes the breaker and resumes the queue. */
@@ -46,8 +54,10 @@ export interface CircuitBreakerOptions {
   connection: Redis;
   prefix: string;
   queue: Queue;
-  /** Listen to other processes' pause/resume (workers); producers and the CLI do not need it. */
+  /** Follow other processes' pauses and resumes (workers); producers and the CLI do not need it. */
   listen?: boolean;
+  /** How often a listening process re-reads the paused flag (default 500 ms). */
+  followIntervalMs?: number;
 }
 
 const OPEN_SCRIPT = `if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
@@ -58,21 +68,49 @@ export function circuitKey(prefix: string): string {
   return `${prefix}:${QUEUE_NAME}:circuit`;
 }
 
+const OPENED = 'open';
+const CLOSED = 'closed';
+
 export async function createCircuitBreaker(options: CircuitBreakerOptions): Promise<CircuitBreaker> {
   const { connection, queue } = options;
   const key = circuitKey(options.prefix);
   const lockKey = `${key}:probe-lock`;
   const closeListeners: (() => void)[] = [];
+  const channel = `${key}:events`;
   let open = false;
   let timer: NodeJS.Timeout | undefined;
-  let events: QueueEvents | undefined;
-  let eventsConnection: Redis | undefined;
+  let follower: NodeJS.Timeout | undefined;
+  let subscriber: Redis | undefined;
+  // A re-read of the paused flag must not undo a transition made meanwhile, or under way here
+  // (between open()'s first line and its queue.pause(), the flag still says "running").
+  let version = 0;
+  let transitions = 0;
 
   const setOpen = (value: boolean): void => {
+    version++;
     const wasOpen = open;
     open = value;
     if (wasOpen && !value) for (const l of closeListeners) l();
   };
+
+  async function transition(body: () => Promise<void>): Promise<void> {
+    transitions++;
+    try {
+      await body();
+    } finally {
+      transitions--;
+    }
+  }
+
+  async function refresh(): Promise<boolean> {
+    if (transitions > 0) return open;
+    const seen = version;
+    const paused = await queue.isPaused();
+    if (seen === version && transitions === 0 && paused !== open) setOpen(paused);
+    return open;
+  }
+
+  const announce = (message: string): Promise<unknown> => connection.publish(channel, message).catch(() => 0);
 
   async function read(): Promise<CircuitState> {
     const raw = await connection.hgetall(key);
@@ -85,37 +123,41 @@ export async function createCircuitBreaker(options: CircuitBreakerOptions): Prom
   }
 
   if (options.listen ?? false) {
-    eventsConnection = connection.duplicate();
+    subscriber = connection.duplicate();
     // A duplicate does not inherit listeners: without one, ioredis prints every reconnect failure.
-    eventsConnection.on('error', () => undefined);
-    events = new QueueEvents(QUEUE_NAME, {
-      connection: eventsConnection,
-      prefix: options.prefix,
-      autorun: true,
-    });
-    // It reconnects by itself; unheard, BullMQ would print every connection error with its stack.
-    events.on('error', () => undefined);
-    events.on('paused', () => setOpen(true));
-    events.on('resumed', () => setOpen(false));
-    await events.waitUntilReady();
+    subscriber.on('error', () => undefined);
+    subscriber.on('message', (_channel: string, message: string) => setOpen(message === OPENED));
+    await subscriber.subscribe(channel);
+    follower = setInterval(() => {
+      refresh().catch(() => undefined);
+    }, options.followIntervalMs ?? 500);
+    follower.unref();
   }
   setOpen((await read()).open);
 
   return {
     isOpen: () => open,
+    refresh,
     async open(state) {
-      setOpen(true);
-      const fields: Record<string, string> = { opened_at: new Date().toISOString() };
-      for (const [k, v] of Object.entries(state)) if (v !== undefined) fields[k] = String(v);
-      // Written in one step only when absent: the first opener's why is kept, and only it logs fatal.
-      const first = (await connection.eval(OPEN_SCRIPT, 1, key, ...Object.entries(fields).flat())) === 1;
-      await queue.pause();
+      let first = false;
+      await transition(async () => {
+        setOpen(true);
+        const fields: Record<string, string> = { opened_at: new Date().toISOString() };
+        for (const [k, v] of Object.entries(state)) if (v !== undefined) fields[k] = String(v);
+        // Written in one step only when absent: the first opener's why is kept, and only it logs fatal.
+        first = (await connection.eval(OPEN_SCRIPT, 1, key, ...Object.entries(fields).flat())) === 1;
+        await queue.pause();
+        await announce(OPENED);
+      });
       return first;
     },
     async close() {
-      await connection.del(key);
-      await queue.resume();
-      setOpen(false);
+      await transition(async () => {
+        await connection.del(key);
+        await queue.resume();
+        setOpen(false);
+        await announce(CLOSED);
+      });
     },
     read,
     startProbing(probe, intervalMs) {
@@ -130,9 +172,12 @@ export async function createCircuitBreaker(options: CircuitBreakerOptions): Prom
         const locked = await connection.set(lockKey, String(process.pid), 'PX', intervalMs, 'NX');
         if (locked !== 'OK') return;
         if (await probe(state)) {
-          await connection.del(key);
-          await queue.resume();
-          setOpen(false);
+          await transition(async () => {
+            await connection.del(key);
+            await queue.resume();
+            setOpen(false);
+            await announce(CLOSED);
+          });
         }
       };
       timer = setInterval(() => {
@@ -143,10 +188,12 @@ export async function createCircuitBreaker(options: CircuitBreakerOptions): Prom
     onClose(listener) {
       closeListeners.push(listener);
     },
-    async stop() {
+    stop() {
       if (timer) clearInterval(timer);
-      await events?.close();
-      eventsConnection?.disconnect();
+      if (follower) clearInterval(follower);
+      // disconnect, not quit: a quit would wait for a Redis that may be gone.
+      subscriber?.disconnect();
+      return Promise.resolve();
     },
   };
 }

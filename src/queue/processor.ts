@@ -215,7 +215,8 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     }
     if (job.attemptsStarted > policy.maxStarts)
       return deadLetter(job, data, 'requeue_limit', [], undefined, started);
-    if (circuit.isOpen()) return requeue(job, token, 'circuit open');
+    // A job handed out while the local view says open: the queue ran, so the view may be stale.
+    if (circuit.isOpen() && (await circuit.refresh())) return requeue(job, token, 'circuit open');
 
     const client = deps.getClient(data.region);
     const failed = await gate.check(client, data.project_id);
