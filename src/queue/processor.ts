@@ -1,7 +1,7 @@
 /**
  * The job processor: one deletion, start to end. The job lifecycle:
  *
- *   payload invalid ............................ dead letter `invalid_job` (the worker never crashes)
+ *   payload unreadable or invalid .............. dead letter `invalid_job` saying why (the worker never crashes)
  *   started more than policy.maxStarts times ... dead letter `requeue_limit`
  *   breaker open / shutting down ............... back to wait, no attempt spent, nothing sent
  *   DELETE (+ in-process retries) -> verdict:
@@ -34,6 +34,7 @@ import type { AttemptOutcome } from '../dcs/attempt-outcome.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { createCredentialGate, type TaskDeleter } from './credential-gate.js';
+import { findUnreadableProblem } from './unreadable-jobs.js';
 
 export interface ProcessorDeps {
   /** The DCS client for a job's region (one per endpoint, cached by the caller). */
@@ -83,6 +84,22 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     ...(o.networkError === undefined ? {} : { network_error: o.networkError }),
   });
 
+  /** One DELETE, recorded in `history`; throws TransientAttempt for a `retry` verdict. */
+  async function sendOnce(
+    client: TaskDeleter,
+    ref: { projectId: string; instanceId: string; taskId: string },
+    history: AttemptRecord[],
+    signal?: AbortSignal,
+  ): Promise<AttemptOutcome> {
+    if (circuit.isOpen()) throw new AbortError('circuit open');
+    const at = Date.now();
+    const outcome = await client.deleteBackgroundTask(ref, { signal });
+    history.push(toRecord(outcome, at));
+    metrics?.requestDuration.observe({ status: outcome.status ?? 'network' }, outcome.durationMs / 1000);
+    if (outcome.verdict.action === 'retry' && !signal?.aborted) throw new TransientAttempt(outcome);
+    return outcome;
+  }
+
   async function attempt(
     client: TaskDeleter,
     data: DeleteJobData,
@@ -90,21 +107,16 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     signal?: AbortSignal,
   ) {
     const ref = { projectId: data.project_id, instanceId: data.instance_id, taskId: data.task_id };
+    const send = () => sendOnce(client, ref, history, signal);
     try {
-      return await pRetry(
-        async () => {
-          if (circuit.isOpen()) throw new AbortError('circuit open');
-          const at = Date.now();
-          const outcome = await client.deleteBackgroundTask(ref, { signal });
-          history.push(toRecord(outcome, at));
-          metrics?.requestDuration.observe(
-            { status: outcome.status ?? 'network' },
-            outcome.durationMs / 1000,
-          );
-          if (outcome.verdict.action === 'retry' && !signal?.aborted) throw new TransientAttempt(outcome);
-          return outcome;
-        },
-        {
+      try {
+        // Most DELETEs succeed at once, and p-retry costs ~20 us of CPU a call before it even
+        // calls: it steps in only after a first try that asks for a retry.
+        return await send();
+      } catch (first) {
+        if (!(first instanceof TransientAttempt)) throw first;
+        // p-retry takes that first try as its attempt 1, then waits and retries as it always did.
+        return await pRetry((n) => (n === 1 ? Promise.reject(first) : send()), {
           retries: policy.inProcessRetries,
           minTimeout: 0,
           maxTimeout: 0,
@@ -120,8 +132,8 @@ export function createProcessor(deps: ProcessorDeps): Processor {
               return false;
             }
           },
-        },
-      );
+        });
+      }
     } catch (err) {
       if (err instanceof TransientAttempt) return err.outcome;
       if (circuit.isOpen()) return undefined;
@@ -142,6 +154,7 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     history: AttemptRecord[],
     last: AttemptOutcome | undefined,
     started: number,
+    why?: string,
   ): Promise<DeleteJobResult> {
     const all = reason === 'invalid_job' ? history : await readHistory(job, history);
     const id = await deps.deadLetters.add(
@@ -151,7 +164,7 @@ export function createProcessor(deps: ProcessorDeps): Processor {
         reason,
         http_status: last?.status ?? null,
         error_code: last?.errorCode ?? null,
-        error_msg: last?.errorMsg ?? null,
+        error_msg: last?.errorMsg ?? why ?? null,
         request_id: last?.requestId ?? null,
         attempts: all.length,
         history: all,
@@ -208,13 +221,18 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     const started = performance.now();
     let data: DeleteJobData;
     try {
+      const unreadable = findUnreadableProblem(job);
+      if (unreadable !== undefined) throw new Error(unreadable);
       data = parseJobData(job.data);
     } catch (err) {
-      logger.warn({ job_id: job.id, err: (err as Error).message }, 'invalid job payload');
-      return deadLetter(job, job.data, 'invalid_job', [], undefined, started);
+      const why = (err as Error).message;
+      logger.warn({ job_id: job.id, err: why }, 'invalid job payload');
+      return deadLetter(job, job.data, 'invalid_job', [], undefined, started, why);
     }
-    if (job.attemptsStarted > policy.maxStarts)
-      return deadLetter(job, data, 'requeue_limit', [], undefined, started);
+    if (job.attemptsStarted > policy.maxStarts) {
+      const why = `started ${job.attemptsStarted} times, more than ${policy.maxStarts}`;
+      return deadLetter(job, data, 'requeue_limit', [], undefined, started, why);
+    }
     // A job handed out while the local view says open: the queue ran, so the view may be stale.
     if (circuit.isOpen() && (await circuit.refresh())) return requeue(job, token, 'circuit open');
 
