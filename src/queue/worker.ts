@@ -1,4 +1,4 @@
-import { Queue, Worker } from 'bullmq';
+import { Queue, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
@@ -6,6 +6,8 @@ import { QUEUE_NAME, BACKOFF_TYPE } from './job-contract.js';
 import { createDeadLetters, type DeadLetters } from './dead-letters.js';
 import { createCircuitBreaker, type CircuitBreaker } from './circuit-breaker.js';
 import { createProcessor, RetryLaterError } from './processor.js';
+import { createStuckJobSweep } from './stuck-job-sweep.js';
+import { TolerantWorker } from './unreadable-jobs.js';
 import type { TaskDeleter } from './credential-gate.js';
 import { DEFAULT_RETRY_POLICY, backoffDelayMs, type RetryPolicy } from './retry-policy.js';
 import type { Logger } from '../observability/logger.js';
@@ -31,6 +33,8 @@ export interface CleanupWorkerOptions {
   /** BullMQ lock duration: a killed worker's jobs go back to wait after about this long (default 30 s). */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
+  /** How often failed and unreadable jobs are swept into the dead letters (default 30 s). */
+  sweepIntervalMs?: number;
 }
 
 export interface CleanupWorker {
@@ -69,7 +73,7 @@ export async function createCleanupWorker(options: CleanupWorkerOptions): Promis
   const shutdown = new AbortController();
   setMaxListeners(0, shutdown.signal);
 
-  const worker = new Worker(QUEUE_NAME, (job, token) => processor(job, token, shutdown.signal), {
+  const worker = new TolerantWorker(QUEUE_NAME, (job, token) => processor(job, token, shutdown.signal), {
     connection,
     prefix,
     name: `${hostname()}:${process.pid}`,
@@ -89,36 +93,8 @@ export async function createCleanupWorker(options: CleanupWorkerOptions): Promis
     },
   });
   worker.on('error', (err) => logger.error({ err: err.message }, 'worker error'));
-  // Nothing our processor throws fails a job for good; what lands in `failed` came from BullMQ itself
-  // (stalled too often, a foreign producer's attempts). Sweep it into the dead letters.
-  const sweep = async (): Promise<void> => {
-    const failed = await queue.getJobs(['failed'], 0, 99);
-    for (const job of failed) {
-      await deadLetters.add(
-        {
-          job_id: job.id!,
-          job_data: job.data,
-          reason: 'stalled',
-          http_status: null,
-          error_code: null,
-          error_msg: job.failedReason?.slice(0, 512) ?? null,
-          request_id: null,
-          attempts: job.attemptsMade,
-          history: [],
-          first_attempt_at: job.processedOn ? new Date(job.processedOn).toISOString() : null,
-          last_attempt_at: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
-        },
-        `${job.id!}-failed-${job.attemptsStarted}`,
-      );
-      await job.remove();
-      options.metrics?.deletions.inc({ outcome: 'dead_lettered' });
-      logger.error(
-        { outcome: 'dead_lettered', job_id: job.id, reason: 'stalled', failed_reason: job.failedReason },
-        'job dead-lettered',
-      );
-    }
-  };
-  const sweeper = setInterval(() => void sweep().catch(() => undefined), 30_000);
+  const sweep = createStuckJobSweep({ connection, queue, deadLetters, logger, metrics: options.metrics });
+  const sweeper = setInterval(() => void sweep().catch(() => undefined), options.sweepIntervalMs ?? 30_000);
   sweeper.unref();
 
   circuit.startProbing(async (state) => {
