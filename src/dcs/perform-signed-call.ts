@@ -73,12 +73,17 @@ export async function performSignedCall(context: CallContext, call: SignedCall):
     maxSuccessBodyBytes: context.maxSuccessBodyBytes,
   });
   const durationMs = Math.round((performance.now() - started) * 100) / 100;
-  const outcome = buildOutcome(context, exchange, durationMs);
+  const outcome = buildOutcome(context, exchange, durationMs, signed.authorization);
   if (context.logger?.isLevelEnabled('debug')) logCall(context.logger, call.method, wirePath, outcome);
   return { outcome, exchange };
 }
 
-function buildOutcome(context: CallContext, exchange: Exchange, durationMs: number): AttemptOutcome {
+function buildOutcome(
+  context: CallContext,
+  exchange: Exchange,
+  durationMs: number,
+  authorization: string,
+): AttemptOutcome {
   if (exchange.kind === 'error')
     return buildNetworkOutcome(exchange.error, exchange.callerAborted, durationMs);
   const errorBody = exchange.status >= 300 ? exchange.body : undefined;
@@ -87,7 +92,9 @@ function buildOutcome(context: CallContext, exchange: Exchange, durationMs: numb
     context.now(),
     durationMs,
   );
-  if (outcome.errorMsg !== undefined) outcome.errorMsg = redactToken(outcome.errorMsg, context.credentials);
+  if (outcome.errorMsg !== undefined) {
+    outcome.errorMsg = redactEchoes(outcome.errorMsg, authorization, context.credentials);
+  }
   return outcome;
 }
 
@@ -106,8 +113,17 @@ function logCall(logger: Logger, method: string, path: string, outcome: AttemptO
   );
 }
 
-/** A gateway that echoes the canonical request would echo the security token: never keep it. */
-function redactToken(message: string, credentials: Credentials): string {
-  const token = credentials.securityToken();
-  return token !== undefined && message.includes(token) ? message.split(token).join('[redacted]') : message;
+/**
+ * A gateway that echoes the request would echo its credentials: never keep the security token or
+ * the signature (the Authorization header is only replayable by its signature).
+ */
+function redactEchoes(message: string, authorization: string, credentials: Credentials): string {
+  const marker = 'Signature=';
+  const signature = authorization.slice(authorization.lastIndexOf(marker) + marker.length);
+  let out = message;
+  for (const secret of [credentials.securityToken(), signature]) {
+    if (secret !== undefined && secret !== '' && out.includes(secret))
+      out = out.split(secret).join('[redacted]');
+  }
+  return out;
 }

@@ -275,6 +275,23 @@ describe('DcsClient.deleteBackgroundTask: answers', () => {
     });
   });
 
+  it('redacts the security token and the signature from an error_msg that echoes the request headers', async () => {
+    server.script(({ res, headers }) =>
+      answer(res, 400, {
+        error_code: '111400070',
+        error_msg: `echo: ${headers.authorization ?? ''} / ${String(headers['x-security-token'] ?? '')}`,
+      }),
+    );
+    const outcome = await client({
+      credentials: new Credentials(AK, SK, 'echoed-token-value'),
+    }).deleteBackgroundTask(REF);
+    const sent = server.requests[0]!.headers.authorization!;
+    const signature = sent.slice(sent.indexOf('Signature=') + 'Signature='.length);
+    expect(outcome.errorMsg).toContain(`Signature=[redacted] / [redacted]`);
+    expect(outcome.errorMsg).not.toContain(signature);
+    expect(outcome.errorMsg).not.toContain('echoed-token-value');
+  });
+
   it('keeps at most 512 characters of error_msg', async () => {
     server.script(({ res }) => answer(res, 500, { error_code: '111500000', error_msg: 'e'.repeat(40_000) }));
     const outcome = await client().deleteBackgroundTask(REF);

@@ -1,0 +1,290 @@
+/**
+ * Secrets (issue 7): the whole pipeline at log level trace with distinctive AK, SK, security token
+ * and API token, through successes, retries, dead letters, an authentication failure, a gateway that
+ * echoes the request headers, the HTTP API and a purge dry run. Then every process's output, every
+ * Redis key and value under the prefix (dead letters and the BullMQ event stream included), both
+ * /metrics pages and every API answer are searched: the SK, the security token, the API token and
+ * every Authorization header value sent must appear nowhere.
+ */
+import { createServer } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { startEmulator, type Emulator } from '../../src/emulator/emulator.js';
+import { startCli, runCli, type CliProcess } from '../support/cli-process.js';
+import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
+import { REDIS_URL, deletePrefix, uniquePrefix } from '../support/redis-prefix.js';
+import { waitFor } from '../support/wait-for.js';
+
+const AK = 'AKCANARY7F3A9C1E5B2D';
+const SK = 'SK-CANARY-7f3a9c1e-secret-5b2d-8e4f-do-not-print';
+const TOKEN = 'TOKEN-CANARY-b61d0e2a-temporary-credential-4c9f';
+const API_TOKEN = 'API-CANARY-0d9e8f7a6b5c4d3e2f1a';
+const WRONG_API_TOKEN = 'WRONG-CANARY-1a2b3c4d5e6f7a8b9c0d';
+const PROJECT = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Every key under `prefix` with its value, read by type (strings, hashes, lists, sets, zsets, streams). */
+async function dumpPrefix(redis: Redis, prefix: string): Promise<string> {
+  const parts: string[] = [];
+  let cursor = '0';
+  for (let page = 0; page < 1_000; page++) {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+    for (const key of keys) {
+      const type = await redis.type(key);
+      const value =
+        type === 'string'
+          ? await redis.get(key)
+          : type === 'hash'
+            ? await redis.hgetall(key)
+            : type === 'list'
+              ? await redis.lrange(key, 0, -1)
+              : type === 'set'
+                ? await redis.smembers(key)
+                : type === 'zset'
+                  ? await redis.zrange(key, 0, -1, 'WITHSCORES')
+                  : type === 'stream'
+                    ? await redis.xrange(key, '-', '+')
+                    : `(${type})`;
+      parts.push(`${key} ${type} ${JSON.stringify(value)}`);
+    }
+    cursor = next;
+    if (cursor === '0') break;
+  }
+  return parts.join('\n');
+}
+
+/** The ways a secret could show up: as is, in part, base64, hex or URL-encoded. */
+function forms(secret: string): string[] {
+  const middle = secret.slice(Math.floor(secret.length / 3), Math.floor(secret.length / 3) + 12);
+  return [
+    secret,
+    middle,
+    Buffer.from(secret).toString('base64').slice(0, 20),
+    Buffer.from(secret).toString('hex').slice(0, 24),
+    encodeURIComponent(secret),
+  ];
+}
+
+describe('secrets never leave the process that holds them', () => {
+  const prefix = uniquePrefix('secrets');
+  let emulator: Emulator;
+  let proxy: RecordingProxy;
+  let redis: Redis;
+  const processes: { name: string; process: CliProcess }[] = [];
+  const answers: string[] = [];
+
+  beforeAll(async () => {
+    emulator = await startEmulator({
+      rateLimitPerSecond: 0,
+      credentials: { ak: AK, sk: SK, securityToken: TOKEN },
+    });
+    proxy = await startRecordingProxy(emulator.url);
+    redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  });
+
+  afterAll(async () => {
+    for (const { process } of processes) if (process.child.exitCode === null) process.child.kill('SIGKILL');
+    await Promise.all(processes.map(({ process }) => process.exited));
+    redis?.disconnect();
+    await proxy?.close();
+    await emulator?.close();
+    await deletePrefix(prefix);
+  });
+
+  const env = (extra: Record<string, string> = {}): Record<string, string> => ({
+    REDIS_URL,
+    CLEANUP_PREFIX: prefix,
+    CLOUD_SDK_AK: AK,
+    CLOUD_SDK_SK: SK,
+    CLOUD_SDK_SECURITY_TOKEN: TOKEN,
+    CLEANUP_API_TOKEN: API_TOKEN,
+    DCS_ENDPOINT: proxy.url,
+    DCS_PROJECT_ID: PROJECT,
+    LOG_LEVEL: 'trace',
+    RETRY_IN_PROCESS_RETRIES: '1',
+    RETRY_IN_PROCESS_BASE_MS: '5',
+    RETRY_BACKOFF_BASE_MS: '20',
+    RETRY_BACKOFF_CAP_MS: '100',
+    WORKER_PROBE_INTERVAL_MS: '300',
+    ...extra,
+  });
+
+  function start(name: string, args: string[], extra: Record<string, string> = {}): CliProcess {
+    const process = startCli(args, env(extra));
+    processes.push({ name, process });
+    return process;
+  }
+
+  it('through successes, retries, dead letters, a 401, an echoing gateway and the API', async () => {
+    const instance = emulator.addInstance(PROJECT);
+    const tasks = emulator.addTasks(
+      instance.instance_id,
+      Array.from({ length: 16 }, () => ({ status: 'SUCCESS' as const })),
+    );
+    const [retried, rejected, forbidden, unauthorized, echoed] = tasks.map((t) => t.id);
+    emulator.scriptTask(retried!, [
+      { status: 503 },
+      { status: 502 },
+      { status: 500, errorCode: '111500000' },
+    ]);
+    emulator.scriptTask(rejected!, [{ status: 400, errorCode: '111400070' }]);
+    emulator.scriptTask(forbidden!, [{ status: 403, errorCode: '111403003' }]);
+    emulator.scriptTask(unauthorized!, [{ status: 401, errorCode: 'APIGW.0301' }]);
+    proxy.echoHeadersFor(echoed!);
+
+    // Enqueue from a file on stdin: the producer process sees every credential in its environment.
+    const csv = [
+      'project_id,instance_id,task_id',
+      ...tasks.slice(0, 12).map((t) => `${PROJECT},${instance.instance_id},${t.id}`),
+    ].join('\n');
+    const enqueue = startCli(['enqueue', '--file', '-'], env(), csv);
+    processes.push({ name: 'enqueue', process: enqueue });
+    expect(await enqueue.exited).toBe(0);
+
+    const apiPort = await freePort();
+    const metricsPort = await freePort();
+    const api = start('serve', ['serve', '--port', String(apiPort)]);
+    const worker = start('worker', [
+      'worker',
+      '--concurrency',
+      '4',
+      '--rate-limit',
+      '0',
+      '--metrics-port',
+      String(metricsPort),
+    ]);
+    const base = `http://127.0.0.1:${apiPort}`;
+    await waitFor(
+      () =>
+        fetch(`${base}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        ),
+      'the API to listen',
+      30_000,
+      200,
+    );
+
+    const call = async (path: string, init: RequestInit = {}): Promise<Response> => {
+      const response = await fetch(`${base}${path}`, init);
+      const text = await response.clone().text();
+      answers.push(`${path} ${response.status} ${JSON.stringify([...response.headers])} ${text}`);
+      return response;
+    };
+    const auth = { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' };
+    const more = tasks
+      .slice(12)
+      .map((t) => ({ project_id: PROJECT, instance_id: instance.instance_id, task_id: t.id }));
+    expect(
+      (await call('/v1/deletions', { method: 'POST', headers: auth, body: JSON.stringify({ tasks: more }) }))
+        .status,
+    ).toBe(202);
+    expect(
+      (
+        await call('/v1/deletions', {
+          method: 'POST',
+          headers: { ...auth, authorization: `Bearer ${WRONG_API_TOKEN}` },
+          body: '{}',
+        })
+      ).status,
+    ).toBe(401);
+    expect(
+      (
+        await call('/v1/deletions', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+        })
+      ).status,
+    ).toBe(401);
+    expect(
+      (await call('/v1/deletions', { method: 'POST', headers: auth, body: '{"tasks":[{"task_id":"../x"}]}' }))
+        .status,
+    ).toBe(400);
+    expect((await call('/admin/queues')).status).toBe(401);
+    const purge = await call('/v1/purges', {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ instances: [instance.instance_id], dry_run: true }),
+    });
+    expect(purge.status).toBe(200);
+
+    // Everything selected ends deleted or in the dead letters (the 401 paused the queue until a probe passed).
+    const expectedLeft = new Set([rejected, forbidden, echoed]);
+    await waitFor(
+      () =>
+        emulator.remainingTasks({ instanceId: instance.instance_id }).every((t) => expectedLeft.has(t.id)),
+      'every deletable task deleted',
+      60_000,
+      200,
+    );
+    await waitFor(
+      async () =>
+        (
+          await call('/v1/dead-letters', { headers: auth }).then(
+            (r) => r.json() as Promise<{ total: number }>,
+          )
+        ).total === 3,
+      'three dead letters',
+      30_000,
+      300,
+    );
+    const metricsText = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    answers.push(metricsText);
+    await call('/metrics');
+    const dlq = await runCli(['dlq', 'list', '--json'], env());
+    expect(dlq.code).toBe(0);
+    answers.push(dlq.stdout, dlq.stderr);
+
+    worker.child.kill('SIGTERM');
+    api.child.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
+    expect(await api.exited).toBe(0);
+
+    // The scenario happened as intended...
+    const workerOut = worker.stdout();
+    expect(workerOut).toContain('DCS rejected the credentials');
+    expect(workerOut).toContain('"msg":"dcs request"');
+    expect(workerOut).toContain('retry scheduled');
+    const sentAuthorizations = proxy.received
+      .map((h) => h.authorization)
+      .filter((a): a is string => a !== undefined);
+    expect(sentAuthorizations.length).toBeGreaterThan(20);
+    expect(proxy.received.some((h) => h['x-security-token'] === TOKEN)).toBe(true);
+    expect(dlq.stdout).toContain('[redacted]');
+
+    // ...and no secret is anywhere.
+    const haystacks: Record<string, string> = {
+      redis: await dumpPrefix(redis, prefix),
+      answers: answers.join('\n'),
+      ...Object.fromEntries(
+        processes.map(({ name, process }) => [`${name} output`, `${process.stdout()}\n${process.stderr()}`]),
+      ),
+    };
+    const needles = [
+      ...forms(SK).map((n) => ['SK', n] as const),
+      ...forms(TOKEN).map((n) => ['security token', n] as const),
+      ...forms(API_TOKEN).map((n) => ['API token', n] as const),
+      ['wrong API token', WRONG_API_TOKEN] as const,
+      ...sentAuthorizations.flatMap((a) => [
+        ['Authorization', a] as const,
+        ['signature', a.slice(a.indexOf('Signature=') + 10)] as const,
+      ]),
+    ];
+    const found: string[] = [];
+    for (const [where, text] of Object.entries(haystacks)) {
+      for (const [what, needle] of needles) if (text.includes(needle)) found.push(`${what} in ${where}`);
+    }
+    expect([...new Set(found)]).toEqual([]);
+    expect(haystacks.redis!.length).toBeGreaterThan(1_000);
+  }, 150_000);
+});
