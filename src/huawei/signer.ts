@@ -26,6 +26,9 @@ const SIGNED_HEADER_NAMES: ReadonlySet<string> = new Set([
   'x-security-token',
 ]);
 
+/** Shared, never written to: what an absent query reads as. */
+const NO_PARAMS = new URLSearchParams();
+
 const EMPTY_BODY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
 export type QueryValue = string | number | boolean;
@@ -57,18 +60,27 @@ export interface SignedRequest {
 export function signRequest(request: SignableRequest, credentials: Credentials, now: Date): SignedRequest {
   const url = toUrl(request.url);
   const headers: Record<string, string> = { ...request.headers };
-  const sdkDate = findHeader(headers, 'x-sdk-date') ?? setHeader(headers, 'X-Sdk-Date', formatSdkDate(now));
-  if (findHeader(headers, 'host') === undefined) headers.host = url.host;
-  const token = credentials.securityToken();
-  if (token !== undefined && findHeader(headers, 'x-security-token') === undefined) {
-    headers['X-Security-Token'] = token;
+  // One pass over the caller's names for the three headers it may have set itself.
+  let sdkDate: string | undefined;
+  let hasHost = false;
+  let hasToken = false;
+  for (const name of Object.keys(headers)) {
+    const lower = name.toLowerCase();
+    if (lower === 'x-sdk-date') sdkDate ??= headers[name];
+    else if (lower === 'host') hasHost = true;
+    else if (lower === 'x-security-token') hasToken = true;
   }
+  sdkDate ??= setHeader(headers, 'X-Sdk-Date', formatSdkDate(now));
+  if (!hasHost) headers.host = url.host;
+  const token = credentials.securityToken();
+  if (token !== undefined && !hasToken) headers['X-Security-Token'] = token;
 
   const signedHeaders = selectSignedHeaders(headers);
   const canonicalRequest = buildCanonicalRequest({
     method: request.method,
     pathname: url.pathname,
-    searchParams: url.searchParams,
+    // Reading url.searchParams builds and parses a URLSearchParams: not for the usual empty query.
+    searchParams: url.search === '' ? NO_PARAMS : url.searchParams,
     query: request.query,
     signedHeaders,
     payloadHash: hashPayload(request.body),
@@ -81,15 +93,26 @@ export function signRequest(request: SignableRequest, credentials: Credentials, 
   return { headers, authorization, signedHeaders: names, canonicalRequest, stringToSign };
 }
 
+let lastSdkDate = { second: NaN, text: '' };
+
 /** `YYYYMMDDTHHMMSSZ` in UTC; INVALID_INPUT for an invalid Date. */
 export function formatSdkDate(date: Date): string {
-  if (Number.isNaN(date.getTime())) {
+  const ms = date.getTime();
+  if (Number.isNaN(ms)) {
     throw new CleanupError('INVALID_INPUT', 'the signing time is an invalid Date', { field: 'now' });
   }
-  return date
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d{3}/, '');
+  // Every request of the same second has the same X-Sdk-Date: format it once a second.
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSdkDate.second) {
+    lastSdkDate = {
+      second,
+      text: date
+        .toISOString()
+        .replace(/[-:]/g, '')
+        .replace(/\.\d{3}/, ''),
+    };
+  }
+  return lastSdkDate.text;
 }
 
 /** Parses `YYYYMMDDTHHMMSSZ`; undefined when malformed. */
@@ -125,12 +148,17 @@ export function buildQueryString(query: QueryParams | undefined): string {
 }
 
 export function buildCanonicalUri(pathname: string): string {
-  const encoded = pathname
-    .split('/')
-    .map((segment) => encodeRfc3986(safeDecode(segment)))
-    .join('/');
+  const encoded = UNRESERVED_PATH.test(pathname)
+    ? pathname
+    : pathname
+        .split('/')
+        .map((segment) => encodeRfc3986(safeDecode(segment)))
+        .join('/');
   return encoded.endsWith('/') ? encoded : `${encoded}/`;
 }
+
+/** A path of RFC 3986 unreserved characters and "/" decodes and encodes to itself (DCS ids do). */
+const UNRESERVED_PATH = /^[A-Za-z0-9\-._~/]*$/;
 
 export function buildCanonicalQuery(fromUrl: URLSearchParams, query: QueryParams | undefined): string {
   const pairs: [string, string][] = [];
@@ -184,20 +212,15 @@ export function hashPayload(body: string | Uint8Array | undefined): string {
 
 function selectSignedHeaders(headers: Record<string, string>): [string, string][] {
   const entries: [string, string][] = [];
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name of Object.keys(headers)) {
     const lower = name.toLowerCase();
-    if (SIGNED_HEADER_NAMES.has(lower)) entries.push([lower, value]);
+    if (SIGNED_HEADER_NAMES.has(lower)) entries.push([lower, headers[name]!]);
   }
   return entries.sort(([a], [b]) => compare(a, b));
 }
 
 function sha256Hex(value: string): string {
   return createHash('sha256').update(value, 'utf8').digest('hex');
-}
-
-function findHeader(headers: Record<string, string>, lowerName: string): string | undefined {
-  for (const [name, value] of Object.entries(headers)) if (name.toLowerCase() === lowerName) return value;
-  return undefined;
 }
 
 function setHeader(headers: Record<string, string>, name: string, value: string): string {
@@ -207,10 +230,11 @@ function setHeader(headers: Record<string, string>, name: string, value: string)
 
 function toUrl(value: string | URL): URL {
   if (typeof value !== 'string') return value;
-  if (!URL.canParse(value)) {
+  try {
+    return new URL(value);
+  } catch {
     throw new CleanupError('INVALID_INPUT', 'the request URL is not an absolute URL', { field: 'url' });
   }
-  return new URL(value);
 }
 
 function safeDecode(segment: string): string {
