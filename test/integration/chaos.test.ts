@@ -295,11 +295,13 @@ describe.skipIf(!REDIS_SERVER)('chaos run (needs redis-server on the PATH; .ci/r
 
     const stats = emulator.stats();
     const total = perTask.reduce((a, b) => a + b, 0);
+    const histogram: Record<number, number> = {};
+    for (const n of perTask) histogram[n] = (histogram[n] ?? 0) + 1;
     const byStatus = stats.requests.byRoute.delete ?? {};
     const report = [
       `chaos run: ${TASKS} deletions in ${(durationMs / 1000).toFixed(1)} s with 2 worker processes`,
       `  ${kills} SIGKILLs of a worker; from ${REDIS_KILL_AT} deletions on, once both workers were connected, all ${connectionsKilled?.length} Redis client connections killed: ${connectionsKilled?.join(' ')}`,
-      `  DELETE requests ${total}: ${(total / TASKS).toFixed(2)} per task, max ${Math.max(...perTask)}; answers ${JSON.stringify(byStatus)}`,
+      `  DELETE requests ${total}: ${(total / TASKS).toFixed(2)} per task, max ${Math.max(...perTask)}; tasks by DELETE count ${JSON.stringify(histogram)}; answers ${JSON.stringify(byStatus)}`,
       `  faults injected ${JSON.stringify(stats.faults)}`,
       `  outcomes ${JSON.stringify(Object.fromEntries(outcomes))}; dead letters 0; job runs max ${maxRuns}; stalls ${stalls}`,
       `  budget per task: DELETEs <= ${1 + IN_PROCESS_RETRIES} x runs, runs <= ${DEFAULT_ATTEMPTS} + 429s + stalls: all ${TASKS} within`,
