@@ -14,11 +14,8 @@ export function parseIntOption(flag: string, min: number, max: number): (value: 
 
 /** Collects a repeatable option (`--task a --task b`), also splitting comma lists. */
 export function collect(value: string, previous: string[] = []): string[] {
-  return [
-    ...previous,
-    ...value
-      .split(',')
-      .map((v) => v.trim())
-      .filter((v) => v !== ''),
-  ];
+  const items = value.split(',').map((v) => v.trim());
+  // An empty item is a mistake (`--task ""`, `a,,b`), not something to drop in silence.
+  if (items.some((v) => v === '')) throw new InvalidArgumentError('empty value in the list');
+  return [...previous, ...items];
 }
