@@ -202,7 +202,12 @@ const CLI_CASES: CliCase[] = [
   {
     what: 'only empty task ids',
     args: [...argv('enqueue --project $P --instance $I --task'), ' , '],
-    stderr: /nothing to enqueue/,
+    stderr: /argument ' , ' is invalid\. empty value in the list/,
+  },
+  {
+    what: 'an empty task id next to a valid one',
+    args: [...argv('enqueue --project $P --instance $I --task t1 --task'), ''],
+    stderr: /argument '' is invalid\. empty value in the list/,
   },
   { what: 'no project', args: argv('enqueue --instance $I --task t1'), stderr: /--project is required/ },
   { what: 'no instance', args: argv('enqueue --project $P --task t1'), stderr: /--instance is required/ },
