@@ -1,0 +1,80 @@
+/**
+ * 2. Latency-bound throughput: every DELETE answered after 50 ms, concurrency 64, rate limits off.
+ * Little's law bounds a worker at concurrency / latency = 1,280 jobs/s; the pipeline should reach
+ * 90% of it. The plain undici loop at the same concurrency runs in the same rounds: it shows what
+ * the emulator and the machine allow without any queue.
+ */
+import { startLoopArm, startQueueArm } from '../lib/arms.js';
+import { startEmulatorProcess } from '../lib/emulator-process.js';
+import { listTasks } from '../lib/inventory.js';
+import { buildFigure, rotate } from '../lib/stats.js';
+import { startCliWorker } from '../lib/workers.js';
+
+const LATENCY_MS = 50;
+const CONCURRENCY = 64;
+const BOUND = (CONCURRENCY * 1000) / LATENCY_MS;
+const TASKS_PER_INSTANCE = 2_000;
+
+export async function run(ctx) {
+  const jobs = ctx.quick ? 2_000 : 16_000;
+  const timeoutMs = ctx.quick ? 60_000 : 180_000;
+  const emulator = await startEmulatorProcess({
+    tasks: { instances: Math.ceil(jobs / TASKS_PER_INSTANCE), tasksPerInstance: TASKS_PER_INSTANCE },
+    latencyMs: LATENCY_MS,
+  });
+  const tasks = listTasks(TASKS_PER_INSTANCE, 0, jobs);
+  const started = [];
+  const rounds = [];
+  try {
+    const pipeline = await startQueueArm(ctx, {
+      label: 'latency-pipeline',
+      startWorkers: (prefix) => [
+        startCliWorker({ prefix, emulatorUrl: emulator.url, concurrency: CONCURRENCY }),
+      ],
+    });
+    started.push(pipeline);
+    const plain = await startLoopArm({
+      mode: 'plain',
+      url: emulator.url,
+      concurrency: CONCURRENCY,
+      tasksPerInstance: TASKS_PER_INSTANCE,
+    });
+    started.push(plain);
+    const arms = {
+      pipeline: (count) => pipeline.drain(tasks.slice(0, count), timeoutMs),
+      plain: (count) => plain.run(0, count, timeoutMs),
+    };
+    await ctx.warmUp(emulator, arms, 500);
+    for (let r = 0; r < ctx.rounds; r++) {
+      const round = {};
+      for (const arm of rotate(Object.keys(arms), r)) {
+        await emulator.reset();
+        round[arm] = await arms[arm](jobs);
+        ctx.log(
+          `latency round ${r + 1} ${arm}: ${round[arm].jobsPerSecond.toFixed(0)} jobs/s (bound ${BOUND})`,
+        );
+      }
+      rounds.push(round);
+    }
+  } finally {
+    for (const arm of started) await arm.stop();
+    await emulator.stop();
+  }
+  return [
+    buildFigure({
+      id: 'latency.throughput',
+      title: `Throughput at ${LATENCY_MS} ms latency, concurrency ${CONCURRENCY}: pipeline vs Little's law bound`,
+      unit: 'jobs/s',
+      target: { min: 0.9 },
+      rounds: rounds.map((r) => ({ ours: r.pipeline.jobsPerSecond, baseline: BOUND })),
+      note: `${jobs} jobs a round; bound = ${CONCURRENCY} / ${LATENCY_MS} ms = ${BOUND} jobs/s`,
+    }),
+    buildFigure({
+      id: 'latency.plain_loop',
+      title:
+        'Throughput of the plain undici loop at the same latency and concurrency vs the bound (the ceiling here)',
+      unit: 'jobs/s',
+      rounds: rounds.map((r) => ({ ours: r.plain.jobsPerSecond, baseline: BOUND })),
+    }),
+  ];
+}
