@@ -31,7 +31,8 @@ export async function redisAnswers(url: string, timeoutMs = 1_500): Promise<bool
   }
 }
 
-async function freePort(): Promise<number> {
+/** A port the OS reports free on 127.0.0.1 (there is a small race until someone binds it). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
