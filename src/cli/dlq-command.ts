@@ -5,6 +5,7 @@ import { notFound } from '../queue/dead-letters.js';
 import { CleanupError } from '../errors.js';
 import { parseDuration } from '../purge/duration.js';
 import { EXIT_CODES, runCommand } from './run-command.js';
+import { parseIntOption } from './options.js';
 
 async function withApp<T>(body: (app: App) => Promise<T>): Promise<T> {
   const app = createApp(loadConfig(), { role: 'producer' });
@@ -34,7 +35,7 @@ export function registerDlqCommand(program: Command): void {
       'only this reason (rejected, retries_exhausted, invalid_job, requeue_limit, stalled)',
     )
     .option('--error-code <code>', 'only this DCS error_code')
-    .option('--limit <n>', 'at most this many', (v) => Number(v))
+    .option('--limit <n>', 'at most this many', parseIntOption('--limit', 1, 1_000_000))
     .action(
       runCommand((flags: { json?: boolean; reason?: string; errorCode?: string; limit?: number }) =>
         withApp(async (app) => {
@@ -48,7 +49,7 @@ export function registerDlqCommand(program: Command): void {
             for (const e of entries) {
               const d = (e.job_data ?? {}) as Record<string, unknown>;
               print(
-                `${e.id}  ${e.reason}  http=${e.http_status ?? '-'} code=${e.error_code ?? '-'} request=${e.request_id ?? '-'} task=${String(d.task_id ?? '?')} at=${e.dead_lettered_at}`,
+                `${e.id}  ${e.reason}  http=${e.http_status ?? '-'} code=${e.error_code ?? '-'} request=${e.request_id ?? '-'} task=${typeof d.task_id === 'string' ? d.task_id : '?'} at=${e.dead_lettered_at}`,
               );
             }
             print(`${entries.length} dead letter(s)`);

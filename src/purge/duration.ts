@@ -7,7 +7,11 @@ export function parseDuration(text: string, field: string): number {
   const value = text.trim();
   const parts = [...value.matchAll(/(\d+)([smhdw])/g)];
   if (value === '' || parts.map((p) => p[0]).join('') !== value) {
-    throw new CleanupError('INVALID_INPUT', `${field}: expected a duration like 30m, 12h or 7d, got ${JSON.stringify(text.slice(0, 40))}`, { field });
+    throw new CleanupError(
+      'INVALID_INPUT',
+      `${field}: expected a duration like 30m, 12h or 7d, got ${JSON.stringify(text.slice(0, 40))}`,
+      { field },
+    );
   }
   const ms = parts.reduce((sum, [, n, unit]) => sum + Number(n) * UNITS_MS[unit!]!, 0);
   if (ms <= 0 || !Number.isSafeInteger(ms)) {
