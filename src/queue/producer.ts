@@ -127,21 +127,35 @@ export function createProducer(options: ProducerOptions): Producer {
     const source = isSync ? validateAll(tasks as Iterable<unknown>) : tasks;
     let chunk: TaskInput[] = [];
     let index = 0;
-    const flush = async (): Promise<void> => {
-      const jobs = await addChunk(chunk, opts);
-      chunk = [];
+    const flush = async (tasksToAdd: TaskInput[]): Promise<void> => {
+      const jobs = await addChunk(tasksToAdd, opts);
       const dup = jobs.filter((j) => j.duplicate).length;
       total.duplicates += dup;
       total.enqueued += jobs.length - dup;
       if (collect) for (const j of jobs) total.jobs.push(j);
       opts.onChunk?.({ enqueued: jobs.length - dup, duplicates: dup, jobs });
     };
-    for await (const raw of source) {
-      chunk.push(isSync ? (raw as TaskInput) : parseTaskInput(raw, `tasks[${index}]`));
-      index++;
-      if (chunk.length >= chunkSize) await flush();
+    // The next chunk is read and checked while the previous one is in Redis. One chunk in flight at
+    // most: a chunk's duplicate check runs after the previous chunk's jobs are added, as before.
+    let inFlight: Promise<void> | undefined;
+    try {
+      for await (const raw of source) {
+        chunk.push(isSync ? (raw as TaskInput) : parseTaskInput(raw, `tasks[${index}]`));
+        index++;
+        if (chunk.length >= chunkSize) {
+          await inFlight;
+          inFlight = flush(chunk);
+          // Handled here too: it may fail while the next chunk is still being read.
+          inFlight.catch(() => undefined);
+          chunk = [];
+        }
+      }
+      await inFlight;
+    } catch (err) {
+      await inFlight?.catch(() => undefined);
+      throw err;
     }
-    if (chunk.length > 0) await flush();
+    if (chunk.length > 0) await flush(chunk);
     return total;
   }
 
