@@ -12,7 +12,9 @@ function write(kind) {
   const sample = {
     kind,
     rssMb: memory.rss / 2 ** 20,
+    heapTotalMb: memory.heapTotal / 2 ** 20,
     heapUsedMb: memory.heapUsed / 2 ** 20,
+    externalMb: memory.external / 2 ** 20,
     maxRssMb: process.resourceUsage().maxRSS / 1024,
   };
   appendFileSync(file, `${JSON.stringify(sample)}\n`);

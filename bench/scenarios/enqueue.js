@@ -1,5 +1,5 @@
 /**
- * 4. Enqueue: `dcs-cleanup enqueue --file tasks.csv` with 100,000 lines (quick: 20,000) against a
+ * 4. Enqueue: `dcs-cleanup enqueue --file tasks.csv` with 100,000 lines (quick: 15,000) against a
  * raw BullMQ addBulk of the same jobs read from the same file, both whole processes timed from start
  * to exit, rounds interleaved. Then the CLI's peak RSS for 1,000,000 lines (skipped in quick mode,
  * which reports the peak at its own size).
@@ -51,7 +51,7 @@ async function runEnqueue(ctx, { label, script, args, lines, timeoutMs }) {
 }
 
 export async function run(ctx) {
-  const lines = ctx.quick ? 20_000 : 100_000;
+  const lines = ctx.quick ? 15_000 : 100_000;
   const timeoutMs = ctx.quick ? 60_000 : 300_000;
   const file = await writeTaskCsv(lines);
   const rounds = [];

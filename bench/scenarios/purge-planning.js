@@ -1,5 +1,5 @@
 /**
- * 6. Purge planning: an emulator with 50 instances x 2,000 tasks (quick: 20 x 1,000) of mixed
+ * 6. Purge planning: an emulator with 50 instances x 2,000 tasks (quick: 20 x 750) of mixed
  * statuses and ages. `dcs-cleanup purge --all-instances --older-than 1d --yes` (list, filter,
  * enqueue; no worker) against a raw loop over the list API with the same page size and instance
  * concurrency, both whole processes timed. Then the purge's peak RSS at this size against a fifth
@@ -78,7 +78,7 @@ async function runPurge(ctx, emulator, label, timeoutMs) {
 
 export async function run(ctx) {
   const instances = ctx.quick ? 20 : 50;
-  const perInstance = ctx.quick ? 1_000 : 2_000;
+  const perInstance = ctx.quick ? 750 : 2_000;
   const timeoutMs = ctx.quick ? 60_000 : 300_000;
   const rounds = [];
   let small;

@@ -14,7 +14,7 @@ const CONCURRENCY = 32;
 const TASKS_PER_INSTANCE = 2_000;
 
 export async function run(ctx) {
-  const jobs = ctx.quick ? 1_500 : 10_000;
+  const jobs = ctx.quick ? 1_200 : 10_000;
   const timeoutMs = ctx.quick ? 60_000 : 180_000;
   const emulator = await startEmulatorProcess({
     tasks: { instances: Math.ceil(jobs / TASKS_PER_INSTANCE), tasksPerInstance: TASKS_PER_INSTANCE },

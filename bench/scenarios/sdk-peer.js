@@ -12,7 +12,7 @@ const CONCURRENCY = 50;
 const TASKS_PER_INSTANCE = 2_000;
 
 export async function run(ctx) {
-  const requests = ctx.quick ? 2_000 : 10_000;
+  const requests = ctx.quick ? 1_500 : 10_000;
   const timeoutMs = ctx.quick ? 60_000 : 180_000;
   const emulator = await startEmulatorProcess({
     tasks: { instances: Math.ceil(requests / TASKS_PER_INSTANCE), tasksPerInstance: TASKS_PER_INSTANCE },
