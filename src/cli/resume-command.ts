@@ -3,7 +3,7 @@ import { Queue } from 'bullmq';
 import { loadConfig } from '../config/config.js';
 import { createApp, pingRedis } from '../app.js';
 import { QUEUE_NAME } from '../queue/job-contract.js';
-import { circuitKey } from '../queue/circuit-breaker.js';
+import { createCircuitBreaker } from '../queue/circuit-breaker.js';
 import { EXIT_CODES, runCommand } from './run-command.js';
 
 export function registerResumeCommand(program: Command): void {
@@ -20,8 +20,14 @@ export function registerResumeCommand(program: Command): void {
         try {
           await pingRedis(app.connection);
           queue = new Queue(QUEUE_NAME, { connection: app.connection, prefix: app.prefix });
-          await app.connection.del(circuitKey(app.prefix));
-          await queue.resume();
+          // The breaker's own close: clears its state, resumes the queue and tells every worker at once.
+          const circuit = await createCircuitBreaker({
+            connection: app.connection,
+            prefix: app.prefix,
+            queue,
+          });
+          await circuit.close();
+          await circuit.stop();
           process.stdout.write('queue resumed\n');
           return EXIT_CODES.ok;
         } finally {

@@ -112,6 +112,15 @@ export async function createCircuitBreaker(options: CircuitBreakerOptions): Prom
 
   const announce = (message: string): Promise<unknown> => connection.publish(channel, message).catch(() => 0);
 
+  async function close(): Promise<void> {
+    await transition(async () => {
+      await connection.del(key);
+      await queue.resume();
+      setOpen(false);
+      await announce(CLOSED);
+    });
+  }
+
   async function read(): Promise<CircuitState> {
     const raw = await connection.hgetall(key);
     if (Object.keys(raw).length === 0) return { open: false };
@@ -151,14 +160,7 @@ export async function createCircuitBreaker(options: CircuitBreakerOptions): Prom
       });
       return first;
     },
-    async close() {
-      await transition(async () => {
-        await connection.del(key);
-        await queue.resume();
-        setOpen(false);
-        await announce(CLOSED);
-      });
-    },
+    close,
     read,
     startProbing(probe, intervalMs) {
       const tick = async (): Promise<void> => {
@@ -171,14 +173,7 @@ export async function createCircuitBreaker(options: CircuitBreakerOptions): Prom
         }
         const locked = await connection.set(lockKey, String(process.pid), 'PX', intervalMs, 'NX');
         if (locked !== 'OK') return;
-        if (await probe(state)) {
-          await transition(async () => {
-            await connection.del(key);
-            await queue.resume();
-            setOpen(false);
-            await announce(CLOSED);
-          });
-        }
+        if (await probe(state)) await close();
       };
       timer = setInterval(() => {
         tick().catch(() => undefined);
