@@ -36,7 +36,7 @@ export function printGuardStop(out: Out, listing: PurgeListing): void {
 }
 
 /** One line per task: instance, task, name, status, created_at. */
-export function printPlannedTasks(out: Out, tasks: readonly PlannedTask[]): void {
+export function printPlannedTasks(out: Out, tasks: Iterable<PlannedTask>): void {
   for (const t of tasks)
     out.write(`${t.instance_id}  ${t.task_id}  ${t.name}  ${t.status}  ${t.created_at}\n`);
 }

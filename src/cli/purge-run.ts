@@ -10,7 +10,7 @@ import type { Config } from '../config/config.js';
 import { CleanupError } from '../errors.js';
 import { parseDuration } from '../purge/duration.js';
 import { createLogger } from '../observability/logger.js';
-import type { PlannedTask, SkippedTask } from '../purge/plan-purge.js';
+import type { PlannedTask, PlannedTasks, SkippedTask } from '../purge/plan-purge.js';
 import {
   countOutcomes,
   decideRunExit,
@@ -111,7 +111,7 @@ export interface RunHeader {
 
 export interface EnqueueRunInput {
   header: RunHeader;
-  tasks: readonly PlannedTask[];
+  tasks: PlannedTasks;
   skipped: readonly SkippedTask[];
   wait: boolean;
   waitTimeoutMs?: number | undefined;
@@ -143,7 +143,7 @@ export async function enqueueAndFollow(
         ? await followJobs(app.producer().queue, input, out)
         : new Map<string, JobEnd>();
     const reports = [
-      ...tasks.map((t) => toTaskReport(t, ends, enqueued.duplicateIds)),
+      ...Array.from(tasks, (t) => toTaskReport(t, ends, enqueued.duplicateIds)),
       ...input.skipped.map(reportSkipped),
     ];
     const counts = countOutcomes(reports);
@@ -185,7 +185,7 @@ async function followJobs(
   const printer = createProgressPrinter(out.stderr);
   const followed = await followRun({
     queue,
-    jobIds: input.tasks.map(buildJobId),
+    jobIds: Array.from(input.tasks, buildJobId),
     onProgress: (p) => printer.update(p),
     ...(input.waitTimeoutMs === undefined ? {} : { timeoutMs: input.waitTimeoutMs }),
     ...(input.pollMs === undefined ? {} : { pollMs: input.pollMs }),

@@ -75,7 +75,7 @@ export function buildPlanFile(selection: PurgeSelection, meta: PlanMetadata): Pl
       all_instances: meta.scope.all_instances,
     },
     max: selection.guard.max,
-    selected: selection.selected,
+    selected: [...selection.selected],
     counts: { ...selection.counts, selected: selection.selected.length },
   };
 }

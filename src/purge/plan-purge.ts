@@ -6,29 +6,22 @@
  * `max` match, the planner stops keeping tasks but keeps counting, so the report can say how many
  * matched; the caller then enqueues nothing. A count-first pass followed by a second listing would
  * keep memory flat even for a huge `max`, but it doubles the list calls and the second pass can see
- * tasks the first did not count. Memory here is bounded by `max`, never by the inventory.
+ * tasks the first did not count. Memory here is bounded by `max`, never by the inventory, and the
+ * kept tasks are stored compactly (PlannedTaskList: about 80 bytes a task).
  */
-import { buildTaskSelector, type PurgeFilters, type TaskFacts } from './purge-filters.js';
+import { buildTaskSelector, type PurgeFilters } from './purge-filters.js';
+import { PlannedTaskList, type ListedTask, type PlannedTask } from './planned-task-list.js';
+
+export {
+  PlannedTaskList,
+  type ListedTask,
+  type PlannedTask,
+  type PlannedTasks,
+} from './planned-task-list.js';
 
 /** The default and the largest `--max`. */
 export const DEFAULT_MAX_DELETIONS = 1_000;
 export const MAX_MAX_DELETIONS = 1_000_000;
-
-/** A listed task as the planner receives it (a DcsTask fits). */
-export interface ListedTask extends TaskFacts {
-  id: string;
-  projectId: string;
-}
-
-/** One task of a plan, as written to plan files and reports. */
-export interface PlannedTask {
-  project_id: string;
-  instance_id: string;
-  task_id: string;
-  name: string;
-  status: string;
-  created_at: string;
-}
 
 /** A selected task the job contract cannot carry (an id DCS sent that our ids refuse). */
 export interface SkippedTask extends PlannedTask {
@@ -47,8 +40,8 @@ export interface SelectionCounts {
 }
 
 export interface PurgeSelection {
-  /** At most `max` tasks, in listing order; empty of meaning when the guard stopped the run. */
-  selected: PlannedTask[];
+  /** At most `max` tasks, in listing order (held compactly); empty when the guard stopped the run. */
+  selected: PlannedTaskList;
   skipped: SkippedTask[];
   counts: SelectionCounts;
   /** Matched tasks per instance id, so a stopped run can say where they are. */
@@ -72,7 +65,7 @@ export async function planPurge(
   const select = buildTaskSelector(options.filters, options.now);
   const isValidId = options.isValidId ?? (() => true);
   const result: PurgeSelection = {
-    selected: [],
+    selected: new PlannedTaskList(),
     skipped: [],
     counts: { listed: 0, matched: 0, unfinished: 0, skipped: 0 },
     matchedByInstance: {},
@@ -85,18 +78,18 @@ export async function planPurge(
     if (verdict !== 'selected') continue;
     result.counts.matched += 1;
     result.matchedByInstance[task.instanceId] = (result.matchedByInstance[task.instanceId] ?? 0) + 1;
-    const planned = toPlannedTask(task);
-    const invalid = [task.projectId, task.instanceId, task.id].some((id) => !isValidId(id));
+    const invalid = !isValidId(task.projectId) || !isValidId(task.instanceId) || !isValidId(task.id);
     if (invalid) {
       result.counts.skipped += 1;
-      if (result.skipped.length < options.max) result.skipped.push({ ...planned, reason: 'invalid_id' });
+      if (result.skipped.length < options.max)
+        result.skipped.push({ ...toPlannedTask(task), reason: 'invalid_id' });
     } else if (result.selected.length < options.max) {
-      result.selected.push(planned);
+      result.selected.push(task);
     }
   }
   result.guard.stopped = result.counts.matched > options.max;
   // Past the guard the kept tasks are an arbitrary prefix: drop them so nobody enqueues a part.
-  if (result.guard.stopped) result.selected = [];
+  if (result.guard.stopped) result.selected = new PlannedTaskList();
   return result;
 }
 

@@ -24,7 +24,7 @@ export interface EnqueueSelectionResult {
  */
 export async function enqueueSelection(
   producer: Producer,
-  tasks: readonly PlannedTask[],
+  tasks: Iterable<PlannedTask>,
   options: EnqueueSelectionOptions,
 ): Promise<EnqueueSelectionResult> {
   const duplicateIds = new Set<string>();
@@ -52,6 +52,6 @@ export async function enqueueSelection(
 }
 
 /** The job ids of a selection, in order. */
-export function jobIdsOf(tasks: readonly PlannedTask[]): string[] {
-  return tasks.map(buildJobId);
+export function jobIdsOf(tasks: Iterable<PlannedTask>): string[] {
+  return Array.from(tasks, buildJobId);
 }

@@ -82,7 +82,7 @@ function spec(
   };
 }
 
-const ids = (tasks: { task_id: string }[]) => new Set(tasks.map((t) => t.task_id));
+const ids = (tasks: Iterable<{ task_id: string }>) => new Set(Array.from(tasks, (t) => t.task_id));
 const jobCount = async () =>
   await h.queue.getJobCountByTypes('wait', 'active', 'delayed', 'completed', 'failed', 'prioritized');
 

@@ -29,8 +29,8 @@ describe('planPurge', () => {
       listed(40, { status: 'FAILED' }),
     ];
     const plan = await planPurge(tasks, { filters, max: 10, now: NOW });
-    expect(plan.selected.map((t) => t.task_id)).toEqual(['task0020', 'task0040']);
-    expect(plan.selected[1]).toEqual({
+    expect([...plan.selected].map((t) => t.task_id)).toEqual(['task0020', 'task0040']);
+    expect(plan.selected.get(1)).toEqual({
       project_id: 'proj',
       instance_id: 'inst-1',
       task_id: 'task0040',
@@ -53,7 +53,7 @@ describe('planPurge', () => {
     const tasks = Array.from({ length: 12 }, (_, i) => listed(20 + i));
     const plan = await planPurge(tasks, { filters, max: 5, now: NOW });
     expect(plan.guard).toEqual({ max: 5, stopped: true });
-    expect(plan.selected).toEqual([]);
+    expect(plan.selected).toHaveLength(0);
     expect(plan.counts.matched).toBe(12);
     expect(plan.matchedByInstance).toEqual({ 'inst-0': 4, 'inst-1': 4, 'inst-2': 4 });
   });
@@ -61,7 +61,7 @@ describe('planPurge', () => {
   it('skips a matching task whose id a job cannot carry, and counts it', async () => {
     const tasks = [listed(20), listed(21, { id: 'bad/id' })];
     const plan = await planPurge(tasks, { filters, max: 10, now: NOW, isValidId });
-    expect(plan.selected.map((t) => t.task_id)).toEqual(['task0020']);
+    expect([...plan.selected].map((t) => t.task_id)).toEqual(['task0020']);
     expect(plan.skipped).toEqual([expect.objectContaining({ task_id: 'bad/id', reason: 'invalid_id' })]);
     expect(plan.counts.skipped).toBe(1);
   });
