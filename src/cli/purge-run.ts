@@ -135,6 +135,7 @@ export async function enqueueAndFollow(
       source: 'purge',
       reason: header.mode === 'apply' ? 'purge apply' : 'purge',
       region: header.region ?? undefined,
+      keepDuplicateIds: input.reportPath !== undefined,
     });
     const queued = `enqueued ${enqueued.enqueued}, already queued ${enqueued.duplicates}`;
     out.stdout.write(`run ${header.run_id}: ${queued} (followed as part of this run)\n`);

@@ -1,5 +1,5 @@
 import type { PlannedTask } from '../purge/plan-purge.js';
-import { buildJobId } from './job-contract.js';
+import { buildJobId, parseTaskInput, type TaskInput } from './job-contract.js';
 import type { Producer } from './producer.js';
 
 export interface EnqueueSelectionOptions {
@@ -8,19 +8,22 @@ export interface EnqueueSelectionOptions {
   reason?: string;
   /** Region every job carries (the one the tasks were listed in); undefined: the worker's default. */
   region?: string | undefined;
+  /** Collect the ids of the jobs that existed already (a report marks them); default false. */
+  keepDuplicateIds?: boolean;
 }
 
 export interface EnqueueSelectionResult {
   enqueued: number;
   duplicates: number;
-  /** Job ids that existed already (pending, or finished within the dedupe window). */
+  /** With `keepDuplicateIds`: job ids that existed already (pending, or finished within the dedupe window). */
   duplicateIds: Set<string>;
 }
 
 /**
  * Streams a purge's selected tasks into the deletion queue in producer-sized chunks, every job
- * labelled with the run id. The task list is already bounded by the guard, so only the duplicate ids
- * are collected here.
+ * labelled with the run id. Every task is checked before the first is enqueued, as the producer checks
+ * a list, but without a checked copy of them all: the producer then reads one chunk at a time, so
+ * nothing per task is kept here beyond the caller's own list (and the duplicate ids when asked for).
  */
 export async function enqueueSelection(
   producer: Producer,
@@ -29,22 +32,26 @@ export async function enqueueSelection(
 ): Promise<EnqueueSelectionResult> {
   const duplicateIds = new Set<string>();
   const region = options.region;
-  const inputs = (function* () {
-    for (const t of tasks) {
-      yield {
-        project_id: t.project_id,
-        instance_id: t.instance_id,
-        task_id: t.task_id,
-        ...(region ? { region } : {}),
-      };
-    }
-  })();
-  const summary = await producer.enqueueMany(inputs, {
+  const toInput = (t: PlannedTask): TaskInput => ({
+    project_id: t.project_id,
+    instance_id: t.instance_id,
+    task_id: t.task_id,
+    ...(region ? { region } : {}),
+  });
+  let index = 0;
+  for (const t of tasks) parseTaskInput(toInput(t), `tasks[${index++}]`);
+  // An async source is what the producer streams (chunk by chunk) instead of copying it whole.
+  // eslint-disable-next-line @typescript-eslint/require-await
+  async function* inputs(): AsyncGenerator<TaskInput> {
+    for (const t of tasks) yield toInput(t);
+  }
+  const summary = await producer.enqueueMany(inputs(), {
     runId: options.runId,
     source: options.source,
     ...(options.reason === undefined ? {} : { reason: options.reason }),
     collectJobs: false,
     onChunk: (chunk) => {
+      if (options.keepDuplicateIds !== true) return;
       for (const job of chunk.jobs) if (job.duplicate) duplicateIds.add(job.job_id);
     },
   });
