@@ -103,19 +103,30 @@ type Pulled<T> = { key: number; result: IteratorResult<T> } | { key: number; err
 /**
  * Interleaves up to `concurrency` streams, starting the next one when one ends, and only one until
  * the first answer. Each running stream has exactly one `next()` pending, so a slow consumer slows
- * every producer (back-pressure).
+ * every producer (back-pressure). Answers are taken in the order they arrive, from a queue each
+ * answer puts itself in: racing the pending `next()`s for every item instead would leave, on a
+ * stream waiting for its next page, one reaction per item the other streams hand on meanwhile
+ * (thousands of promises kept until that page arrives).
  */
 export async function* mergeBounded<T>(
   streams: AsyncIterable<AsyncIterable<T>>,
   concurrency: number,
 ): AsyncGenerator<T> {
   const source = streams[Symbol.asyncIterator]();
-  const running = new Map<number, { iterator: AsyncIterator<T>; pending: Promise<Pulled<T>> }>();
-  const pull = (key: number, iterator: AsyncIterator<T>): Promise<Pulled<T>> =>
+  const running = new Map<number, AsyncIterator<T>>();
+  const arrived: Pulled<T>[] = [];
+  let wake: (() => void) | undefined;
+  const settle = (pulled: Pulled<T>): void => {
+    arrived.push(pulled);
+    wake?.();
+    wake = undefined;
+  };
+  const pull = (key: number, iterator: AsyncIterator<T>): void => {
     iterator.next().then(
-      (result) => ({ key, result }),
-      (error: unknown) => ({ key, error }),
+      (result) => settle({ key, result }),
+      (error: unknown) => settle({ key, error }),
     );
+  };
   let nextKey = 0;
   let sourceDone = false;
   // One stream alone until it answers once: a wrong key then costs one failed call, not one per
@@ -129,24 +140,26 @@ export async function* mergeBounded<T>(
         else {
           const iterator = step.value[Symbol.asyncIterator]();
           const key = nextKey++;
-          running.set(key, { iterator, pending: pull(key, iterator) });
+          running.set(key, iterator);
+          pull(key, iterator);
         }
       }
       if (running.size === 0) return;
-      const pulled = await Promise.race([...running.values()].map((r) => r.pending));
+      while (arrived.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+      // At most one answer per running stream is waiting here, so the queue stays short.
+      const pulled = arrived.shift()!;
       if (!('result' in pulled)) throw pulled.error;
       proven = true;
-      const entry = running.get(pulled.key)!;
       if (pulled.result.done) {
         running.delete(pulled.key);
         continue;
       }
-      entry.pending = pull(pulled.key, entry.iterator);
+      pull(pulled.key, running.get(pulled.key)!);
       yield pulled.result.value;
     }
   } finally {
     // Stop the other listings; not awaited, as a stream may be waiting on a page (bounded by timeouts).
-    for (const { iterator } of running.values()) void iterator.return?.()?.catch(() => undefined);
+    for (const iterator of running.values()) void iterator.return?.()?.catch(() => undefined);
     void source.return?.()?.catch(() => undefined);
   }
 }
