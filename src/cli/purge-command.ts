@@ -19,12 +19,12 @@ import {
   confirmRun,
   enqueueAndFollow,
   stopAtGuard,
-  writeJsonFile,
   type PurgeDeps,
   type RunFlags,
   type RunHeader,
 } from './purge-run.js';
 import { EXIT_CODES, runCommand } from './run-command.js';
+import { writeJsonFile } from './write-json-file.js';
 
 export interface PurgeFlags extends SelectionFlags, RunFlags {
   dryRun?: boolean;

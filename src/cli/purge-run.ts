@@ -4,7 +4,6 @@
  * return the exit code.
  */
 import type { Queue } from 'bullmq';
-import { rename, writeFile } from 'node:fs/promises';
 import { createApp, pingRedis } from '../app.js';
 import type { Config } from '../config/config.js';
 import { CleanupError } from '../errors.js';
@@ -19,11 +18,12 @@ import {
   type OutcomeCounts,
   type TaskReport,
 } from '../purge/run-report.js';
-import { enqueueSelection } from '../queue/enqueue-selection.js';
+import { enqueueSelection, jobIdsOf } from '../queue/enqueue-selection.js';
 import { buildJobId } from '../queue/job-contract.js';
 import { followRun, type JobEnd } from '../queue/run-tracker.js';
 import { createProgressPrinter, type ProgressStream } from './purge-progress.js';
 import { EXIT_CODES } from './run-command.js';
+import { writeJsonFile } from './write-json-file.js';
 
 export interface OutputStreams {
   stdout: ProgressStream;
@@ -143,19 +143,22 @@ export async function enqueueAndFollow(
       input.wait && tasks.length > 0
         ? await followJobs(app.producer().queue, input, out)
         : new Map<string, JobEnd>();
-    const reports = [
-      ...Array.from(tasks, (t) => toTaskReport(t, ends, enqueued.duplicateIds)),
-      ...input.skipped.map(reportSkipped),
-    ];
-    const counts = countOutcomes(reports);
+    // Counted without a report object per task: those are made only for --report.
+    const counts = countRunOutcomes(tasks, input.skipped, ends);
+    const selected = tasks.length + input.skipped.length;
     const exit = EXIT_CODES[decideRunExit({ guardStopped: false, counts, waited: input.wait })];
     const durationMs = Date.now() - started;
-    out.stdout.write(`${describeSummary(header.run_id, reports.length, counts, durationMs, input.wait)}\n`);
+    out.stdout.write(`${describeSummary(header.run_id, selected, counts, durationMs, input.wait)}\n`);
     if (counts.dead_lettered > 0)
       out.stdout.write('some tasks ended in the dead letters: see `dcs-cleanup dlq list`\n');
     if (input.reportPath !== undefined) {
+      // One line per task, made as the file is written.
+      const reports = function* (): Generator<TaskReport> {
+        for (const task of tasks) yield toTaskReport(task, ends, enqueued.duplicateIds);
+        yield* input.skipped.map(reportSkipped);
+      };
       const totals = {
-        selected: reports.length,
+        selected,
         enqueued: enqueued.enqueued,
         duplicates: enqueued.duplicates,
         ...counts,
@@ -168,7 +171,7 @@ export async function enqueueAndFollow(
         guard: { max: header.max, stopped: false },
         counts: totals,
         exit_code: exit,
-        tasks: reports,
+        tasks: reports(),
       });
     }
     return exit;
@@ -186,13 +189,26 @@ async function followJobs(
   const printer = createProgressPrinter(out.stderr);
   const followed = await followRun({
     queue,
-    jobIds: Array.from(input.tasks, buildJobId),
+    jobIds: jobIdsOf(input.tasks),
     onProgress: (p) => printer.update(p),
     ...(input.waitTimeoutMs === undefined ? {} : { timeoutMs: input.waitTimeoutMs }),
     ...(input.pollMs === undefined ? {} : { pollMs: input.pollMs }),
   });
   printer.finish(followed.progress);
   return followed.ends;
+}
+
+/** A run's outcomes by count: an enqueued task's is its job's end (pending without one). */
+export function countRunOutcomes(
+  tasks: PlannedTasks,
+  skipped: readonly SkippedTask[],
+  ends: ReadonlyMap<string, JobEnd>,
+): OutcomeCounts {
+  const counts = countOutcomes([]);
+  counts.skipped = skipped.length;
+  if (ends.size === 0) counts.pending = tasks.length;
+  else for (const task of tasks) counts[ends.get(buildJobId(task))?.outcome ?? 'pending'] += 1;
+  return counts;
 }
 
 function toTaskReport(task: PlannedTask, ends: Map<string, JobEnd>, duplicates: Set<string>): TaskReport {
@@ -232,13 +248,6 @@ export function describeSummary(
   if (c.unknown > 0) parts.push(`unknown ${c.unknown}`);
   if (c.pending > 0) parts.push(`${waited ? 'still open' : 'queued'} ${c.pending}`);
   return `run ${runId}: ${parts.join(', ')}; took ${formatElapsed(durationMs)}`;
-}
-
-/** Writes JSON to `path` through a temporary file, so a reader never sees half a file. */
-export async function writeJsonFile(path: string, value: unknown): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
-  await rename(tmp, path);
 }
 
 function usageError(message: string, field: string): CleanupError {

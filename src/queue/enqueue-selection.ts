@@ -58,7 +58,7 @@ export async function enqueueSelection(
   return { enqueued: summary.enqueued, duplicates: summary.duplicates, duplicateIds };
 }
 
-/** The job ids of a selection, in order. */
-export function jobIdsOf(tasks: Iterable<PlannedTask>): string[] {
-  return Array.from(tasks, buildJobId);
+/** The job ids of a selection, in order, one at a time. */
+export function* jobIdsOf(tasks: Iterable<PlannedTask>): Generator<string> {
+  for (const task of tasks) yield buildJobId(task);
 }
