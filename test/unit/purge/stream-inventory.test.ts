@@ -127,6 +127,43 @@ describe('streamInventory', () => {
 });
 
 describe('mergeBounded', () => {
+  it('hands on items as they arrive while another stream waits for its page, losing none', async () => {
+    let releaseSlow!: () => void;
+    const slowPage = new Promise<void>((resolve) => (releaseSlow = resolve));
+    let running = 0;
+    let mostRunning = 0;
+    async function* stream(name: string, count: number, wait?: Promise<void>) {
+      running += 1;
+      mostRunning = Math.max(mostRunning, running);
+      try {
+        yield `${name}0`;
+        if (wait) await wait;
+        for (let i = 1; i < count; i++) {
+          if (i % 100 === 0) await new Promise((r) => setImmediate(r));
+          yield `${name}${i}`;
+        }
+      } finally {
+        running -= 1;
+      }
+    }
+    async function* streams() {
+      await Promise.resolve();
+      yield stream('slow-', 3, slowPage);
+      yield stream('a-', 2_000);
+      yield stream('b-', 2_000);
+      yield stream('c-', 10);
+    }
+    const seen: string[] = [];
+    for await (const item of mergeBounded(streams(), 2)) {
+      seen.push(item);
+      // The slow stream's page arrives only once everything else went through.
+      if (seen.length === 4_011) releaseSlow();
+    }
+    expect(seen.slice(-2)).toEqual(['slow-1', 'slow-2']);
+    expect(new Set(seen).size).toBe(4_013);
+    expect(mostRunning).toBe(2);
+  });
+
   it('rethrows the first failure of any stream', async () => {
     async function* good() {
       yield 1;
