@@ -33,6 +33,16 @@ describe('PlannedTaskList', () => {
     expect([...list].map((t) => t.created_at)).toEqual(dates);
   });
 
+  it('gives back any id exactly: long ones past several buffer growths, empty, latin1, wide, lone surrogates', () => {
+    const odd = ['', 'é-ü-ÿ', '漢字', 'emoji-😀', 'lone-\ud800', 'x'.repeat(64)];
+    const ids = Array.from({ length: 6_000 }, (_, n) =>
+      n % 1_000 < odd.length ? odd[n % 1_000]! : `${n}-`.repeat(12),
+    );
+    const list = new PlannedTaskList();
+    for (const [n, id] of ids.entries()) list.push({ ...listed(n), id });
+    expect([...list].map((t) => t.task_id)).toEqual(ids);
+  });
+
   it('is empty at first, and can be iterated again', () => {
     const list = new PlannedTaskList();
     expect([...list]).toEqual([]);

@@ -132,7 +132,7 @@ describe('mergeBounded', () => {
     const slowPage = new Promise<void>((resolve) => (releaseSlow = resolve));
     let running = 0;
     let mostRunning = 0;
-    async function* stream(name: string, count: number, wait?: Promise<void>) {
+    async function* stream(name: string, count: number, wait?: Promise<void>): AsyncGenerator<string> {
       running += 1;
       mostRunning = Math.max(mostRunning, running);
       try {
@@ -146,7 +146,7 @@ describe('mergeBounded', () => {
         running -= 1;
       }
     }
-    async function* streams() {
+    async function* streams(): AsyncGenerator<AsyncGenerator<string>> {
       await Promise.resolve();
       yield stream('slow-', 3, slowPage);
       yield stream('a-', 2_000);
@@ -154,7 +154,7 @@ describe('mergeBounded', () => {
       yield stream('c-', 10);
     }
     const seen: string[] = [];
-    for await (const item of mergeBounded(streams(), 2)) {
+    for await (const item of mergeBounded<string>(streams(), 2)) {
       seen.push(item);
       // The slow stream's page arrives only once everything else went through.
       if (seen.length === 4_011) releaseSlow();
