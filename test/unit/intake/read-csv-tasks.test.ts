@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { readCsvTasks } from '../../../src/intake/read-csv-tasks.js';
 import type { TaskRecord } from '../../../src/intake/task-record.js';
@@ -170,5 +171,79 @@ describe('readCsvTasks', () => {
     for await (const record of readCsvTasks(Readable.from(many()))) if (record.line > 3) break;
     // About 15 KB of 8-byte chunks sit in the stream buffers; the other 8,000+ lines are never read.
     expect(pulled).toBeLessThan(3_000);
+  });
+
+  describe('the plain-line reader and csv-parse', () => {
+    /** Records, or the error thrown, reading `chunks` with one reader or the other. */
+    async function settle(chunks: string[], csvParseOnly: boolean) {
+      const records: TaskRecord[] = [];
+      try {
+        for await (const r of readCsvTasks(fromChunks(...chunks), { csvParseOnly, maxLineBytes: 512 }))
+          records.push(r);
+        return { records };
+      } catch (err) {
+        return { records, thrown: (err as Error).message };
+      }
+    }
+    const header = fc.constantFrom(
+      'project_id,instance_id,task_id',
+      ' Task_ID , project_id,instance_id,region ',
+    );
+    // Plain text (what the fast reader takes), weighted towards the characters that matter.
+    const plainLine = fc
+      .array(
+        fc.constantFrom('p', 'i-1', 't-2', ',', ' ', '\t', 'cn-north-4', '!', '~', '%', 'x'.repeat(70)),
+        {
+          maxLength: 12,
+        },
+      )
+      .map((parts) => parts.join(''));
+    const plainText = fc
+      .tuple(header, fc.array(fc.tuple(plainLine, fc.constantFrom('\n', '\r\n')), { maxLength: 30 }))
+      .map(([h, lines]) => `${h}\n${lines.map(([l, end]) => l + end).join('')}`);
+
+    it('give the same records and errors for any plain input', async () => {
+      await fc.assert(
+        fc.asyncProperty(plainText, fc.boolean(), async (text, lastLineUnended) => {
+          const input = lastLineUnended ? text.replace(/\r?\n$/, '') : text;
+          expect(await settle([input], false)).toEqual(await settle([input], true));
+        }),
+        { numRuns: 300 },
+      );
+    });
+
+    it('hand over to csv-parse mid-input, with the same line numbers and errors', async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          plainText,
+          fc.constantFrom(
+            'p,i,"t-9"\n',
+            'p,"i\nj",t\n',
+            'p,i,"t\n',
+            'p,"i"x,t\n',
+            'p,i,t\r\r\n',
+            'p,\u00a0i,t\n',
+          ),
+          plainText.map((t) => t.slice(t.indexOf('\n') + 1)),
+          async (before, odd, after) => {
+            const chunks = [before.endsWith('\n') ? before : `${before}\n`, odd, after];
+            const fast = await settle(chunks, false);
+            const slow = await settle(chunks, true);
+            expect(fast.thrown).toEqual(slow.thrown);
+            // csv-parse alone may fail before handing on the rows it buffered with the bad one.
+            if (slow.thrown === undefined) expect(fast.records).toEqual(slow.records);
+            else expect(fast.records.slice(0, slow.records.length)).toEqual(slow.records);
+          },
+        ),
+        { numRuns: 200 },
+      );
+    });
+
+    it('name the input line in csv-parse errors after the hand-over', async () => {
+      const lines = Array.from({ length: 40 }, (_, n) => `p,i,t${n}\n`).join('');
+      const error = await settle(['project_id,instance_id,task_id\n', lines, 'p,"i"x,t\n'], false);
+      expect(error.records).toHaveLength(40);
+      expect(error.thrown).toMatch(/^line 42: malformed CSV: Invalid Closing Quote: .*\bline 42\b/);
+    });
   });
 });
