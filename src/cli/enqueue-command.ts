@@ -7,6 +7,7 @@ import { TASK_FORMATS, type TaskFormat } from '../intake/task-record.js';
 import { openTaskSource, type ValidationReport } from '../intake/task-source.js';
 import { deleteJobDataSchema, taskInputSchema, type TaskInput } from '../queue/job-contract.js';
 import { createProducer, type EnqueueLabels, type EnqueueSummary, type Producer } from '../queue/producer.js';
+import { preferLeanHeap } from './lean-heap.js';
 import { collect, parseIntOption } from './options.js';
 import { EXIT_CODES, runCommand } from './run-command.js';
 
@@ -93,14 +94,15 @@ export function registerEnqueueCommand(program: Command): void {
     // commander would process.exit(1) on a bad option instead of letting bin/cli.ts exit 64.
     .exitOverride()
     .action(
-      runCommand(async (options: EnqueueCommandOptions) =>
-        runEnqueue(options, {
+      runCommand(async (options: EnqueueCommandOptions) => {
+        preferLeanHeap();
+        return runEnqueue(options, {
           config: loadConfig(),
           stdin: process.stdin,
           stdout: process.stdout,
           stderr: process.stderr,
-        }),
-      ),
+        });
+      }),
     );
 }
 
