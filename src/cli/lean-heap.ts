@@ -1,9 +1,10 @@
 /**
- * A smaller heap for batch commands that stream (`enqueue`). After each full collection V8 lets
- * the old generation grow to up to four times what survived it before collecting again: right for
- * a long-lived server, wasteful for a command whose live heap stays at ~20 MB while it streams a
- * million lines through. At 1.5x the enqueue of 1,000,000 lines peaks at ~125 MB RSS instead of
- * ~195 MB (bench/README.md, `enqueue.peak_rss`).
+ * A smaller heap for batch commands that stream (`enqueue`, `purge`, `purge apply`). After each full
+ * collection V8 lets the old generation grow to up to four times what survived it before collecting
+ * again: right for a long-lived server, wasteful for a command whose live heap stays at ~20 MB while
+ * it streams a million lines through. At 1.5x the enqueue of 1,000,000 lines peaks at ~125 MB RSS
+ * instead of ~195 MB, a purge of 100,000 tasks at ~150 MB instead of ~200 MB (bench/README.md,
+ * `enqueue.peak_rss`, `purge.peak_rss`).
  *
  * `--heap-growing-percent` is read by V8 at every collection, so it can be set after start-up (a
  * heap size limit cannot). It bounds only how far the heap grows between collections, so it works

@@ -10,6 +10,7 @@ import { MAX_MAX_DELETIONS } from '../purge/plan-purge.js';
 import { buildRunId } from '../purge/run-id.js';
 import { selectPurge, type PurgeListing, type PurgeSpec } from '../purge/select-purge.js';
 import { askConfirmation, isInteractiveTerminal } from './confirm-prompt.js';
+import { preferLeanHeap } from './lean-heap.js';
 import { parseIntOption } from './options.js';
 import { addSelectionOptions, buildPurgeSpec, describeSpec, type SelectionFlags } from './purge-options.js';
 import { printGuardStop, printListing, printPlannedTasks } from './purge-output.js';
@@ -73,7 +74,12 @@ export function registerPurgeCommand(program: Command): void {
     );
   addRunOptions(purge)
     .addHelpText('after', HELP)
-    .action(runCommand((flags: PurgeFlags) => runPurge(flags, defaultDeps())));
+    .action(
+      runCommand((flags: PurgeFlags) => {
+        preferLeanHeap();
+        return runPurge(flags, defaultDeps());
+      }),
+    );
 
   addRunOptions(
     purge
@@ -86,7 +92,12 @@ export function registerPurgeCommand(program: Command): void {
       )
       .option('--max-age <duration>', 'refuse a plan older than this', '24h')
       .option('--allow-stale', 'apply a plan older than --max-age'),
-  ).action(runCommand((file: string, flags: ApplyFlags) => runPurgeApply(file, flags, defaultDeps())));
+  ).action(
+    runCommand((file: string, flags: ApplyFlags) => {
+      preferLeanHeap();
+      return runPurgeApply(file, flags, defaultDeps());
+    }),
+  );
 }
 
 function addRunOptions(command: Command): Command {
