@@ -4,7 +4,7 @@ import { hostname, userInfo } from 'node:os';
 import { loadConfig, requireCredentials, type Config } from '../config/config.js';
 import { createClientRegistry } from '../dcs/client-registry.js';
 import { CleanupError } from '../errors.js';
-import { buildPlanFile } from '../purge/plan-file.js';
+import { buildStreamedPlanFile } from '../purge/plan-file.js';
 import { DEFAULT_LIST_CONCURRENCY } from '../purge/stream-inventory.js';
 import { MAX_MAX_DELETIONS } from '../purge/plan-purge.js';
 import { buildRunId } from '../purge/run-id.js';
@@ -180,7 +180,7 @@ async function writePlan(
   header: RunHeader,
   deps: PurgeDeps,
 ): Promise<number> {
-  const plan = buildPlanFile(listing, {
+  const plan = buildStreamedPlanFile(listing, {
     runId: header.run_id,
     createdAt: new Date(header.started_at),
     createdBy: deps.createdBy,

@@ -60,8 +60,27 @@ export interface PlanMetadata {
   scope: { instances?: string[] | undefined; all_instances: boolean };
 }
 
+/** A plan whose tasks are an iterator, made one at a time as the file is written. */
+export type StreamedPlanFile = Omit<PlanFile, 'selected'> & { selected: Iterator<PlannedTask> };
+
 /** The plan file for a selection that passed the guard. */
 export function buildPlanFile(selection: PurgeSelection, meta: PlanMetadata): PlanFile {
+  return buildPlan(selection, meta, [...selection.selected]);
+}
+
+/**
+ * The same plan with its tasks as an iterator, for a writer that takes one (the CLI's writeJsonFile):
+ * a plan of a million tasks is then never a million objects at once.
+ */
+export function buildStreamedPlanFile(selection: PurgeSelection, meta: PlanMetadata): StreamedPlanFile {
+  return buildPlan(selection, meta, selection.selected[Symbol.iterator]());
+}
+
+function buildPlan<S>(
+  selection: PurgeSelection,
+  meta: PlanMetadata,
+  selected: S,
+): Omit<PlanFile, 'selected'> & { selected: S } {
   return {
     version: PLAN_VERSION,
     run_id: meta.runId,
@@ -75,7 +94,7 @@ export function buildPlanFile(selection: PurgeSelection, meta: PlanMetadata): Pl
       all_instances: meta.scope.all_instances,
     },
     max: selection.guard.max,
-    selected: [...selection.selected],
+    selected,
     counts: { ...selection.counts, selected: selection.selected.length },
   };
 }

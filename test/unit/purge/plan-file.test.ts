@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
+import { jsonChunks } from '../../../src/cli/write-json-file.js';
 import {
   buildPlanFile,
+  buildStreamedPlanFile,
   checkPlanFreshness,
   parsePlanFile,
   splitPlanTasks,
   type PlanFile,
+  type PlanMetadata,
 } from '../../../src/purge/plan-file.js';
-import { planPurge, type ListedTask } from '../../../src/purge/plan-purge.js';
+import { planPurge, type ListedTask, type PurgeSelection } from '../../../src/purge/plan-purge.js';
 import { parsePurgeFilters } from '../../../src/purge/purge-filters.js';
 import { buildRunId } from '../../../src/purge/run-id.js';
 import { isCleanupError } from '../../../src/errors.js';
@@ -16,6 +19,11 @@ const HOUR = 3_600_000;
 const PROJECT = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
 
 async function samplePlan(): Promise<PlanFile> {
+  const { selection, meta } = await sampleSelection();
+  return buildPlanFile(selection, meta);
+}
+
+async function sampleSelection(): Promise<{ selection: PurgeSelection; meta: PlanMetadata }> {
   const tasks: ListedTask[] = [
     {
       id: 'a1',
@@ -36,7 +44,7 @@ async function samplePlan(): Promise<PlanFile> {
   ];
   const filters = parsePurgeFilters({ olderThan: '30d' });
   const selection = await planPurge(tasks, { filters, max: 100, now: NOW });
-  return buildPlanFile(selection, {
+  const meta: PlanMetadata = {
     runId: buildRunId('purge', NOW, 'ab12cd'),
     createdAt: NOW,
     createdBy: 'ops@host',
@@ -44,7 +52,8 @@ async function samplePlan(): Promise<PlanFile> {
     region: 'cn-north-4',
     filters,
     scope: { all_instances: true },
-  });
+  };
+  return { selection, meta };
 }
 
 function errorOf(fn: () => unknown): Error & { code?: string; field?: string } {
@@ -73,6 +82,13 @@ describe('plan files', () => {
       counts: { listed: 2, matched: 2, selected: 2 },
     });
     expect(back.selected.map((t) => t.task_id)).toEqual(['a1', 'a2']);
+  });
+
+  it('written from its streamed form, is the same file as the plan written whole', async () => {
+    const { selection, meta } = await sampleSelection();
+    const streamed = [...jsonChunks(buildStreamedPlanFile(selection, meta))].join('');
+    expect(streamed).toBe(JSON.stringify(buildPlanFile(selection, meta), null, 2));
+    expect(parsePlanFile(streamed).selected).toHaveLength(2);
   });
 
   it('names the bad field of a malformed plan', async () => {
