@@ -1,19 +1,12 @@
 /** enqueueSelection against a real Redis under a unique prefix: a purge's selection into the queue. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { createProducer, QUEUE_NAME, type Producer } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
 import { PlannedTaskList, type ListedTask } from '../../src/purge/planned-task-list.js';
 import { enqueueSelection } from '../../src/queue/enqueue-selection.js';
 import { buildJobId } from '../../src/queue/job-contract.js';
-import { createRedisConnection } from '../../src/queue/redis-connection.js';
-import { REDIS_URL, deletePrefix, uniquePrefix } from '../support/redis-prefix.js';
+import { useProducer } from '../support/producer-fixture.js';
 
-const prefix = uniquePrefix('enqueue-selection');
+const t = useProducer('enqueue-selection', 7);
 const PROJECT = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
-let connection: Redis;
-let producer: Producer;
-let queue: Queue;
 
 function selection(from: number, count: number, overrides: Partial<ListedTask> = {}): PlannedTaskList {
   const list = new PlannedTaskList();
@@ -31,22 +24,10 @@ function selection(from: number, count: number, overrides: Partial<ListedTask> =
   return list;
 }
 
-beforeAll(() => {
-  connection = createRedisConnection(REDIS_URL, 'producer');
-  producer = createProducer({ connection, prefix, chunkSize: 7 });
-  queue = new Queue(QUEUE_NAME, { connection, prefix });
-});
-afterAll(async () => {
-  await producer.close();
-  await queue.close();
-  connection.disconnect();
-  await deletePrefix(prefix);
-});
-
 describe('enqueueSelection', () => {
   it('enqueues every task of a selection in chunks, labelled with the run, in the region given', async () => {
     const tasks = selection(0, 30);
-    const result = await enqueueSelection(producer, tasks, {
+    const result = await enqueueSelection(t.producer, tasks, {
       runId: 'purge-1',
       source: 'purge',
       reason: 'purge',
@@ -54,7 +35,7 @@ describe('enqueueSelection', () => {
     });
     expect(result).toEqual({ enqueued: 30, duplicates: 0, duplicateIds: new Set() });
     const last = tasks.get(29);
-    const job = await queue.getJob(buildJobId(last));
+    const job = await t.queue.getJob(buildJobId(last));
     expect(job!.data).toMatchObject({
       project_id: PROJECT,
       instance_id: last.instance_id,
@@ -66,12 +47,12 @@ describe('enqueueSelection', () => {
   });
 
   it('counts tasks already queued as duplicates, and names them only when asked', async () => {
-    const counted = await enqueueSelection(producer, selection(25, 10), {
+    const counted = await enqueueSelection(t.producer, selection(25, 10), {
       runId: 'purge-2',
       source: 'purge',
     });
     expect(counted).toEqual({ enqueued: 5, duplicates: 5, duplicateIds: new Set() });
-    const named = await enqueueSelection(producer, selection(20, 10), {
+    const named = await enqueueSelection(t.producer, selection(20, 10), {
       runId: 'purge-3',
       source: 'purge',
       keepDuplicateIds: true,
@@ -81,18 +62,18 @@ describe('enqueueSelection', () => {
   });
 
   it('checks every task before the first is enqueued: one bad task, nothing enqueued', async () => {
-    const before = await queue.count();
+    const before = await t.queue.count();
     const tasks = [...selection(100, 20), ...selection(120, 1, { id: 'not/an/id' })];
     await expect(
-      enqueueSelection(producer, tasks, { runId: 'purge-4', source: 'purge' }),
+      enqueueSelection(t.producer, tasks, { runId: 'purge-4', source: 'purge' }),
     ).rejects.toMatchObject({ code: 'INVALID_INPUT', field: 'tasks[20].task_id' });
     await expect(
-      enqueueSelection(producer, selection(100, 20), {
+      enqueueSelection(t.producer, selection(100, 20), {
         runId: 'purge-5',
         source: 'purge',
         region: 'nowhere',
       }),
     ).rejects.toMatchObject({ code: 'INVALID_INPUT', field: 'tasks[0].region' });
-    expect(await queue.count()).toBe(before);
+    expect(await t.queue.count()).toBe(before);
   });
 });

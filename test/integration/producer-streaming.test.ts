@@ -1,14 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { createProducer, isCleanupError, QUEUE_NAME, type Producer } from '../../src/index.js';
-import { createRedisConnection } from '../../src/queue/redis-connection.js';
-import { REDIS_URL, deletePrefix, uniquePrefix } from '../support/redis-prefix.js';
+import { describe, expect, it } from 'vitest';
+import { isCleanupError } from '../../src/index.js';
+import { useProducer } from '../support/producer-fixture.js';
 
-const prefix = uniquePrefix('producer-stream');
-let connection: Redis;
-let producer: Producer;
-let queue: Queue;
+const t = useProducer('producer-stream', 5);
 
 const task = (n: number) => ({
   project_id: '0a1b2c3d4e5f60718293a4b5c6d7e8f9',
@@ -24,24 +18,12 @@ async function* stream(items: unknown[], chunksDone: () => number, asked: number
   }
 }
 
-beforeAll(() => {
-  connection = createRedisConnection(REDIS_URL, 'producer');
-  producer = createProducer({ connection, prefix, chunkSize: 5 });
-  queue = new Queue(QUEUE_NAME, { connection, prefix });
-});
-afterAll(async () => {
-  await producer.close();
-  await queue.close();
-  connection.disconnect();
-  await deletePrefix(prefix);
-});
-
 describe('the producer with a streamed input', () => {
   it('reads the next chunk while the previous one is being added, and reports chunks in order', async () => {
     const reported: number[][] = [];
     const asked: number[] = [];
     const tasks = Array.from({ length: 17 }, (_, i) => task(i));
-    const summary = await producer.enqueueMany(
+    const summary = await t.producer.enqueueMany(
       stream(tasks, () => reported.length, asked),
       {
         collectJobs: true,
@@ -54,12 +36,12 @@ describe('the producer with a streamed input', () => {
     // The first task of the second chunk was asked for before the first chunk was done (in Redis).
     expect(asked[5]).toBe(0);
     expect(asked[10]).toBe(1);
-    expect(await queue.getWaitingCount()).toBe(17);
+    expect(await t.queue.getWaitingCount()).toBe(17);
   });
 
   it('tells a duplicate across two neighbouring chunks, as the previous chunk is added before the next is checked', async () => {
     const tasks = [...Array.from({ length: 5 }, (_, i) => task(100 + i)), task(100), task(105)];
-    const summary = await producer.enqueueMany(
+    const summary = await t.producer.enqueueMany(
       stream(tasks, () => 0, []),
       { collectJobs: true },
     );
@@ -70,9 +52,9 @@ describe('the producer with a streamed input', () => {
   it('stops at an invalid line with every earlier chunk enqueued and nothing after it', async () => {
     const items: unknown[] = [...Array.from({ length: 12 }, (_, i) => task(200 + i))];
     items.splice(11, 0, { ...task(299), task_id: 'not valid!' });
-    const error = await producer.enqueueMany(stream(items, () => 0, [])).catch((err: unknown) => err);
+    const error = await t.producer.enqueueMany(stream(items, () => 0, [])).catch((err: unknown) => err);
     expect(isCleanupError(error) && error.code).toBe('INVALID_INPUT');
-    const jobs = await queue.getJobs(['waiting'], 0, -1);
+    const jobs = await t.queue.getJobs(['waiting'], 0, -1);
     const added = jobs.map((j) => (j.data as { task_id: string }).task_id).filter((id) => id.includes('c02'));
     expect(added.sort()).toEqual(Array.from({ length: 10 }, (_, i) => task(200 + i).task_id).sort());
   });

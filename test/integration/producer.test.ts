@@ -1,14 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { createProducer, isCleanupError, QUEUE_NAME, type Producer } from '../../src/index.js';
-import { createRedisConnection } from '../../src/queue/redis-connection.js';
-import { REDIS_URL, deletePrefix, uniquePrefix } from '../support/redis-prefix.js';
+import { describe, expect, it } from 'vitest';
+import { isCleanupError } from '../../src/index.js';
+import { useProducer } from '../support/producer-fixture.js';
 
-const prefix = uniquePrefix('producer');
-let connection: Redis;
-let producer: Producer;
-let queue: Queue;
+const t = useProducer('producer', 7);
 
 const task = (n: number) => ({
   project_id: '0a1b2c3d4e5f60718293a4b5c6d7e8f9',
@@ -16,28 +10,16 @@ const task = (n: number) => ({
   task_id: `ff8080818f1e2d3c018f1e4b5a6c${String(n).padStart(4, '0')}`,
 });
 
-beforeAll(() => {
-  connection = createRedisConnection(REDIS_URL, 'producer');
-  producer = createProducer({ connection, prefix, chunkSize: 7 });
-  queue = new Queue(QUEUE_NAME, { connection, prefix });
-});
-afterAll(async () => {
-  await producer.close();
-  await queue.close();
-  connection.disconnect();
-  await deletePrefix(prefix);
-});
-
 describe('the producer library API', () => {
   it('enqueues many tasks in chunks, with the job contract payload and options', async () => {
-    const summary = await producer.enqueueMany(
+    const summary = await t.producer.enqueueMany(
       Array.from({ length: 20 }, (_, i) => task(i)),
       { reason: 'tenant left', source: 'billing', runId: 'run-1' },
     );
     expect(summary.enqueued).toBe(20);
     expect(summary.duplicates).toBe(0);
     expect(summary.jobs).toHaveLength(20);
-    const job = await queue.getJob(summary.jobs[3]!.job_id);
+    const job = await t.queue.getJob(summary.jobs[3]!.job_id);
     expect(job!.name).toBe('delete-task');
     expect(job!.data).toMatchObject({
       schema_version: 1,
@@ -51,18 +33,18 @@ describe('the producer library API', () => {
   });
 
   it('reports tasks already queued, and repeats within one call, as duplicates', async () => {
-    const summary = await producer.enqueueMany([task(1), task(100), task(100)]);
+    const summary = await t.producer.enqueueMany([task(1), task(100), task(100)]);
     expect(summary).toMatchObject({ enqueued: 1, duplicates: 2 });
     expect(summary.jobs.map((j) => j.duplicate)).toEqual([true, false, true]);
   });
 
   it('validates the whole input first: one bad item names its index and field, and nothing is enqueued', async () => {
-    const before = await queue.count();
+    const before = await t.queue.count();
     const bad = [task(200), task(201), { ...task(202), task_id: 'bad id!' }, task(203)];
-    const err = await producer.enqueueMany(bad).catch((e: unknown) => e);
+    const err = await t.producer.enqueueMany(bad).catch((e: unknown) => e);
     expect(isCleanupError(err, 'INVALID_INPUT')).toBe(true);
     expect((err as Error).message).toContain('tasks[2].task_id');
-    expect(await queue.count()).toBe(before);
+    expect(await t.queue.count()).toBe(before);
   });
 
   it('rejects a region that is not a region, a missing field and a non-object', async () => {
@@ -71,7 +53,7 @@ describe('the producer library API', () => {
       [{ project_id: task(1).project_id, task_id: task(1).task_id }, 'task.instance_id'],
       ['just a string', 'task'],
     ] as const) {
-      const err = await producer.enqueue(value as never).catch((e: unknown) => e);
+      const err = await t.producer.enqueue(value as never).catch((e: unknown) => e);
       expect(isCleanupError(err, 'INVALID_INPUT')).toBe(true);
       expect((err as Error).message).toContain(field);
     }
@@ -80,11 +62,11 @@ describe('the producer library API', () => {
 
 describe('labels', () => {
   it('refuses a reason longer than the contract allows instead of enqueueing jobs the worker would reject', async () => {
-    const err = await producer.enqueue(task(400), { reason: 'x'.repeat(201) }).catch((e: unknown) => e);
+    const err = await t.producer.enqueue(task(400), { reason: 'x'.repeat(201) }).catch((e: unknown) => e);
     expect(isCleanupError(err, 'INVALID_INPUT')).toBe(true);
     expect((err as Error).message).toMatch(/^reason:/);
     expect(
-      await queue.getJob(`del-${task(400).project_id}-${task(400).instance_id}-${task(400).task_id}`),
+      await t.queue.getJob(`del-${task(400).project_id}-${task(400).instance_id}-${task(400).task_id}`),
     ).toBeUndefined();
   });
 });
