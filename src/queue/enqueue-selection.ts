@@ -1,5 +1,5 @@
 import type { PlannedTask } from '../purge/plan-purge.js';
-import { buildJobId, parseTaskInput, type TaskInput } from './job-contract.js';
+import { buildJobId, type TaskInput } from './job-contract.js';
 import type { Producer } from './producer.js';
 
 export interface EnqueueSelectionOptions {
@@ -21,9 +21,9 @@ export interface EnqueueSelectionResult {
 
 /**
  * Streams a purge's selected tasks into the deletion queue in producer-sized chunks, every job
- * labelled with the run id. Every task is checked before the first is enqueued, as the producer checks
- * a list, but without a checked copy of them all: the producer then reads one chunk at a time, so
- * nothing per task is kept here beyond the caller's own list (and the duplicate ids when asked for).
+ * labelled with the run id. `tasks` must be iterable more than once (a PlannedTaskList, an array): the
+ * producer checks every task before the first is enqueued, then reads them again one chunk at a time,
+ * so nothing per task is kept beyond the caller's own list (and the duplicate ids when asked for).
  */
 export async function enqueueSelection(
   producer: Producer,
@@ -38,14 +38,13 @@ export async function enqueueSelection(
     task_id: t.task_id,
     ...(region ? { region } : {}),
   });
-  let index = 0;
-  for (const t of tasks) parseTaskInput(toInput(t), `tasks[${index++}]`);
-  // An async source is what the producer streams (chunk by chunk) instead of copying it whole.
-  // eslint-disable-next-line @typescript-eslint/require-await
-  async function* inputs(): AsyncGenerator<TaskInput> {
-    for (const t of tasks) yield toInput(t);
-  }
-  const summary = await producer.enqueueMany(inputs(), {
+  // Iterable again, so the producer checks every task first, then reads them chunk by chunk.
+  const inputs: Iterable<TaskInput> = {
+    *[Symbol.iterator]() {
+      for (const t of tasks) yield toInput(t);
+    },
+  };
+  const summary = await producer.enqueueMany(inputs, {
     runId: options.runId,
     source: options.source,
     ...(options.reason === undefined ? {} : { reason: options.reason }),

@@ -131,9 +131,14 @@ export function createProducer(options: ProducerOptions): Producer {
     validateLabels(opts);
     const collect = opts.collectJobs ?? true;
     const total: EnqueueSummary = { enqueued: 0, duplicates: 0, jobs: [] };
+    // A synchronous input is validated whole before anything is enqueued. One that can be iterated
+    // again (an array, a list) is checked in a first pass and parsed again chunk by chunk, so no
+    // checked copy of it is made; a one-shot iterator has to be copied.
     const isSync = Symbol.iterator in Object(tasks);
-    // A synchronous input is validated whole before anything is enqueued.
-    const source = isSync ? validateAll(tasks as Iterable<unknown>) : tasks;
+    const reiterable = isSync && !isIterator(tasks);
+    if (reiterable) checkAll(tasks as Iterable<unknown>);
+    const parsed = isSync && !reiterable;
+    const source = parsed ? validateAll(tasks as Iterable<unknown>) : tasks;
     let chunk: TaskInput[] = [];
     let index = 0;
     const flush = async (tasksToAdd: TaskInput[]): Promise<void> => {
@@ -149,7 +154,7 @@ export function createProducer(options: ProducerOptions): Producer {
     let inFlight: Promise<void> | undefined;
     try {
       for await (const raw of source) {
-        chunk.push(isSync ? (raw as TaskInput) : parseTaskInput(raw, `tasks[${index}]`));
+        chunk.push(parsed ? (raw as TaskInput) : parseTaskInput(raw, `tasks[${index}]`));
         index++;
         if (chunk.length >= chunkSize) {
           await inFlight;
@@ -197,6 +202,16 @@ function validateLabels(labels: EnqueueLabels): void {
       });
     }
   }
+}
+
+function checkAll(tasks: Iterable<unknown>): void {
+  let index = 0;
+  for (const raw of tasks) parseTaskInput(raw, `tasks[${index++}]`);
+}
+
+/** An iterator (a generator, say) yields its items once; an iterable that is not one can be read again. */
+function isIterator(value: unknown): boolean {
+  return typeof (value as { next?: unknown }).next === 'function';
 }
 
 function validateAll(tasks: Iterable<unknown>): TaskInput[] {
