@@ -32,6 +32,46 @@ export default defineConfig(
     },
   },
   {
+    files: ['src/**/*.ts'],
+    rules: { 'max-lines': ['error', { max: 300, skipBlankLines: true, skipComments: true }] },
+  },
+  // The module boundaries of docs/architecture.md.
+  {
+    files: ['src/purge/**', 'src/dcs/**', 'src/huawei/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/queue/*', '**/api/*', '**/cli/*', '**/bin/*', '**/emulator/*', '**/demo/*'],
+              message:
+                'purge/, dcs/ and huawei/ are the core: they never import queue/, api/, cli/ or the emulator.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/cli/**', 'src/demo/**', 'src/emulator/**', 'src/purge/**', 'src/dcs/**', 'src/huawei/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/emulator/*', '**/demo/*'],
+              message:
+                'Production code never imports the emulator or the demo (only cli/, demo/ and tests do).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: { globals: nodeGlobals },
