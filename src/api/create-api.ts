@@ -10,6 +10,7 @@ import type { Producer } from '../queue/producer.js';
 import type { Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import type { TaskLister } from '../purge/stream-inventory.js';
+import type { PurgeLimits } from './purge-gate.js';
 import { buildAuthHook, type ApiAuth } from './api-auth.js';
 import { buildErrorHandler, frameworkErrorHandler, notFoundHandler } from './api-error.js';
 import { createApiMetrics, observeRequests } from './api-metrics.js';
@@ -48,8 +49,23 @@ export interface ApiDeps {
     lister?: (region: string | undefined) => TaskLister;
     defaultProjectId?: string | undefined;
     defaultRegion?: string | undefined;
+    /** Deadline and answer size of a purge request; default DEFAULT_PURGE_LIMITS. */
+    limits?: PurgeLimits;
   };
+  /** Fastify's requestTimeout and connectionTimeout (API_REQUEST_TIMEOUT_MS, API_CONNECTION_TIMEOUT_MS). */
+  timeouts?: ServerTimeouts;
 }
+
+/**
+ * How long a client may take to send a whole request, and how long a connection may stay silent.
+ * The second must outlast a purge's listing, during which the server sends nothing.
+ */
+export interface ServerTimeouts {
+  requestMs: number;
+  connectionMs: number;
+}
+
+export const DEFAULT_SERVER_TIMEOUTS: ServerTimeouts = { requestMs: 30_000, connectionMs: 150_000 };
 
 /** Builds the API; the caller listens (or injects) and closes it, and owns every dependency. */
 export function createApi(deps: ApiDeps): FastifyInstance {
@@ -58,11 +74,15 @@ export function createApi(deps: ApiDeps): FastifyInstance {
   const apiMetrics = createApiMetrics(metrics.registry);
   // Our pino logger (its redaction rules), typed as Fastify's base logger so `app` is a plain FastifyInstance.
   const loggerInstance: FastifyBaseLogger = logger;
+  const timeouts = deps.timeouts ?? DEFAULT_SERVER_TIMEOUTS;
   const app: FastifyInstance = fastify({
     loggerInstance,
     // Fastify's own request records would carry headers we do not want logged; ours are below.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,
+    // Slow clients (slowloris) cannot hold a connection open for ever, nor trickle a request in.
+    requestTimeout: timeouts.requestMs,
+    connectionTimeout: timeouts.connectionMs,
     // Job ids are about 110 characters (three ids in one); the default limit of 100 refuses them.
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors: frameworkErrorHandler,
@@ -102,6 +122,8 @@ export function createApi(deps: ApiDeps): FastifyInstance {
       lister: deps.purges?.lister,
       defaultProjectId: deps.purges?.defaultProjectId,
       defaultRegion: deps.purges?.defaultRegion,
+      logger,
+      limits: deps.purges?.limits,
     });
     done();
   });

@@ -68,7 +68,9 @@ async function runServe(flags: ServeFlags): Promise<number> {
       ...(clients ? { lister: (region: string | undefined) => clients.get(region) } : {}),
       defaultProjectId: config.DCS_PROJECT_ID,
       defaultRegion: config.DCS_REGION,
+      limits: { deadlineMs: config.API_PURGE_DEADLINE_MS, planLimit: config.API_PURGE_PLAN_LIMIT },
     },
+    timeouts: { requestMs: config.API_REQUEST_TIMEOUT_MS, connectionMs: config.API_CONNECTION_TIMEOUT_MS },
   });
   await api.listen({ host, port });
   const address = api.server.address();

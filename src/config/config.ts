@@ -105,6 +105,18 @@ export const configSchema = z.object({
     .default('127.0.0.1')
     .describe('Address the HTTP API listens on.'),
   API_PORT: intFrom(8080, 0, 65_535).describe('Port the HTTP API listens on.'),
+  API_REQUEST_TIMEOUT_MS: intFrom(30_000, 1_000, 600_000).describe(
+    'Time a client has to send a whole request (headers and body) to the HTTP API.',
+  ),
+  API_CONNECTION_TIMEOUT_MS: intFrom(150_000, 1_000, 3_600_000).describe(
+    'An HTTP API connection silent this long is closed; must exceed API_PURGE_DEADLINE_MS.',
+  ),
+  API_PURGE_DEADLINE_MS: intFrom(120_000, 1_000, 3_600_000).describe(
+    'The longest POST /v1/purges may list before it stops and answers 504 (larger purges: the CLI).',
+  ),
+  API_PURGE_PLAN_LIMIT: intFrom(1_000, 1, 100_000).describe(
+    'The most tasks a dry run of POST /v1/purges lists in its answer (the counts cover every task).',
+  ),
   WORKER_PROBE_INTERVAL_MS: intFrom(120_000, 100, 3_600_000).describe(
     'While the circuit breaker holds the queue paused, how often one worker probes DCS with one signed call.',
   ),
@@ -156,6 +168,14 @@ function checkRanges(config: Config, ctx: z.RefinementCtx): void {
       code: 'custom',
       path: ['RETRY_THROTTLE_MAX_MS'],
       message: 'must be at least RETRY_THROTTLE_MIN_MS',
+    });
+  }
+  // A purge listing sends nothing until it ends: a shorter idle timeout would cut it.
+  if (config.API_CONNECTION_TIMEOUT_MS <= config.API_PURGE_DEADLINE_MS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['API_CONNECTION_TIMEOUT_MS'],
+      message: 'must be greater than API_PURGE_DEADLINE_MS',
     });
   }
 }

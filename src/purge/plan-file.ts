@@ -22,30 +22,37 @@ const plannedTaskSchema = z.object({
   created_at: isoDateTime,
 });
 
-const planSchema = z.object({
-  version: z.literal(PLAN_VERSION, {
-    error: `must be ${PLAN_VERSION} (this dcs-cleanup reads version 1 plans)`,
-  }),
-  run_id: z
-    .string()
-    .regex(/^[A-Za-z0-9._-]{1,80}$/)
-    .optional(),
-  created_at: isoDateTime,
-  created_by: z.string().max(200),
-  project_id: id,
-  region: z.string().max(40).nullable(),
-  filters: z.object({
-    older_than: z.string().max(40).optional(),
-    statuses: z.array(z.enum(FINAL_STATUSES)),
-    names: z.array(z.string().max(200)),
-    exclude_instances: z.array(z.string().max(64)),
-    instances: z.array(id).optional(),
-    all_instances: z.boolean().optional(),
-  }),
-  max: z.number().int().min(1),
-  selected: z.array(plannedTaskSchema),
-  counts: z.record(z.string(), z.number().int().min(0)),
-});
+const planSchema = z
+  .object({
+    version: z.literal(PLAN_VERSION, {
+      error: `must be ${PLAN_VERSION} (this dcs-cleanup reads version 1 plans)`,
+    }),
+    run_id: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,80}$/)
+      .optional(),
+    created_at: isoDateTime,
+    created_by: z.string().max(200),
+    project_id: id,
+    region: z.string().max(40).nullable(),
+    filters: z.object({
+      older_than: z.string().max(40).optional(),
+      statuses: z.array(z.enum(FINAL_STATUSES)),
+      names: z.array(z.string().max(200)),
+      exclude_instances: z.array(z.string().max(64)),
+      instances: z.array(id).optional(),
+      all_instances: z.boolean().optional(),
+    }),
+    max: z.number().int().min(1),
+    selected: z.array(plannedTaskSchema),
+    counts: z.record(z.string(), z.number().int().min(0)),
+  })
+  // A dry run of the HTTP API lists at most API_PURGE_PLAN_LIMIT tasks: applying that would enqueue a part.
+  .refine((p) => p.counts.selected === undefined || p.selected.length >= p.counts.selected, {
+    path: ['selected'],
+    message:
+      'lists fewer tasks than counts.selected (a truncated plan from the HTTP API): make the whole plan with `dcs-cleanup purge --dry-run --out plan.json`',
+  });
 
 /** A plan file as read back (validated). */
 export type PlanFile = z.infer<typeof planSchema>;

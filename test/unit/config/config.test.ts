@@ -48,6 +48,10 @@ describe('loadConfig defaults', () => {
       CLEANUP_API_TOKEN: undefined,
       API_HOST: '127.0.0.1',
       API_PORT: 8080,
+      API_REQUEST_TIMEOUT_MS: 30_000,
+      API_CONNECTION_TIMEOUT_MS: 150_000,
+      API_PURGE_DEADLINE_MS: 120_000,
+      API_PURGE_PLAN_LIMIT: 1_000,
       WORKER_PROBE_INTERVAL_MS: 120_000,
       RETRY_IN_PROCESS_RETRIES: 3,
       RETRY_IN_PROCESS_BASE_MS: 200,
@@ -72,6 +76,14 @@ describe('loadConfig defaults', () => {
     const err = configError(() => loadConfig({ RETRY_THROTTLE_MIN_MS: '500', RETRY_THROTTLE_MAX_MS: '100' }));
     expect(err.field).toBe('RETRY_THROTTLE_MAX_MS');
     expect(err.message).toContain('must be at least RETRY_THROTTLE_MIN_MS');
+  });
+
+  it('refuses an API connection timeout that would cut a purge listing before its deadline', () => {
+    const err = configError(() =>
+      loadConfig({ API_PURGE_DEADLINE_MS: '200000', API_CONNECTION_TIMEOUT_MS: '150000' }),
+    );
+    expect(err.field).toBe('API_CONNECTION_TIMEOUT_MS');
+    expect(err.message).toContain('must be greater than API_PURGE_DEADLINE_MS');
   });
 
   it('ignores variables it does not know', () => {
