@@ -104,3 +104,37 @@ export function buildAuthHook(
       .send(error.toBody());
   };
 }
+
+/** `host[:port]` of a Host header: `127.0.0.1:8080`, `localhost`, `[::1]:8080`; undefined when malformed. */
+function hostOf(header: string): string | undefined {
+  const match = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+)(?::\d{1,5})?$/.exec(header);
+  return match?.[1];
+}
+
+/** True when a Host header names a loopback literal (127.0.0.0/8, [::1], localhost), with or without port. */
+export function isLoopbackHostHeader(header: string | undefined): boolean {
+  const host = header === undefined ? undefined : hostOf(header.trim());
+  return host !== undefined && isLoopbackHost(host);
+}
+
+/**
+ * With `--insecure-no-auth` the loopback address is the only protection, and DNS rebinding gets
+ * around it: a page on `rebind.attacker.example` whose name later resolves to 127.0.0.1 makes the
+ * victim's browser call this server as a same-origin request. A browser sends that page's host in
+ * `Host` and an `Origin` on cross-site and non-GET requests; local tools (curl, services) send
+ * neither. So every request naming another host, or carrying an `Origin`, is answered 403.
+ */
+export function buildLoopbackGuard(): (
+  request: FastifyRequest,
+  reply: FastifyReply,
+) => Promise<FastifyReply | undefined> {
+  return async (request, reply) => {
+    let problem: string | undefined;
+    if (request.headers.origin !== undefined) problem = 'requests with an Origin header are refused';
+    else if (!isLoopbackHostHeader(request.headers.host))
+      problem = 'the Host header must be a loopback address';
+    if (problem === undefined) return undefined;
+    const error = new ApiError('FORBIDDEN', `${problem} (the server runs with --insecure-no-auth)`);
+    return reply.status(403).send(error.toBody());
+  };
+}

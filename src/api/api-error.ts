@@ -11,6 +11,7 @@ import type { Logger } from '../observability/logger.js';
 export const API_ERROR_STATUS = {
   INVALID_INPUT: 400,
   UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
   NOT_FOUND: 404,
   PURGE_GUARD: 409,
   PAYLOAD_TOO_LARGE: 413,

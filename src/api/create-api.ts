@@ -11,7 +11,7 @@ import type { Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import type { TaskLister } from '../purge/stream-inventory.js';
 import type { PurgeLimits } from './purge-gate.js';
-import { buildAuthHook, type ApiAuth } from './api-auth.js';
+import { buildAuthHook, buildLoopbackGuard, type ApiAuth } from './api-auth.js';
 import { buildErrorHandler, frameworkErrorHandler, notFoundHandler } from './api-error.js';
 import { createApiMetrics, observeRequests } from './api-metrics.js';
 import { registerBullBoard } from './bull-board-routes.js';
@@ -90,6 +90,8 @@ export function createApi(deps: ApiDeps): FastifyInstance {
   app.setValidatorCompiler(zodValidatorCompiler);
   app.setErrorHandler(buildErrorHandler(logger));
   app.setNotFoundHandler(notFoundHandler);
+  // Without a token, only loopback callers that are not browser pages (DNS rebinding): every route.
+  if (!('token' in deps.auth)) app.addHook('onRequest', buildLoopbackGuard());
   observeRequests(app, apiMetrics);
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
