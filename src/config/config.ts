@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { CleanupError } from '../errors.js';
 import { Credentials } from '../huawei/credentials.js';
+import { ID_PATTERN } from '../dcs/ids.js';
 
 const LOOPBACK_HOSTS = /^(localhost|127(\.\d{1,3}){3}|\[::1\]|::1)$/i;
 /** Huawei region ids: `cn-north-4`, `ap-southeast-1`, `eu-west-101`, `ru-northwest-2`, `ae-ad-1`. */
@@ -77,10 +78,7 @@ export const configSchema = z.object({
     }),
   DCS_PROJECT_ID: optionalString
     .describe('Default project id for purges and enqueues that name none.')
-    .refine(
-      (v) => v === undefined || /^[A-Za-z0-9-]{1,64}$/.test(v),
-      'letters, digits and - only, at most 64',
-    ),
+    .refine((v) => v === undefined || ID_PATTERN.test(v), 'letters, digits and - only, at most 64'),
   DCS_CONNECT_TIMEOUT_MS: intFrom(5_000, 100, 120_000).describe('TCP/TLS connect timeout for DCS calls.'),
   DCS_HEADERS_TIMEOUT_MS: intFrom(15_000, 100, 300_000).describe('Time to wait for response headers.'),
   DCS_BODY_TIMEOUT_MS: intFrom(15_000, 100, 300_000).describe('Time allowed between body chunks.'),

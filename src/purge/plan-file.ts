@@ -4,13 +4,14 @@
  * safety (ids, final status, age of the plan) and nothing else: the plan is the decision.
  */
 import { z } from 'zod';
+import { idSchema } from '../dcs/ids.js';
 import { CleanupError } from '../errors.js';
 import { FINAL_STATUSES, isFinalStatus, type PurgeFilters } from './purge-filters.js';
 import type { PlannedTask, PurgeSelection, SkippedTask } from './plan-purge.js';
 
 export const PLAN_VERSION = 1;
 
-const id = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be 1 to 64 letters, digits or "-"');
+const id = idSchema;
 const isoDateTime = z.iso.datetime({ offset: true });
 
 const plannedTaskSchema = z.object({

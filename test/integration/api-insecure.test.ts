@@ -56,7 +56,7 @@ function get(path: string, headers: Record<string, string>): Promise<{ status: n
   });
 }
 
-const job = '/v1/deletions/del-p1-i1-t1';
+const job = '/v1/deletions/del_p1_i1_t1';
 
 describe('--insecure-no-auth and DNS rebinding', () => {
   it('refuses a rebound Host name on every route with 403 FORBIDDEN', async () => {

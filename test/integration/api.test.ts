@@ -116,7 +116,7 @@ describe('authentication', () => {
   });
 
   it('guards every /v1 route, over a real socket too', async () => {
-    for (const url of ['/v1/deletions/del-x', '/v1/dead-letters', '/v1/dead-letters/dl-x']) {
+    for (const url of ['/v1/deletions/del_p_i_x', '/v1/dead-letters', '/v1/dead-letters/dl-x']) {
       expectErrorBody(await get(url, {}), 401, 'UNAUTHORIZED');
     }
     expectErrorBody(await post('/v1/dead-letters/dl-x/replay', {}, {}), 401, 'UNAUTHORIZED');
@@ -316,10 +316,17 @@ describe('jobs through a real run against the emulator', () => {
   });
 
   it('answers 404 for a job it does not know and 400 for an id that cannot be one', async () => {
-    expectErrorBody(await get('/v1/deletions/del-none'), 404, 'NOT_FOUND');
+    expectErrorBody(await get('/v1/deletions/del_p_i_none'), 404, 'NOT_FOUND');
     const error = expectErrorBody(await get('/v1/deletions/bad%20id'), 400, 'INVALID_INPUT');
     expect(error.fields).toEqual([{ field: 'job_id', message: expect.any(String) }]);
     expectErrorBody(await get(`/v1/deletions/${'x'.repeat(400)}`), 400, 'INVALID_INPUT');
+    // BullMQ's own keys share the job keys' namespace: their names are not job ids, never a 500.
+    for (const internal of ['meta', 'wait', 'events', 'id', 'stalled-check']) {
+      expectErrorBody(await get(`/v1/deletions/${internal}`), 400, 'INVALID_INPUT');
+      expectErrorBody(await get(`/v1/dead-letters/${internal}`), 400, 'INVALID_INPUT');
+    }
+    expectErrorBody(await get('/v1/deletions/del-p1-i1-none'), 404, 'NOT_FOUND');
+    expectErrorBody(await get('/v1/dead-letters/dl-none'), 404, 'NOT_FOUND');
   });
 });
 
@@ -463,7 +470,7 @@ describe('with Redis down', () => {
           headers: AUTH,
           payload: { tasks: fakeTasks(3, 'down') },
         }),
-      () => downApi.inject({ method: 'GET', url: '/v1/deletions/del-x', headers: AUTH }),
+      () => downApi.inject({ method: 'GET', url: '/v1/deletions/del_p_i_x', headers: AUTH }),
       () => downApi.inject({ method: 'GET', url: '/v1/dead-letters', headers: AUTH }),
       () => downApi.inject({ method: 'POST', url: '/v1/dead-letters/dl-x/replay', headers: AUTH }),
     ];
