@@ -12,8 +12,24 @@ import { ApiError } from './api-error.js';
 /** A token must be at least this long: it is the only thing between the network and the queue. */
 export const MIN_TOKEN_LENGTH = 16;
 
-/** How the API authenticates: a token, or nobody at all (loopback only, asked for explicitly). */
-export type ApiAuth = { token: string } | { insecureNoAuth: true };
+/**
+ * How the API authenticates: a token, or nobody at all (loopback only, asked for explicitly). A
+ * token has a label, logged with every request it authenticates (never the token itself): today
+ * there is one token, `default`; scoped tokens would each have their own.
+ */
+export type ApiAuth = { token: string; label?: string } | { insecureNoAuth: true };
+
+/** The label of the one token CLEANUP_API_TOKEN. */
+export const DEFAULT_TOKEN_LABEL = 'default';
+/** What requests are logged with when the server runs with --insecure-no-auth. */
+export const NO_AUTH_LABEL = 'insecure-no-auth';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The label of the token that authenticated this request; null until (or unless) one did. */
+    tokenLabel: string | null;
+  }
+}
 
 export interface AuthSetting {
   token: string | undefined;
@@ -89,10 +105,17 @@ export function buildAuthHook(
 ): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined> {
   const allowBasic = options.allowBasic ?? false;
   const expected = 'token' in auth ? sha256(auth.token) : undefined;
+  const label = 'token' in auth ? (auth.label ?? DEFAULT_TOKEN_LABEL) : NO_AUTH_LABEL;
   return async (request, reply) => {
-    if (expected === undefined) return undefined;
+    if (expected === undefined) {
+      request.tokenLabel = label;
+      return undefined;
+    }
     const token = presentedToken(request.headers.authorization, allowBasic);
-    if (token !== undefined && timingSafeEqual(sha256(token), expected)) return undefined;
+    if (token !== undefined && timingSafeEqual(sha256(token), expected)) {
+      request.tokenLabel = label;
+      return undefined;
+    }
     const error = new ApiError(
       'UNAUTHORIZED',
       token === undefined ? 'missing Authorization: Bearer <token>' : 'the token is not valid',

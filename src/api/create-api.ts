@@ -3,7 +3,14 @@
  * use `inject()`. Routes: /v1 (token), /admin/queues (Bull Board, token), /healthz, /readyz,
  * /metrics and /openapi.json (open). docs/api.md describes them.
  */
-import { LogController, fastify, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import {
+  LogController,
+  fastify,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import type { Redis } from 'ioredis';
 import type { DeadLetters } from '../queue/dead-letters.js';
 import type { Producer } from '../queue/producer.js';
@@ -14,7 +21,7 @@ import type { PurgeLimits } from './purge-gate.js';
 import { buildAuthHook, buildLoopbackGuard, type ApiAuth } from './api-auth.js';
 import { buildErrorHandler, frameworkErrorHandler, notFoundHandler } from './api-error.js';
 import { createApiMetrics, observeRequests } from './api-metrics.js';
-import { registerBullBoard } from './bull-board-routes.js';
+import { BULL_BOARD_PATH, registerBullBoard } from './bull-board-routes.js';
 import { registerDeadLetterRoutes } from './dead-letter-routes.js';
 import { registerDeletionRoutes } from './deletion-routes.js';
 import { registerHealthRoutes } from './health-routes.js';
@@ -67,6 +74,26 @@ export interface ServerTimeouts {
 
 export const DEFAULT_SERVER_TIMEOUTS: ServerTimeouts = { requestMs: 30_000, connectionMs: 150_000 };
 
+/**
+ * One record per request: `info` for /v1, `warn` for a request /v1 or /admin refused (401, 403), else
+ * `debug`. Who asked: the peer address and the label of the token (never the token).
+ */
+function logRequest(logger: Logger, request: FastifyRequest, reply: FastifyReply): void {
+  const route = request.routeOptions.url ?? 'unmatched';
+  const record = {
+    method: request.method,
+    route,
+    status: reply.statusCode,
+    duration_ms: Math.round(reply.elapsedTime),
+    remote_address: request.ip,
+    token_label: request.tokenLabel,
+  };
+  const guarded = route.startsWith('/v1/') || route.startsWith(BULL_BOARD_PATH);
+  if (guarded && (reply.statusCode === 401 || reply.statusCode === 403)) logger.warn(record, 'api request');
+  else if (route.startsWith('/v1/')) logger.info(record, 'api request');
+  else logger.debug(record, 'api request');
+}
+
 /** Builds the API; the caller listens (or injects) and closes it, and owns every dependency. */
 export function createApi(deps: ApiDeps): FastifyInstance {
   const { connection, producer, deadLetters, logger } = deps;
@@ -93,17 +120,8 @@ export function createApi(deps: ApiDeps): FastifyInstance {
   // Without a token, only loopback callers that are not browser pages (DNS rebinding): every route.
   if (!('token' in deps.auth)) app.addHook('onRequest', buildLoopbackGuard());
   observeRequests(app, apiMetrics);
-  app.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    const record = {
-      method: request.method,
-      route,
-      status: reply.statusCode,
-      duration_ms: Math.round(reply.elapsedTime),
-    };
-    if (route.startsWith('/v1/')) logger.info(record, 'api request');
-    else logger.debug(record, 'api request');
-  });
+  app.decorateRequest('tokenLabel', null);
+  app.addHook('onResponse', async (request, reply) => logRequest(logger, request, reply));
 
   registerHealthRoutes(app, { connection, prefix: deps.prefix });
   registerMetricsRoutes(app, {

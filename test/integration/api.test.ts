@@ -154,6 +154,24 @@ describe('authentication', () => {
     ]);
   });
 
+  it('logs who asked: the peer address and the token label on every /v1 record, refusals at warn', async () => {
+    const seen = logs.records.length;
+    await get('/v1/dead-letters', AUTH);
+    await get('/v1/dead-letters', {});
+    await get('/admin/queues', {});
+    const records = logs.records.slice(seen).filter((r) => r.msg === 'api request');
+    expect(records).toEqual([
+      expect.objectContaining({
+        level: 30,
+        status: 200,
+        remote_address: '127.0.0.1',
+        token_label: 'default',
+      }),
+      expect.objectContaining({ level: 40, status: 401, remote_address: '127.0.0.1', token_label: null }),
+      expect.objectContaining({ level: 40, status: 401, route: expect.stringMatching(/^\/admin\/queues/) }),
+    ]);
+  });
+
   it('never writes the token to the log', () => {
     expect(logs.text()).toContain('api request');
     expect(logs.text()).not.toContain(TOKEN);
