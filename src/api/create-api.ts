@@ -49,7 +49,7 @@ export interface ApiDeps {
   auth: ApiAuth;
   /** Default: a fresh registry with process metrics. */
   metrics?: Metrics;
-  /** Bull Board at /admin/queues; `false` leaves it out. Default read-only. */
+  /** Bull Board at /admin/queues, read-only unless `writable`; default `false`: no board. */
   bullBoard?: { writable: boolean } | false;
   /** What POST /v1/purges needs; without `lister` it answers 501. */
   purges?: {
@@ -147,11 +147,11 @@ export function createApi(deps: ApiDeps): FastifyInstance {
     });
     done();
   });
-  if (deps.bullBoard !== false) {
+  if (deps.bullBoard) {
     registerBullBoard(app, {
       auth: deps.auth,
       queues: [producer.queue, deadLetters.queue],
-      writable: deps.bullBoard?.writable ?? false,
+      writable: deps.bullBoard.writable,
     });
   }
   return app;

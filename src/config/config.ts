@@ -103,6 +103,13 @@ export const configSchema = z.object({
     .default('127.0.0.1')
     .describe('Address the HTTP API listens on.'),
   API_PORT: intFrom(8080, 0, 65_535).describe('Port the HTTP API listens on.'),
+  CLEANUP_BULL_BOARD: z
+    .enum(['true', 'false', '1', '0'], { error: 'must be true, false, 1 or 0' })
+    .default('false')
+    .transform((v) => v === 'true' || v === '1')
+    .describe(
+      'Serve Bull Board at /admin/queues from the HTTP API (like serve --bull-board); off by default.',
+    ),
   API_REQUEST_TIMEOUT_MS: intFrom(30_000, 1_000, 600_000).describe(
     'Time a client has to send a whole request (headers and body) to the HTTP API.',
   ),

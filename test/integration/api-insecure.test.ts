@@ -31,6 +31,7 @@ beforeAll(async () => {
     deadLetters: createDeadLetters({ connection, prefix: h.prefix }),
     logger: captureLogger('info').logger,
     auth: { insecureNoAuth: true },
+    bullBoard: { writable: false },
   });
   port = Number(new URL(await api.listen({ host: '127.0.0.1', port: 0 })).port);
 });

@@ -42,6 +42,7 @@ beforeAll(async () => {
     auth: { token: TOKEN },
     metrics: createMetrics({ processMetrics: false }),
     purges: { lister: () => dcs, defaultProjectId: h.projectId },
+    bullBoard: { writable: false },
   });
   // One real listening socket; everything else goes through inject().
   baseUrl = await api.listen({ host: '127.0.0.1', port: 0 });
@@ -141,6 +142,13 @@ describe('authentication', () => {
     const page = await get('/admin/queues', AUTH);
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('<title>dcs-cleanup</title>');
+    // No framing (clickjacking), no sniffing, nothing from another origin: on pages, data and refusals.
+    const script = /static\/js\/[^"]+\.js/.exec(page.body)![0];
+    for (const res of [page, missing, await get(`/admin/queues/${script}`, AUTH)]) {
+      expect(res.headers['x-frame-options']).toBe('DENY');
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['content-security-policy']).toMatch(/default-src 'self'.*frame-ancestors 'none'/);
+    }
     const basic = { authorization: `Basic ${Buffer.from(`admin:${TOKEN}`).toString('base64')}` };
     const queues = await get('/admin/queues/api/queues', basic);
     expect(queues.statusCode).toBe(200);
@@ -170,6 +178,24 @@ describe('authentication', () => {
       expect.objectContaining({ level: 40, status: 401, remote_address: '127.0.0.1', token_label: null }),
       expect.objectContaining({ level: 40, status: 401, route: expect.stringMatching(/^\/admin\/queues/) }),
     ]);
+  });
+
+  it('serves no Bull Board unless asked for', async () => {
+    const bare = createApi({
+      connection: apiApp.connection,
+      prefix: apiApp.prefix,
+      producer: apiApp.producer(),
+      deadLetters: apiApp.deadLetters(),
+      logger: logs.logger,
+      auth: { token: TOKEN },
+      metrics: createMetrics({ processMetrics: false }),
+    });
+    expectErrorBody(
+      await bare.inject({ method: 'GET', url: '/admin/queues', headers: AUTH }),
+      404,
+      'NOT_FOUND',
+    );
+    await bare.close();
   });
 
   it('never writes the token to the log', () => {

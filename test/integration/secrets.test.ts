@@ -152,7 +152,7 @@ describe('secrets never leave the process that holds them', () => {
 
     const apiPort = await freePort();
     const metricsPort = await freePort();
-    const api = start('serve', ['serve', '--port', String(apiPort)]);
+    const api = start('serve', ['serve', '--port', String(apiPort), '--bull-board']);
     const worker = start('worker', [
       'worker',
       '--concurrency',

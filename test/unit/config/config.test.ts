@@ -46,6 +46,7 @@ describe('loadConfig defaults', () => {
       WORKER_RATE_LIMIT: 50,
       METRICS_PORT: 0,
       CLEANUP_API_TOKEN: undefined,
+      CLEANUP_BULL_BOARD: false,
       API_HOST: '127.0.0.1',
       API_PORT: 8080,
       API_REQUEST_TIMEOUT_MS: 30_000,
