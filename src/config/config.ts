@@ -150,7 +150,23 @@ export const configSchema = z.object({
   RETRY_MAX_STARTS: intFrom(500, 1, 100_000).describe(
     'A job started more often than this (throttled, busy or interrupted every time) is dead-lettered.',
   ),
+  EMULATOR_SK: optionalString.describe(
+    'dcs-cleanup emulator: the secret key of its --ak (default: the public demo pair). Never a flag: flags show in ps.',
+  ),
+  EMULATOR_SECURITY_TOKEN: optionalString.describe(
+    'dcs-cleanup emulator: require this X-Security-Token on every call (temporary credentials).',
+  ),
 });
+
+/** The emulator's secrets, read alone: the emulator needs no other setting. */
+export function loadEmulatorSecrets(env: Env = process.env): { sk?: string; securityToken?: string } {
+  const result = configSchema.pick({ EMULATOR_SK: true, EMULATOR_SECURITY_TOKEN: true }).safeParse(env);
+  if (!result.success) {
+    throw new CleanupError('INVALID_CONFIG', 'EMULATOR_SK and EMULATOR_SECURITY_TOKEN must be strings');
+  }
+  const { EMULATOR_SK: sk, EMULATOR_SECURITY_TOKEN: securityToken } = result.data;
+  return { ...(sk === undefined ? {} : { sk }), ...(securityToken === undefined ? {} : { securityToken }) };
+}
 
 export type Config = z.infer<typeof configSchema>;
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -183,6 +199,15 @@ function checkRanges(config: Config, ctx: z.RefinementCtx): void {
       message: 'must be greater than API_PURGE_DEADLINE_MS',
     });
   }
+}
+
+/** `url` with its password, if any, shown as `****`: a REDIS_URL fit to print. */
+export function maskUrlPassword(url: string): string {
+  if (!URL.canParse(url)) return url.replace(/\/\/[^@/]*@/, '//****@');
+  const parsed = new URL(url);
+  if (parsed.password === '') return url;
+  parsed.password = '****';
+  return parsed.toString();
 }
 
 /** The credentials from the configuration; INVALID_CONFIG naming what is missing. */

@@ -13,6 +13,7 @@ const CLEAR_SCREEN = '\u001b[2J';
 const SET_TITLE = '\u001b]0;pwned\u0007';
 const C1_CSI = '\u009b31m';
 const BIDI = '\u202e';
+// eslint-disable-next-line no-control-regex -- the characters this test looks for
 const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/;
 
 let h: Harness;

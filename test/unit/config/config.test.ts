@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   isAllowedEndpoint,
   loadConfig,
+  maskUrlPassword,
   REGION_PATTERN,
   requireCredentials,
   resolveEndpoint,
@@ -65,6 +66,8 @@ describe('loadConfig defaults', () => {
       RETRY_THROTTLE_MAX_MS: 5_000,
       RETRY_THROTTLE_CAP_MS: 60_000,
       RETRY_MAX_STARTS: 500,
+      EMULATOR_SK: undefined,
+      EMULATOR_SECURITY_TOKEN: undefined,
     });
   });
 
@@ -85,6 +88,15 @@ describe('loadConfig defaults', () => {
     );
     expect(err.field).toBe('API_CONNECTION_TIMEOUT_MS');
     expect(err.message).toContain('must be greater than API_PURGE_DEADLINE_MS');
+  });
+
+  it('masks the password of a REDIS_URL for printing, and nothing else', () => {
+    expect(maskUrlPassword('redis://:s3cret@10.0.0.5:6380/2')).toBe('redis://:****@10.0.0.5:6380/2');
+    expect(maskUrlPassword('rediss://app:s3cret@redis.example:6379')).toBe(
+      'rediss://app:****@redis.example:6379',
+    );
+    expect(maskUrlPassword('redis://127.0.0.1:6379')).toBe('redis://127.0.0.1:6379');
+    expect(maskUrlPassword('redis://:s3cret@[bad')).not.toContain('s3cret');
   });
 
   it('ignores variables it does not know', () => {
