@@ -12,8 +12,24 @@ import { ApiError } from './api-error.js';
 /** A token must be at least this long: it is the only thing between the network and the queue. */
 export const MIN_TOKEN_LENGTH = 16;
 
-/** How the API authenticates: a token, or nobody at all (loopback only, asked for explicitly). */
-export type ApiAuth = { token: string } | { insecureNoAuth: true };
+/**
+ * How the API authenticates: a token, or nobody at all (loopback only, asked for explicitly). A
+ * token has a label, logged with every request it authenticates (never the token itself): today
+ * there is one token, `default`; scoped tokens would each have their own.
+ */
+export type ApiAuth = { token: string; label?: string } | { insecureNoAuth: true };
+
+/** The label of the one token CLEANUP_API_TOKEN. */
+export const DEFAULT_TOKEN_LABEL = 'default';
+/** What requests are logged with when the server runs with --insecure-no-auth. */
+export const NO_AUTH_LABEL = 'insecure-no-auth';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The label of the token that authenticated this request; null until (or unless) one did. */
+    tokenLabel: string | null;
+  }
+}
 
 export interface AuthSetting {
   token: string | undefined;
@@ -89,10 +105,17 @@ export function buildAuthHook(
 ): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined> {
   const allowBasic = options.allowBasic ?? false;
   const expected = 'token' in auth ? sha256(auth.token) : undefined;
+  const label = 'token' in auth ? (auth.label ?? DEFAULT_TOKEN_LABEL) : NO_AUTH_LABEL;
   return async (request, reply) => {
-    if (expected === undefined) return undefined;
+    if (expected === undefined) {
+      request.tokenLabel = label;
+      return undefined;
+    }
     const token = presentedToken(request.headers.authorization, allowBasic);
-    if (token !== undefined && timingSafeEqual(sha256(token), expected)) return undefined;
+    if (token !== undefined && timingSafeEqual(sha256(token), expected)) {
+      request.tokenLabel = label;
+      return undefined;
+    }
     const error = new ApiError(
       'UNAUTHORIZED',
       token === undefined ? 'missing Authorization: Bearer <token>' : 'the token is not valid',
@@ -102,5 +125,39 @@ export function buildAuthHook(
       .status(401)
       .header('www-authenticate', allowBasic ? 'Basic realm="dcs-cleanup", charset="UTF-8"' : 'Bearer')
       .send(error.toBody());
+  };
+}
+
+/** `host[:port]` of a Host header: `127.0.0.1:8080`, `localhost`, `[::1]:8080`; undefined when malformed. */
+function hostOf(header: string): string | undefined {
+  const match = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+)(?::\d{1,5})?$/.exec(header);
+  return match?.[1];
+}
+
+/** True when a Host header names a loopback literal (127.0.0.0/8, [::1], localhost), with or without port. */
+export function isLoopbackHostHeader(header: string | undefined): boolean {
+  const host = header === undefined ? undefined : hostOf(header.trim());
+  return host !== undefined && isLoopbackHost(host);
+}
+
+/**
+ * With `--insecure-no-auth` the loopback address is the only protection, and DNS rebinding gets
+ * around it: a page on `rebind.attacker.example` whose name later resolves to 127.0.0.1 makes the
+ * victim's browser call this server as a same-origin request. A browser sends that page's host in
+ * `Host` and an `Origin` on cross-site and non-GET requests; local tools (curl, services) send
+ * neither. So every request naming another host, or carrying an `Origin`, is answered 403.
+ */
+export function buildLoopbackGuard(): (
+  request: FastifyRequest,
+  reply: FastifyReply,
+) => Promise<FastifyReply | undefined> {
+  return async (request, reply) => {
+    let problem: string | undefined;
+    if (request.headers.origin !== undefined) problem = 'requests with an Origin header are refused';
+    else if (!isLoopbackHostHeader(request.headers.host))
+      problem = 'the Host header must be a loopback address';
+    if (problem === undefined) return undefined;
+    const error = new ApiError('FORBIDDEN', `${problem} (the server runs with --insecure-no-auth)`);
+    return reply.status(403).send(error.toBody());
   };
 }

@@ -11,16 +11,19 @@ import type { Logger } from '../observability/logger.js';
 export const API_ERROR_STATUS = {
   INVALID_INPUT: 400,
   UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
   NOT_FOUND: 404,
   PURGE_GUARD: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   INVALID_JOB: 422,
+  PURGE_BUSY: 429,
   INTERNAL: 500,
   NOT_IMPLEMENTED: 501,
   DCS_ERROR: 502,
   REDIS_UNAVAILABLE: 503,
   QUEUE_PAUSED: 503,
+  PURGE_TIMEOUT: 504,
 } as const;
 export type ApiErrorCode = keyof typeof API_ERROR_STATUS;
 

@@ -3,17 +3,25 @@
  * use `inject()`. Routes: /v1 (token), /admin/queues (Bull Board, token), /healthz, /readyz,
  * /metrics and /openapi.json (open). docs/api.md describes them.
  */
-import { LogController, fastify, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import {
+  LogController,
+  fastify,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import type { Redis } from 'ioredis';
 import type { DeadLetters } from '../queue/dead-letters.js';
 import type { Producer } from '../queue/producer.js';
 import type { Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import type { TaskLister } from '../purge/stream-inventory.js';
-import { buildAuthHook, type ApiAuth } from './api-auth.js';
+import type { PurgeLimits } from './purge-gate.js';
+import { buildAuthHook, buildLoopbackGuard, type ApiAuth } from './api-auth.js';
 import { buildErrorHandler, frameworkErrorHandler, notFoundHandler } from './api-error.js';
 import { createApiMetrics, observeRequests } from './api-metrics.js';
-import { registerBullBoard } from './bull-board-routes.js';
+import { BULL_BOARD_PATH, registerBullBoard } from './bull-board-routes.js';
 import { registerDeadLetterRoutes } from './dead-letter-routes.js';
 import { registerDeletionRoutes } from './deletion-routes.js';
 import { registerHealthRoutes } from './health-routes.js';
@@ -41,14 +49,49 @@ export interface ApiDeps {
   auth: ApiAuth;
   /** Default: a fresh registry with process metrics. */
   metrics?: Metrics;
-  /** Bull Board at /admin/queues; `false` leaves it out. Default read-only. */
+  /** Bull Board at /admin/queues, read-only unless `writable`; default `false`: no board. */
   bullBoard?: { writable: boolean } | false;
   /** What POST /v1/purges needs; without `lister` it answers 501. */
   purges?: {
     lister?: (region: string | undefined) => TaskLister;
     defaultProjectId?: string | undefined;
     defaultRegion?: string | undefined;
+    /** Deadline and answer size of a purge request; default DEFAULT_PURGE_LIMITS. */
+    limits?: PurgeLimits;
   };
+  /** Fastify's requestTimeout and connectionTimeout (API_REQUEST_TIMEOUT_MS, API_CONNECTION_TIMEOUT_MS). */
+  timeouts?: ServerTimeouts;
+}
+
+/**
+ * How long a client may take to send a whole request, and how long a connection may stay silent.
+ * The second must outlast a purge's listing, during which the server sends nothing.
+ */
+export interface ServerTimeouts {
+  requestMs: number;
+  connectionMs: number;
+}
+
+export const DEFAULT_SERVER_TIMEOUTS: ServerTimeouts = { requestMs: 30_000, connectionMs: 150_000 };
+
+/**
+ * One record per request: `info` for /v1, `warn` for a request /v1 or /admin refused (401, 403), else
+ * `debug`. Who asked: the peer address and the label of the token (never the token).
+ */
+function logRequest(logger: Logger, request: FastifyRequest, reply: FastifyReply): void {
+  const route = request.routeOptions.url ?? 'unmatched';
+  const record = {
+    method: request.method,
+    route,
+    status: reply.statusCode,
+    duration_ms: Math.round(reply.elapsedTime),
+    remote_address: request.ip,
+    token_label: request.tokenLabel,
+  };
+  const guarded = route.startsWith('/v1/') || route.startsWith(BULL_BOARD_PATH);
+  if (guarded && (reply.statusCode === 401 || reply.statusCode === 403)) logger.warn(record, 'api request');
+  else if (route.startsWith('/v1/')) logger.info(record, 'api request');
+  else logger.debug(record, 'api request');
 }
 
 /** Builds the API; the caller listens (or injects) and closes it, and owns every dependency. */
@@ -58,11 +101,15 @@ export function createApi(deps: ApiDeps): FastifyInstance {
   const apiMetrics = createApiMetrics(metrics.registry);
   // Our pino logger (its redaction rules), typed as Fastify's base logger so `app` is a plain FastifyInstance.
   const loggerInstance: FastifyBaseLogger = logger;
+  const timeouts = deps.timeouts ?? DEFAULT_SERVER_TIMEOUTS;
   const app: FastifyInstance = fastify({
     loggerInstance,
     // Fastify's own request records would carry headers we do not want logged; ours are below.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,
+    // Slow clients (slowloris) cannot hold a connection open for ever, nor trickle a request in.
+    requestTimeout: timeouts.requestMs,
+    connectionTimeout: timeouts.connectionMs,
     // Job ids are about 110 characters (three ids in one); the default limit of 100 refuses them.
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors: frameworkErrorHandler,
@@ -70,18 +117,11 @@ export function createApi(deps: ApiDeps): FastifyInstance {
   app.setValidatorCompiler(zodValidatorCompiler);
   app.setErrorHandler(buildErrorHandler(logger));
   app.setNotFoundHandler(notFoundHandler);
+  // Without a token, only loopback callers that are not browser pages (DNS rebinding): every route.
+  if (!('token' in deps.auth)) app.addHook('onRequest', buildLoopbackGuard());
   observeRequests(app, apiMetrics);
-  app.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    const record = {
-      method: request.method,
-      route,
-      status: reply.statusCode,
-      duration_ms: Math.round(reply.elapsedTime),
-    };
-    if (route.startsWith('/v1/')) logger.info(record, 'api request');
-    else logger.debug(record, 'api request');
-  });
+  app.decorateRequest('tokenLabel', null);
+  app.addHook('onResponse', async (request, reply) => logRequest(logger, request, reply));
 
   registerHealthRoutes(app, { connection, prefix: deps.prefix });
   registerMetricsRoutes(app, {
@@ -102,14 +142,16 @@ export function createApi(deps: ApiDeps): FastifyInstance {
       lister: deps.purges?.lister,
       defaultProjectId: deps.purges?.defaultProjectId,
       defaultRegion: deps.purges?.defaultRegion,
+      logger,
+      limits: deps.purges?.limits,
     });
     done();
   });
-  if (deps.bullBoard !== false) {
+  if (deps.bullBoard) {
     registerBullBoard(app, {
       auth: deps.auth,
       queues: [producer.queue, deadLetters.queue],
-      writable: deps.bullBoard?.writable ?? false,
+      writable: deps.bullBoard.writable,
     });
   }
   return app;

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { DEAD_LETTER_REASONS, type DeadLetterEntry, type DeadLetters } from '../queue/dead-letters.js';
 import type { Producer } from '../queue/producer.js';
+import { DEAD_LETTER_ID_PATTERN } from '../queue/job-contract.js';
 import { ApiError } from './api-error.js';
 import { withRedis } from './redis-guard.js';
 import { addRoute, type RouteContract } from './route-contract.js';
@@ -11,9 +12,10 @@ import { addRoute, type RouteContract } from './route-contract.js';
 export const DEFAULT_DEAD_LETTER_PAGE = 100;
 export const MAX_DEAD_LETTER_PAGE = 1_000;
 
+// Only dead letter ids: any other name could be one of BullMQ's own keys (`meta`, `events`, `id`).
 const deadLetterIdSchema = z
   .string()
-  .regex(/^[A-Za-z0-9._:-]{1,300}$/, 'must be a dead letter id such as dl-...');
+  .regex(DEAD_LETTER_ID_PATTERN, 'must be a dead letter id such as dl-...');
 
 const attemptSchema = z.object({
   at: z.string(),

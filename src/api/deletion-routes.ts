@@ -7,7 +7,12 @@ import type { FastifyInstance } from 'fastify';
 import type { JobState, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { deleteJobDataSchema, taskInputSchema, type DeleteJobResult } from '../queue/job-contract.js';
+import {
+  JOB_ID_PATTERN,
+  deleteJobDataSchema,
+  taskInputSchema,
+  type DeleteJobResult,
+} from '../queue/job-contract.js';
 import type { Producer } from '../queue/producer.js';
 import { ApiError } from './api-error.js';
 import type { ApiMetrics } from './api-metrics.js';
@@ -42,9 +47,10 @@ export const createDeletionsBodySchema = z
   })
   .strict();
 
+// Only deletion job ids: any other name could be one of BullMQ's own keys (`meta`, `events`, `id`).
 const jobIdSchema = z
   .string()
-  .regex(/^[A-Za-z0-9._:-]{1,256}$/, 'must be a job id such as del-<project>-<instance>-<task>');
+  .regex(JOB_ID_PATTERN, 'must be a job id such as del_<project>_<instance>_<task>');
 
 const enqueuedJobSchema = z.object({
   job_id: z.string(),

@@ -2,7 +2,8 @@
  * `POST /v1/purges`: the CLI purge's options as a JSON body. A dry run (the default) lists the scope
  * and answers the plan, in the plan-file format `dcs-cleanup purge apply` reads; `dry_run: false`
  * enqueues the selection under a new run id. Past the `max` guard nothing is enqueued (409).
- * The listing runs inside the request: a large project takes as long as its list calls.
+ * The listing runs inside the request, within the bounds of purge-gate.ts; a dry run's answer lists
+ * at most `planLimit` tasks (the counts cover them all).
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
@@ -10,14 +11,23 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { FINAL_STATUSES } from '../purge/purge-filters.js';
 import { DEFAULT_MAX_DELETIONS, MAX_MAX_DELETIONS } from '../purge/plan-purge.js';
-import { buildPlanFile } from '../purge/plan-file.js';
+import { buildStreamedPlanFile, type PlanFile } from '../purge/plan-file.js';
 import { buildRunId } from '../purge/run-id.js';
-import { parsePurgeSpec, purgeSpecSchema, selectPurge, type PurgeSpec } from '../purge/select-purge.js';
+import {
+  parsePurgeSpec,
+  purgeSpecSchema,
+  selectPurge,
+  type PurgeListing,
+  type PurgeSpec,
+} from '../purge/select-purge.js';
 import { taskInputSchema } from '../queue/job-contract.js';
 import { DEFAULT_LIST_CONCURRENCY, type TaskLister } from '../purge/stream-inventory.js';
 import { enqueueSelection } from '../queue/enqueue-selection.js';
 import type { Producer } from '../queue/producer.js';
+import type { Logger } from '../observability/logger.js';
+import type { PlannedTask } from '../purge/plan-purge.js';
 import { ApiError } from './api-error.js';
+import { DEFAULT_PURGE_LIMITS, createPurgeGate, type PurgeLimits } from './purge-gate.js';
 import { REDIS_DEADLINE_MS, withRedis } from './redis-guard.js';
 import { addRoute, type RouteContract } from './route-contract.js';
 
@@ -73,7 +83,14 @@ const purgeResponseSchema = z.union([
     dry_run: z.literal(true),
     plan: z
       .record(z.string(), z.unknown())
-      .meta({ description: 'The plan file (`dcs-cleanup purge apply` reads it).' }),
+      .meta({ description: 'The plan file (`dcs-cleanup purge apply` reads it, unless truncated).' }),
+    truncated: z
+      .object({ listed: z.number().int(), omitted: z.number().int(), message: z.string() })
+      .optional()
+      .meta({
+        description:
+          'Present when more tasks are selected than the server lists in an answer (API_PURGE_PLAN_LIMIT): `plan.selected` has the first `listed`; `purge apply` refuses such a plan.',
+      }),
   }),
   z.object({
     dry_run: z.literal(false),
@@ -98,7 +115,7 @@ export const purgeContracts = {
     responses: {
       200: { description: 'The plan, or the run that was enqueued.', schema: purgeResponseSchema },
     },
-    errors: [400, 409, 413, 415, 501, 502],
+    errors: [400, 409, 413, 415, 429, 501, 502, 504],
   },
 } as const satisfies Record<string, RouteContract>;
 
@@ -109,70 +126,124 @@ export interface PurgeRouteDeps {
   lister: ((region: string | undefined) => TaskLister) | undefined;
   defaultProjectId: string | undefined;
   defaultRegion: string | undefined;
+  logger: Logger;
+  /** Default {@link DEFAULT_PURGE_LIMITS}. */
+  limits?: PurgeLimits | undefined;
   now?: () => Date;
 }
 
+type PurgeBody = z.output<typeof purgeBodySchema>;
+
 export function registerPurgeRoutes(app: FastifyInstance, deps: PurgeRouteDeps): void {
   const now = deps.now ?? (() => new Date());
-  addRoute(app, purgeContracts.create, async ({ body }) => {
-    if (!deps.lister) {
+  const limits = deps.limits ?? DEFAULT_PURGE_LIMITS;
+  const gate = createPurgeGate(limits.deadlineMs, () =>
+    deps.logger.info({ route: purgeContracts.create.url }, 'purge listing stopped: the client went away'),
+  );
+  addRoute(app, purgeContracts.create, async ({ body }, reply) => {
+    const lister = deps.lister;
+    if (!lister) {
       throw new ApiError(
         'NOT_IMPLEMENTED',
         'purges need DCS credentials (CLOUD_SDK_AK, CLOUD_SDK_SK) on the API server',
       );
     }
-    const projectId = body.project_id ?? deps.defaultProjectId;
-    if (projectId === undefined) {
-      throw new ApiError('INVALID_INPUT', 'name the project', [
-        { field: 'project_id', message: 'required when the server has no DCS_PROJECT_ID' },
-      ]);
-    }
-    // Like the CLI, a purge without a region lists and deletes in the server's DCS_REGION.
-    const region = body.region ?? deps.defaultRegion;
-    const spec: PurgeSpec = parsePurgeSpec({
-      scope: { project_id: projectId, region, instances: body.instances, all_instances: body.all_instances },
-      filters: {
-        older_than: body.older_than,
-        statuses: body.statuses,
-        names: body.names,
-        exclude_instances: body.exclude_instances,
-      },
-      max: body.max,
-    });
-    const at = now();
-    const listing = await selectPurge(deps.lister(region), spec, { now: at, concurrency: body.concurrency });
-    if (listing.guard.stopped) {
-      throw new ApiError(
-        'PURGE_GUARD',
-        `${listing.counts.matched} tasks match, more than max ${body.max}: nothing was enqueued (narrow the filters or raise max)`,
-      );
-    }
-    const runId = buildRunId('purge', at, randomBytes(3).toString('hex'));
-    if (body.dry_run) {
-      const plan = buildPlanFile(listing, {
-        runId,
-        createdAt: at,
-        createdBy: 'api',
-        projectId,
-        region,
-        filters: spec.filters,
-        scope: { instances: body.instances, all_instances: body.all_instances },
+    const spec = buildSpec(body, deps);
+    const answer = await gate.run(reply, async (signal) => {
+      const at = now();
+      const region = spec.scope.region;
+      const listing = await selectPurge(lister(region), spec, {
+        now: at,
+        concurrency: body.concurrency,
+        signal,
       });
-      return { dry_run: true as const, plan };
-    }
-    const options = { runId, source: 'api-purge', reason: body.reason ?? 'purge', region };
-    // A large selection takes a while to enqueue: the deadline grows with it (about 1 ms per task).
-    const summary = await withRedis(
-      deps.connection,
-      () => enqueueSelection(deps.producer, listing.selected, options),
-      REDIS_DEADLINE_MS + listing.selected.length,
-    );
-    return {
-      dry_run: false as const,
-      run_id: runId,
-      enqueued: summary.enqueued,
-      duplicates: summary.duplicates,
-      counts: { ...listing.counts, selected: listing.selected.length },
-    };
+      if (listing.guard.stopped) {
+        throw new ApiError(
+          'PURGE_GUARD',
+          `${listing.counts.matched} tasks match, more than max ${body.max}: nothing was enqueued (narrow the filters or raise max)`,
+        );
+      }
+      const runId = buildRunId('purge', at, randomBytes(3).toString('hex'));
+      if (body.dry_run) return answerPlan(listing, spec, body, { runId, at, planLimit: limits.planLimit });
+      return enqueueListing(deps, listing, { runId, region, reason: body.reason });
+    });
+    return answer ?? reply;
   });
+}
+
+/** The purge spec of a request body, with the server's defaults; INVALID_INPUT without a project. */
+function buildSpec(body: PurgeBody, deps: PurgeRouteDeps): PurgeSpec {
+  const projectId = body.project_id ?? deps.defaultProjectId;
+  if (projectId === undefined) {
+    throw new ApiError('INVALID_INPUT', 'name the project', [
+      { field: 'project_id', message: 'required when the server has no DCS_PROJECT_ID' },
+    ]);
+  }
+  // Like the CLI, a purge without a region lists and deletes in the server's DCS_REGION.
+  const region = body.region ?? deps.defaultRegion;
+  return parsePurgeSpec({
+    scope: { project_id: projectId, region, instances: body.instances, all_instances: body.all_instances },
+    filters: {
+      older_than: body.older_than,
+      statuses: body.statuses,
+      names: body.names,
+      exclude_instances: body.exclude_instances,
+    },
+    max: body.max,
+  });
+}
+
+/** A dry run's answer: the plan, its task list cut at `planLimit` (a JSON answer is held whole in memory). */
+function answerPlan(
+  listing: PurgeListing,
+  spec: PurgeSpec,
+  body: PurgeBody,
+  run: { runId: string; at: Date; planLimit: number },
+) {
+  const streamed = buildStreamedPlanFile(listing, {
+    runId: run.runId,
+    createdAt: run.at,
+    createdBy: 'api',
+    projectId: spec.scope.project_id,
+    region: spec.scope.region,
+    filters: spec.filters,
+    scope: { instances: body.instances, all_instances: body.all_instances },
+  });
+  const selected: PlannedTask[] = [];
+  for (let step = streamed.selected.next(); !step.done; step = streamed.selected.next()) {
+    if (selected.length === run.planLimit) break;
+    selected.push(step.value);
+  }
+  const plan: PlanFile = { ...streamed, selected };
+  const omitted = listing.selected.length - selected.length;
+  if (omitted === 0) return { dry_run: true as const, plan };
+  const message = `truncated: ${selected.length} tasks listed, ${omitted} more (API_PURGE_PLAN_LIMIT); for the whole plan use the CLI \`dcs-cleanup purge --dry-run --out plan.json\``;
+  return { dry_run: true as const, plan, truncated: { listed: selected.length, omitted, message } };
+}
+
+/** Enqueues a listing's selection under `runId`. */
+async function enqueueListing(
+  deps: PurgeRouteDeps,
+  listing: PurgeListing,
+  run: { runId: string; region: string | undefined; reason: string | undefined },
+) {
+  const options = {
+    runId: run.runId,
+    source: 'api-purge',
+    reason: run.reason ?? 'purge',
+    region: run.region,
+  };
+  // A large selection takes a while to enqueue: the deadline grows with it (about 1 ms per task).
+  const summary = await withRedis(
+    deps.connection,
+    () => enqueueSelection(deps.producer, listing.selected, options),
+    REDIS_DEADLINE_MS + listing.selected.length,
+  );
+  return {
+    dry_run: false as const,
+    run_id: run.runId,
+    enqueued: summary.enqueued,
+    duplicates: summary.duplicates,
+    counts: { ...listing.counts, selected: listing.selected.length },
+  };
 }

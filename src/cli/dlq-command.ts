@@ -6,6 +6,7 @@ import { CleanupError } from '../errors.js';
 import { parseDuration } from '../purge/duration.js';
 import { EXIT_CODES, runCommand } from './run-command.js';
 import { parseIntOption } from './options.js';
+import { toTerminalSafe, toTerminalText } from './terminal-text.js';
 
 async function withApp<T>(body: (app: App) => Promise<T>): Promise<T> {
   const app = createApp(loadConfig(), { role: 'producer' });
@@ -17,8 +18,10 @@ async function withApp<T>(body: (app: App) => Promise<T>): Promise<T> {
   }
 }
 
+/** Prints a line or a JSON value; what DCS or a producer wrote in it cannot drive the terminal. */
 const print = (value: unknown): void => {
-  process.stdout.write(`${typeof value === 'string' ? value : JSON.stringify(value, null, 2)}\n`);
+  const text = typeof value === 'string' ? value : JSON.stringify(toTerminalSafe(value), null, 2);
+  process.stdout.write(`${toTerminalText(text)}\n`);
 };
 
 export function registerDlqCommand(program: Command): void {

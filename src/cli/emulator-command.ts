@@ -9,6 +9,7 @@ import {
 } from '../emulator/emulator.js';
 import { API_ROUTES } from '../emulator/fault-injector.js';
 import { parseEmulatorStateFile } from '../emulator/state-file.js';
+import { loadEmulatorSecrets } from '../config/config.js';
 import { CleanupError } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
 import {
@@ -34,9 +35,13 @@ export function registerEmulatorCommand(program: Command): void {
       parseIntOption('--port', 0, 65_535),
       DEFAULT_EMULATOR_PORT,
     )
-    .option('--ak <ak>', 'access key id to accept (default: the public demo key)')
-    .option('--sk <sk>', 'secret key of --ak (default: the public demo secret)')
-    .option('--security-token <token>', 'require this X-Security-Token (temporary credentials)')
+    .option(
+      '--ak <ak>',
+      'access key id to accept, its secret key in EMULATOR_SK (default: the public demo pair); EMULATOR_SECURITY_TOKEN requires that X-Security-Token',
+    )
+    // Refused with a pointer to the environment: a secret on a command line shows in `ps`.
+    .addOption(new Option('--sk <sk>').hideHelp())
+    .addOption(new Option('--security-token <token>').hideHelp())
     .option('--project <id>', 'id of the first project (32 hex characters; default generated)')
     .option('--projects <n>', 'projects to generate', parseIntOption('--projects', 1, 1_000), 1)
     .option('--instances <n>', 'instances per project', parseIntOption('--instances', 0, 100_000), 3)
@@ -122,7 +127,7 @@ export function registerEmulatorCommand(program: Command): void {
 }
 
 async function runEmulator(flags: EmulatorFlags): Promise<number> {
-  const options = buildEmulatorOptions(flags);
+  const options = buildEmulatorOptions(flags, loadEmulatorSecrets());
   if (flags.stateFile !== undefined) options.seed = await readStateFile(flags.stateFile);
   const logger = createLogger({ level: flags.logLevel, name: 'dcs-emulator' });
   if (logger.isLevelEnabled('debug')) options.onRequest = (entry) => logger.debug(entry, 'request');

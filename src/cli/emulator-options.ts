@@ -40,18 +40,42 @@ export interface EmulatorFlags {
   logLevel: string;
 }
 
-/** Maps the flags to emulator options (everything but the state file, which is read separately). */
-export function buildEmulatorOptions(flags: EmulatorFlags): EmulatorOptions {
+/** The emulator's secrets, from the environment (EMULATOR_SK, EMULATOR_SECURITY_TOKEN). */
+export interface EmulatorSecrets {
+  sk?: string;
+  securityToken?: string;
+}
+
+/** The secret flags of earlier versions, refused: a command line shows in `ps` to every user. */
+const SECRET_FLAGS = [
+  ['sk', '--sk', 'EMULATOR_SK'],
+  ['securityToken', '--security-token', 'EMULATOR_SECURITY_TOKEN'],
+] as const;
+
+/**
+ * Maps the flags and secrets to emulator options (everything but the state file, which is read
+ * separately). INVALID_INPUT for a secret passed as a flag, or an --ak without its EMULATOR_SK.
+ */
+export function buildEmulatorOptions(flags: EmulatorFlags, secrets: EmulatorSecrets = {}): EmulatorOptions {
   if (!flags.allowRemote && !isLoopbackHost(flags.host)) {
     throw usage(`--host ${flags.host} is reachable from other machines: pass --allow-remote to mean it`);
   }
-  if ((flags.ak === undefined) !== (flags.sk === undefined)) throw usage('--ak and --sk go together');
+  for (const [key, flag, variable] of SECRET_FLAGS) {
+    if (flags[key] !== undefined) {
+      throw usage(
+        `${flag} is refused: a secret on the command line is visible in ps; set ${variable} instead`,
+      );
+    }
+  }
+  if ((flags.ak === undefined) !== (secrets.sk === undefined)) {
+    throw usage('--ak and EMULATOR_SK go together (the secret key comes from the environment)');
+  }
   const credentials =
-    flags.ak !== undefined && flags.sk !== undefined ? { ak: flags.ak, sk: flags.sk } : DEMO_CREDENTIALS;
+    flags.ak !== undefined && secrets.sk !== undefined ? { ak: flags.ak, sk: secrets.sk } : DEMO_CREDENTIALS;
   return {
     host: flags.host,
     port: flags.port,
-    credentials: { ...credentials, securityToken: flags.securityToken },
+    credentials: { ...credentials, securityToken: secrets.securityToken },
     rateLimitPerSecond: flags.rateLimit,
     deleteSuccessStatus: flags.deleteStatus === '204' ? 204 : 200,
     seed: {

@@ -13,6 +13,7 @@ interface ServeFlags {
   host?: string;
   port?: number;
   insecureNoAuth?: boolean;
+  bullBoard?: boolean;
   bullBoardWritable?: boolean;
 }
 
@@ -29,7 +30,11 @@ export function registerServeCommand(program: Command): void {
       parseIntOption('--port', 0, 65_535),
     )
     .option('--insecure-no-auth', 'run without CLEANUP_API_TOKEN: allowed only on a loopback host')
-    .option('--bull-board-writable', 'let Bull Board retry, promote and remove jobs (default read-only)')
+    .option('--bull-board', 'serve Bull Board at /admin/queues, read-only (default CLEANUP_BULL_BOARD, off)')
+    .option(
+      '--bull-board-writable',
+      'serve Bull Board and let it retry, promote and remove jobs (implies --bull-board)',
+    )
     .addHelpText(
       'after',
       '\nExample:\n  CLEANUP_API_TOKEN=$(openssl rand -hex 32) dcs-cleanup serve --host 0.0.0.0 --port 8080\n',
@@ -43,6 +48,15 @@ function createPurgeClients(config: Config, logger: Logger): ClientRegistry | un
   return createClientRegistry(config, requireCredentials(config), logger);
 }
 
+/** Whether `serve` mounts Bull Board: only when asked, by a flag or CLEANUP_BULL_BOARD. */
+export function resolveBullBoard(
+  flags: Pick<ServeFlags, 'bullBoard' | 'bullBoardWritable'>,
+  config: Pick<Config, 'CLEANUP_BULL_BOARD'>,
+): 'off' | 'read-only' | 'writable' {
+  if (flags.bullBoardWritable) return 'writable';
+  return (flags.bullBoard ?? config.CLEANUP_BULL_BOARD) ? 'read-only' : 'off';
+}
+
 async function runServe(flags: ServeFlags): Promise<number> {
   const config = loadConfig();
   const host = flags.host ?? config.API_HOST;
@@ -52,6 +66,7 @@ async function runServe(flags: ServeFlags): Promise<number> {
     insecureNoAuth: flags.insecureNoAuth ?? false,
     host,
   });
+  const bullBoard = resolveBullBoard(flags, config);
   // The API starts even when Redis is away: it answers 503 (and /readyz says so) until Redis is back.
   const app = createApp(config, { role: 'api' });
   const { logger } = app;
@@ -63,12 +78,14 @@ async function runServe(flags: ServeFlags): Promise<number> {
     deadLetters: app.deadLetters(),
     logger,
     auth,
-    bullBoard: { writable: flags.bullBoardWritable ?? false },
+    bullBoard: bullBoard === 'off' ? false : { writable: bullBoard === 'writable' },
     purges: {
       ...(clients ? { lister: (region: string | undefined) => clients.get(region) } : {}),
       defaultProjectId: config.DCS_PROJECT_ID,
       defaultRegion: config.DCS_REGION,
+      limits: { deadlineMs: config.API_PURGE_DEADLINE_MS, planLimit: config.API_PURGE_PLAN_LIMIT },
     },
+    timeouts: { requestMs: config.API_REQUEST_TIMEOUT_MS, connectionMs: config.API_CONNECTION_TIMEOUT_MS },
   });
   await api.listen({ host, port });
   const address = api.server.address();
@@ -78,7 +95,7 @@ async function runServe(flags: ServeFlags): Promise<number> {
       port: typeof address === 'object' && address ? address.port : port,
       prefix: app.prefix,
       auth: 'token' in auth ? 'token' : 'none',
-      bull_board: flags.bullBoardWritable ? 'writable' : 'read-only',
+      bull_board: bullBoard,
       purges: clients ? 'enabled' : 'disabled (no DCS credentials)',
     },
     'api listening',

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { CleanupError } from '../errors.js';
 import { Credentials } from '../huawei/credentials.js';
+import { ID_PATTERN } from '../dcs/ids.js';
 
 const LOOPBACK_HOSTS = /^(localhost|127(\.\d{1,3}){3}|\[::1\]|::1)$/i;
 /** Huawei region ids: `cn-north-4`, `ap-southeast-1`, `eu-west-101`, `ru-northwest-2`, `ae-ad-1`. */
@@ -77,10 +78,7 @@ export const configSchema = z.object({
     }),
   DCS_PROJECT_ID: optionalString
     .describe('Default project id for purges and enqueues that name none.')
-    .refine(
-      (v) => v === undefined || /^[A-Za-z0-9-]{1,64}$/.test(v),
-      'letters, digits and - only, at most 64',
-    ),
+    .refine((v) => v === undefined || ID_PATTERN.test(v), 'letters, digits and - only, at most 64'),
   DCS_CONNECT_TIMEOUT_MS: intFrom(5_000, 100, 120_000).describe('TCP/TLS connect timeout for DCS calls.'),
   DCS_HEADERS_TIMEOUT_MS: intFrom(15_000, 100, 300_000).describe('Time to wait for response headers.'),
   DCS_BODY_TIMEOUT_MS: intFrom(15_000, 100, 300_000).describe('Time allowed between body chunks.'),
@@ -105,6 +103,25 @@ export const configSchema = z.object({
     .default('127.0.0.1')
     .describe('Address the HTTP API listens on.'),
   API_PORT: intFrom(8080, 0, 65_535).describe('Port the HTTP API listens on.'),
+  CLEANUP_BULL_BOARD: z
+    .enum(['true', 'false', '1', '0'], { error: 'must be true, false, 1 or 0' })
+    .default('false')
+    .transform((v) => v === 'true' || v === '1')
+    .describe(
+      'Serve Bull Board at /admin/queues from the HTTP API (like serve --bull-board); off by default.',
+    ),
+  API_REQUEST_TIMEOUT_MS: intFrom(30_000, 1_000, 600_000).describe(
+    'Time a client has to send a whole request (headers and body) to the HTTP API.',
+  ),
+  API_CONNECTION_TIMEOUT_MS: intFrom(150_000, 1_000, 3_600_000).describe(
+    'An HTTP API connection silent this long is closed; must exceed API_PURGE_DEADLINE_MS.',
+  ),
+  API_PURGE_DEADLINE_MS: intFrom(120_000, 1_000, 3_600_000).describe(
+    'The longest POST /v1/purges may list before it stops and answers 504 (larger purges: the CLI).',
+  ),
+  API_PURGE_PLAN_LIMIT: intFrom(1_000, 1, 100_000).describe(
+    'The most tasks a dry run of POST /v1/purges lists in its answer (the counts cover every task).',
+  ),
   WORKER_PROBE_INTERVAL_MS: intFrom(120_000, 100, 3_600_000).describe(
     'While the circuit breaker holds the queue paused, how often one worker probes DCS with one signed call.',
   ),
@@ -133,7 +150,23 @@ export const configSchema = z.object({
   RETRY_MAX_STARTS: intFrom(500, 1, 100_000).describe(
     'A job started more often than this (throttled, busy or interrupted every time) is dead-lettered.',
   ),
+  EMULATOR_SK: optionalString.describe(
+    'dcs-cleanup emulator: the secret key of its --ak (default: the public demo pair). Never a flag: flags show in ps.',
+  ),
+  EMULATOR_SECURITY_TOKEN: optionalString.describe(
+    'dcs-cleanup emulator: require this X-Security-Token on every call (temporary credentials).',
+  ),
 });
+
+/** The emulator's secrets, read alone: the emulator needs no other setting. */
+export function loadEmulatorSecrets(env: Env = process.env): { sk?: string; securityToken?: string } {
+  const result = configSchema.pick({ EMULATOR_SK: true, EMULATOR_SECURITY_TOKEN: true }).safeParse(env);
+  if (!result.success) {
+    throw new CleanupError('INVALID_CONFIG', 'EMULATOR_SK and EMULATOR_SECURITY_TOKEN must be strings');
+  }
+  const { EMULATOR_SK: sk, EMULATOR_SECURITY_TOKEN: securityToken } = result.data;
+  return { ...(sk === undefined ? {} : { sk }), ...(securityToken === undefined ? {} : { securityToken }) };
+}
 
 export type Config = z.infer<typeof configSchema>;
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -158,6 +191,23 @@ function checkRanges(config: Config, ctx: z.RefinementCtx): void {
       message: 'must be at least RETRY_THROTTLE_MIN_MS',
     });
   }
+  // A purge listing sends nothing until it ends: a shorter idle timeout would cut it.
+  if (config.API_CONNECTION_TIMEOUT_MS <= config.API_PURGE_DEADLINE_MS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['API_CONNECTION_TIMEOUT_MS'],
+      message: 'must be greater than API_PURGE_DEADLINE_MS',
+    });
+  }
+}
+
+/** `url` with its password, if any, shown as `****`: a REDIS_URL fit to print. */
+export function maskUrlPassword(url: string): string {
+  if (!URL.canParse(url)) return url.replace(/\/\/[^@/]*@/, '//****@');
+  const parsed = new URL(url);
+  if (parsed.password === '') return url;
+  parsed.password = '****';
+  return parsed.toString();
 }
 
 /** The credentials from the configuration; INVALID_CONFIG naming what is missing. */

@@ -1,6 +1,13 @@
+import { z } from 'zod';
 import { CleanupError } from '../errors.js';
 
-const ID_PATTERN = /^[A-Za-z0-9-]{1,64}$/;
+/** The characters of a DCS id (project, instance, task), as a regular-expression class body. */
+export const ID_CHARS = 'A-Za-z0-9-';
+/** The one id rule: 1 to 64 letters, digits or "-". Job ids are built on it (job-contract.ts). */
+export const ID_PATTERN = new RegExp(`^[${ID_CHARS}]{1,64}$`);
+export const ID_RULE = 'must be 1 to 64 letters, digits or "-"';
+/** The id rule as a zod schema, for every schema that carries a DCS id. */
+export const idSchema = z.string().regex(ID_PATTERN, ID_RULE);
 
 /** True when `value` is a usable DCS identifier: 1 to 64 letters, digits or "-". */
 export function isValidId(value: unknown): value is string {

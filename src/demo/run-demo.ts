@@ -16,6 +16,7 @@ import { createCleanupWorker } from '../queue/worker.js';
 import { createLogger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
 import { CleanupError } from '../errors.js';
+import { maskUrlPassword } from '../config/config.js';
 import { redisAnswers, startPrivateRedis, type PrivateRedis } from './private-redis.js';
 import type { Redis } from 'ioredis';
 
@@ -46,14 +47,16 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const say = (line: string): void => void options.out.write(`${line}\n`);
   let privateRedis: PrivateRedis | undefined;
   let redisUrl = options.redisUrl;
+  // What the demo prints: REDIS_URL may carry a password.
+  const shownUrl = (): string => maskUrlPassword(redisUrl);
   if (!(await redisAnswers(redisUrl))) {
-    say(`no Redis answers at ${redisUrl}; starting a private redis-server for the demo...`);
+    say(`no Redis answers at ${shownUrl()}; starting a private redis-server for the demo...`);
     try {
       privateRedis = await startPrivateRedis();
     } catch (err) {
       throw new CleanupError(
         'REDIS_UNAVAILABLE',
-        `no Redis answers at ${redisUrl} and redis-server could not be started (${(err as Error).message}).\n` +
+        `no Redis answers at ${shownUrl()} and redis-server could not be started (${(err as Error).message}).\n` +
           '  Install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) or\n' +
           '  run one in Docker (docker run -p 6379:6379 redis:7), or point REDIS_URL at yours.',
       );
@@ -154,7 +157,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       throttled: await count('dcs_cleanup_throttle_waits_total'),
       dead_lettered: await count('dcs_cleanup_deletions_total', { outcome: 'dead_lettered' }),
       seconds: Math.round((performance.now() - started) / 100) / 10,
-      redis: privateRedis ? `${redisUrl} (private, stopped)` : redisUrl,
+      redis: privateRedis ? `${shownUrl()} (private, stopped)` : shownUrl(),
       log_file: logFile,
     };
     const dead = await pool.deadLetters.list();

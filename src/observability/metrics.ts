@@ -9,6 +9,7 @@ export interface Metrics {
   registry: Registry;
   deletions: Counter<'outcome'>;
   requestDuration: Histogram<'status'>;
+  /** Label it with {@link retryReasonLabel} or `busy`, never with text from DCS. */
   retries: Counter<'reason'>;
   throttleWaits: Counter;
   throttleWaitSeconds: Counter;
@@ -38,7 +39,7 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
     }),
     retries: new Counter({
       name: 'dcs_cleanup_retries_total',
-      help: 'Retries scheduled, by reason (http_503, network_reset, busy, throttled...).',
+      help: 'Retries scheduled, by reason (http_503, network_reset, busy...: a fixed set).',
       labelNames: ['reason'],
       registers,
     }),
@@ -69,6 +70,46 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
       registers,
     }),
   };
+}
+
+/**
+ * The values of the `reason` label of `dcs_cleanup_retries_total`: a fixed set. The classifier's
+ * reason may be an error code DCS sent (any text): a label value from it would let a server grow
+ * the series without bound, and put server text into every scrape.
+ */
+export const RETRY_REASONS = [
+  'network_timeout',
+  'network_reset',
+  'network_refused',
+  'network_dns',
+  'network_aborted',
+  'network_other',
+  'http_500',
+  'http_502',
+  'http_503',
+  'http_504',
+  'http_5xx',
+  'http_other',
+  'busy',
+] as const;
+export type RetryReason = (typeof RETRY_REASONS)[number];
+
+const isRetryReason = (value: string): value is RetryReason =>
+  (RETRY_REASONS as readonly string[]).includes(value);
+
+/** The retry label of a DELETE's outcome: from its transport error kind or HTTP status only. */
+export function retryReasonLabel(outcome: {
+  status?: number | undefined;
+  networkError?: string | undefined;
+}): RetryReason {
+  if (outcome.networkError !== undefined) {
+    const label = `network_${outcome.networkError}`;
+    return isRetryReason(label) ? label : 'network_other';
+  }
+  const status = outcome.status ?? 0;
+  const label = `http_${status}`;
+  if (isRetryReason(label)) return label;
+  return status >= 500 && status <= 599 ? 'http_5xx' : 'http_other';
 }
 
 /** The gauges sampled from Redis at scrape time, from one getQueueStatus() answer. */

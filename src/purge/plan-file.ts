@@ -4,13 +4,14 @@
  * safety (ids, final status, age of the plan) and nothing else: the plan is the decision.
  */
 import { z } from 'zod';
+import { idSchema } from '../dcs/ids.js';
 import { CleanupError } from '../errors.js';
 import { FINAL_STATUSES, isFinalStatus, type PurgeFilters } from './purge-filters.js';
 import type { PlannedTask, PurgeSelection, SkippedTask } from './plan-purge.js';
 
 export const PLAN_VERSION = 1;
 
-const id = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be 1 to 64 letters, digits or "-"');
+const id = idSchema;
 const isoDateTime = z.iso.datetime({ offset: true });
 
 const plannedTaskSchema = z.object({
@@ -22,30 +23,37 @@ const plannedTaskSchema = z.object({
   created_at: isoDateTime,
 });
 
-const planSchema = z.object({
-  version: z.literal(PLAN_VERSION, {
-    error: `must be ${PLAN_VERSION} (this dcs-cleanup reads version 1 plans)`,
-  }),
-  run_id: z
-    .string()
-    .regex(/^[A-Za-z0-9._-]{1,80}$/)
-    .optional(),
-  created_at: isoDateTime,
-  created_by: z.string().max(200),
-  project_id: id,
-  region: z.string().max(40).nullable(),
-  filters: z.object({
-    older_than: z.string().max(40).optional(),
-    statuses: z.array(z.enum(FINAL_STATUSES)),
-    names: z.array(z.string().max(200)),
-    exclude_instances: z.array(z.string().max(64)),
-    instances: z.array(id).optional(),
-    all_instances: z.boolean().optional(),
-  }),
-  max: z.number().int().min(1),
-  selected: z.array(plannedTaskSchema),
-  counts: z.record(z.string(), z.number().int().min(0)),
-});
+const planSchema = z
+  .object({
+    version: z.literal(PLAN_VERSION, {
+      error: `must be ${PLAN_VERSION} (this dcs-cleanup reads version 1 plans)`,
+    }),
+    run_id: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,80}$/)
+      .optional(),
+    created_at: isoDateTime,
+    created_by: z.string().max(200),
+    project_id: id,
+    region: z.string().max(40).nullable(),
+    filters: z.object({
+      older_than: z.string().max(40).optional(),
+      statuses: z.array(z.enum(FINAL_STATUSES)),
+      names: z.array(z.string().max(200)),
+      exclude_instances: z.array(z.string().max(64)),
+      instances: z.array(id).optional(),
+      all_instances: z.boolean().optional(),
+    }),
+    max: z.number().int().min(1),
+    selected: z.array(plannedTaskSchema),
+    counts: z.record(z.string(), z.number().int().min(0)),
+  })
+  // A dry run of the HTTP API lists at most API_PURGE_PLAN_LIMIT tasks: applying that would enqueue a part.
+  .refine((p) => p.counts.selected === undefined || p.selected.length >= p.counts.selected, {
+    path: ['selected'],
+    message:
+      'lists fewer tasks than counts.selected (a truncated plan from the HTTP API): make the whole plan with `dcs-cleanup purge --dry-run --out plan.json`',
+  });
 
 /** A plan file as read back (validated). */
 export type PlanFile = z.infer<typeof planSchema>;

@@ -3,14 +3,14 @@
  * one function that turns it into a selection: inventory streamed into the planner.
  */
 import { z } from 'zod';
-import { isValidId } from '../dcs/ids.js';
+import { idSchema, isValidId } from '../dcs/ids.js';
 import { CleanupError } from '../errors.js';
 import { FINAL_STATUSES, buildCreatedBefore, type PurgeFilters } from './purge-filters.js';
 import { MAX_MAX_DELETIONS, planPurge, type PurgeSelection } from './plan-purge.js';
 import { streamInventory, type InventoryStats, type TaskLister } from './stream-inventory.js';
 import { parseDuration } from './duration.js';
 
-const id = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be 1 to 64 letters, digits or "-"');
+const id = idSchema;
 
 /** Where a purge looks: one project, and either named instances or all of them. */
 export const purgeScopeSchema = z

@@ -6,7 +6,7 @@
 import pRetry, { AbortError } from 'p-retry';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AttemptOutcome } from '../dcs/attempt-outcome.js';
-import type { Metrics } from '../observability/metrics.js';
+import { retryReasonLabel, type Metrics } from '../observability/metrics.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
 import type { TaskDeleter } from './credential-gate.js';
 import type { AttemptRecord } from './dead-letters.js';
@@ -87,7 +87,7 @@ export function createDeleteAttempts(deps: DeleteAttemptsDeps): AttemptDelete {
           // p-retry has no full jitter: the jittered wait happens here, abortable by shutdown.
           shouldRetry: async ({ error, attemptNumber }) => {
             if (!(error instanceof TransientAttempt)) return false;
-            metrics?.retries.inc({ reason: error.outcome.verdict.reason });
+            metrics?.retries.inc({ reason: retryReasonLabel(error.outcome) });
             const delay = fullJitterMs(attemptNumber - 1, policy.inProcessBaseMs, policy.inProcessCapMs);
             try {
               await sleep(delay, undefined, { signal });

@@ -3,13 +3,15 @@
  *
  *   queue name   `dcs-cleanup` (keys `<CLEANUP_PREFIX>:dcs-cleanup:*`)
  *   job name     `delete-task`
- *   job id       `buildJobId(task)`: one job per task, so a second enqueue is a duplicate
+ *   job id       `buildJobId(task)`: `del_<project>_<instance>_<task>`, one job per task, so a
+ *                second enqueue is a duplicate (the older `del-<project>-<instance>-<task>` too)
  *   data         DeleteJobData below (snake_case, schema_version 1); never credentials
  *   options      attempts and backoff `{ type: 'dcs-jitter' }` (DEFAULT_JOB_OPTIONS)
  */
 import { z } from 'zod';
 import { CleanupError } from '../errors.js';
 import { REGION_PATTERN } from '../config/config.js';
+import { ID_CHARS, idSchema } from '../dcs/ids.js';
 
 export const QUEUE_NAME = 'dcs-cleanup';
 export const DEAD_LETTER_QUEUE_NAME = 'dcs-cleanup-dead';
@@ -18,7 +20,7 @@ export const JOB_SCHEMA_VERSION = 1;
 /** The custom BullMQ backoff type the worker implements (capped full jitter). */
 export const BACKOFF_TYPE = 'dcs-jitter';
 
-const id = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be 1 to 64 letters, digits or "-"');
+const id = idSchema;
 const label = z.string().max(200, 'must be at most 200 characters');
 
 /** One task to delete, as producers hand it over. */
@@ -56,10 +58,31 @@ export interface DeleteJobResult {
   dead_letter_id?: string;
 }
 
-/** Deterministic job id: the same task always maps to the same job. */
+/**
+ * Deterministic job id: the same task always maps to the same job, and distinct tasks never share
+ * one, as `_` is outside the id alphabet (and BullMQ refuses `:` in custom ids).
+ */
 export function buildJobId(task: Pick<TaskInput, 'project_id' | 'instance_id' | 'task_id'>): string {
+  return `del_${task.project_id}_${task.instance_id}_${task.task_id}`;
+}
+
+/**
+ * The id the same task had before (`del-<project>-<instance>-<task>`): ambiguous, as `-` is in the
+ * id alphabet. Only looked up, for the dedupe window after an upgrade, and only a job whose data
+ * names the same task counts (see the producer).
+ */
+export function buildLegacyJobId(task: Pick<TaskInput, 'project_id' | 'instance_id' | 'task_id'>): string {
   return `del-${task.project_id}-${task.instance_id}-${task.task_id}`;
 }
+
+const ID = `[${ID_CHARS}]{1,64}`;
+/**
+ * Every deletion job id, current or legacy (three ids and two dashes: 5 to 194 characters after
+ * `del-`, checked without backtracking): what a route accepts as a job id.
+ */
+export const JOB_ID_PATTERN = new RegExp(`^(del_${ID}_${ID}_${ID}|del-[${ID_CHARS}]{5,194})$`);
+/** Every dead letter id: `dl-` and a hint made from the job id (`src/queue/dead-letters.ts`). */
+export const DEAD_LETTER_ID_PATTERN = /^dl-[A-Za-z0-9._:-]{1,297}$/;
 
 /** Validates one task; INVALID_INPUT naming `where.field` (e.g. `tasks[3].task_id`, `line 7: task_id`). */
 export function parseTaskInput(value: unknown, where = ''): TaskInput {

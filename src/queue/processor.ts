@@ -26,7 +26,7 @@ import { createDeleteAttempts } from './delete-attempts.js';
 import { createJobFinisher } from './job-finisher.js';
 import type { AttemptOutcome } from '../dcs/attempt-outcome.js';
 import type { Logger } from '../observability/logger.js';
-import type { Metrics } from '../observability/metrics.js';
+import { retryReasonLabel, type Metrics } from '../observability/metrics.js';
 import { createCredentialGate, type TaskDeleter } from './credential-gate.js';
 import { findUnreadableProblem } from './unreadable-jobs.js';
 
@@ -111,7 +111,7 @@ export function createProcessor(deps: ProcessorDeps): Processor {
         }
         await saveHistory(job, history);
         const delayMs = backoffDelayMs(policy, job.attemptsMade + 1);
-        metrics?.retries.inc({ reason });
+        metrics?.retries.inc({ reason: retryReasonLabel(outcome) });
         logger.warn(
           { job_id: job.id, task_id: data.task_id, reason, delay_ms: delayMs, attempt: job.attemptsMade + 1 },
           'retry scheduled',

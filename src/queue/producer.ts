@@ -7,6 +7,7 @@ import {
   JOB_SCHEMA_VERSION,
   QUEUE_NAME,
   buildJobId,
+  buildLegacyJobId,
   parseTaskInput,
   type DeleteJobData,
   type TaskInput,
@@ -67,12 +68,29 @@ export interface Producer {
 }
 
 /**
- * Which of KEYS exist, as 0/1 in order. One command for a whole chunk: a pipeline of 1,000 EXISTS
- * costs ~10 ms of client CPU (1,000 commands built and parsed), this ~1 ms. The job keys share the
- * prefix, so on Redis Cluster they share its hash tag, as BullMQ's own scripts require.
+ * For each task, whether a job already holds it: 1 when its job (KEYS[2i-1]) exists, 2 when a job
+ * under its legacy id (KEYS[2i], `del-<p>-<i>-<t>`) exists and its data names the same task (ARGV,
+ * three per task): a legacy id is ambiguous, so the key alone proves nothing. 0 otherwise. One
+ * command for a whole chunk: a pipeline of 1,000 EXISTS costs ~10 ms of client CPU, this ~1 ms. The
+ * job keys share the prefix, so on Redis Cluster they share its hash tag, as BullMQ's scripts require.
  */
 const EXISTS_SCRIPT = `local found = {}
-for i, key in ipairs(KEYS) do found[i] = redis.call('EXISTS', key) end
+for i = 1, #KEYS / 2 do
+  local held = 0
+  if redis.call('EXISTS', KEYS[2 * i - 1]) == 1 then
+    held = 1
+  else
+    local data = redis.call('HGET', KEYS[2 * i], 'data')
+    if data then
+      local ok, d = pcall(cjson.decode, data)
+      if ok and type(d) == 'table' and d.project_id == ARGV[3 * i - 2]
+        and d.instance_id == ARGV[3 * i - 1] and d.task_id == ARGV[3 * i] then
+        held = 2
+      end
+    end
+  end
+  found[i] = held
+end
 return found`;
 
 export const DEFAULT_ATTEMPTS = 8;
@@ -103,22 +121,24 @@ export function createProducer(options: ProducerOptions): Producer {
 
   async function addChunk(tasks: TaskInput[], labels: EnqueueLabels): Promise<EnqueuedJob[]> {
     const ids = tasks.map(buildJobId);
-    // One command tells which jobs exist already: those are duplicates and are not added again.
-    const exists = (await options.connection.eval(
+    // One command tells which tasks have a job already: those are duplicates and are not added again.
+    const held = (await options.connection.eval(
       EXISTS_SCRIPT,
-      ids.length,
-      ...ids.map((id) => keyPrefix + id),
+      ids.length * 2,
+      ...tasks.flatMap((task, i) => [keyPrefix + ids[i]!, keyPrefix + buildLegacyJobId(task)]),
+      ...tasks.flatMap((task) => [task.project_id, task.instance_id, task.task_id]),
     )) as number[];
     const seen = new Set<string>();
     const fresh: { name: string; data: DeleteJobData; opts: JobsOptions }[] = [];
     const now = new Date().toISOString();
     const jobs = tasks.map((task, i): EnqueuedJob => {
       const jobId = ids[i]!;
-      const duplicate = exists[i] === 1 || seen.has(jobId);
+      const duplicate = held[i] !== 0 || seen.has(jobId);
       seen.add(jobId);
       if (!duplicate)
         fresh.push({ name: JOB_NAME, data: toJobData(task, labels, now), opts: { ...jobOptions, jobId } });
-      return { job_id: jobId, task_id: task.task_id, duplicate };
+      // A task held by a legacy job is reported under that job's id, so its state can be looked up.
+      return { job_id: held[i] === 2 ? buildLegacyJobId(task) : jobId, task_id: task.task_id, duplicate };
     });
     if (fresh.length > 0) await queue.addBulk(fresh);
     return jobs;

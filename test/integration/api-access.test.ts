@@ -52,6 +52,7 @@ describe('API access', () => {
       deadLetters: createDeadLetters({ connection: apiConnection, prefix: h.prefix }),
       logger: logs.logger,
       auth: { token: TOKEN },
+      bullBoard: { writable: false },
     });
   }
 

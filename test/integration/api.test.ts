@@ -42,6 +42,7 @@ beforeAll(async () => {
     auth: { token: TOKEN },
     metrics: createMetrics({ processMetrics: false }),
     purges: { lister: () => dcs, defaultProjectId: h.projectId },
+    bullBoard: { writable: false },
   });
   // One real listening socket; everything else goes through inject().
   baseUrl = await api.listen({ host: '127.0.0.1', port: 0 });
@@ -116,7 +117,7 @@ describe('authentication', () => {
   });
 
   it('guards every /v1 route, over a real socket too', async () => {
-    for (const url of ['/v1/deletions/del-x', '/v1/dead-letters', '/v1/dead-letters/dl-x']) {
+    for (const url of ['/v1/deletions/del_p_i_x', '/v1/dead-letters', '/v1/dead-letters/dl-x']) {
       expectErrorBody(await get(url, {}), 401, 'UNAUTHORIZED');
     }
     expectErrorBody(await post('/v1/dead-letters/dl-x/replay', {}, {}), 401, 'UNAUTHORIZED');
@@ -141,6 +142,13 @@ describe('authentication', () => {
     const page = await get('/admin/queues', AUTH);
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('<title>dcs-cleanup</title>');
+    // No framing (clickjacking), no sniffing, nothing from another origin: on pages, data and refusals.
+    const script = /static\/js\/[^"]+\.js/.exec(page.body)![0];
+    for (const res of [page, missing, await get(`/admin/queues/${script}`, AUTH)]) {
+      expect(res.headers['x-frame-options']).toBe('DENY');
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['content-security-policy']).toMatch(/default-src 'self'.*frame-ancestors 'none'/);
+    }
     const basic = { authorization: `Basic ${Buffer.from(`admin:${TOKEN}`).toString('base64')}` };
     const queues = await get('/admin/queues/api/queues', basic);
     expect(queues.statusCode).toBe(200);
@@ -152,6 +160,42 @@ describe('authentication', () => {
       ['dcs-cleanup', true],
       ['dcs-cleanup-dead', true],
     ]);
+  });
+
+  it('logs who asked: the peer address and the token label on every /v1 record, refusals at warn', async () => {
+    const seen = logs.records.length;
+    await get('/v1/dead-letters', AUTH);
+    await get('/v1/dead-letters', {});
+    await get('/admin/queues', {});
+    const records = logs.records.slice(seen).filter((r) => r.msg === 'api request');
+    expect(records).toEqual([
+      expect.objectContaining({
+        level: 30,
+        status: 200,
+        remote_address: '127.0.0.1',
+        token_label: 'default',
+      }),
+      expect.objectContaining({ level: 40, status: 401, remote_address: '127.0.0.1', token_label: null }),
+      expect.objectContaining({ level: 40, status: 401, route: expect.stringMatching(/^\/admin\/queues/) }),
+    ]);
+  });
+
+  it('serves no Bull Board unless asked for', async () => {
+    const bare = createApi({
+      connection: apiApp.connection,
+      prefix: apiApp.prefix,
+      producer: apiApp.producer(),
+      deadLetters: apiApp.deadLetters(),
+      logger: logs.logger,
+      auth: { token: TOKEN },
+      metrics: createMetrics({ processMetrics: false }),
+    });
+    expectErrorBody(
+      await bare.inject({ method: 'GET', url: '/admin/queues', headers: AUTH }),
+      404,
+      'NOT_FOUND',
+    );
+    await bare.close();
   });
 
   it('never writes the token to the log', () => {
@@ -316,10 +360,17 @@ describe('jobs through a real run against the emulator', () => {
   });
 
   it('answers 404 for a job it does not know and 400 for an id that cannot be one', async () => {
-    expectErrorBody(await get('/v1/deletions/del-none'), 404, 'NOT_FOUND');
+    expectErrorBody(await get('/v1/deletions/del_p_i_none'), 404, 'NOT_FOUND');
     const error = expectErrorBody(await get('/v1/deletions/bad%20id'), 400, 'INVALID_INPUT');
     expect(error.fields).toEqual([{ field: 'job_id', message: expect.any(String) }]);
     expectErrorBody(await get(`/v1/deletions/${'x'.repeat(400)}`), 400, 'INVALID_INPUT');
+    // BullMQ's own keys share the job keys' namespace: their names are not job ids, never a 500.
+    for (const internal of ['meta', 'wait', 'events', 'id', 'stalled-check']) {
+      expectErrorBody(await get(`/v1/deletions/${internal}`), 400, 'INVALID_INPUT');
+      expectErrorBody(await get(`/v1/dead-letters/${internal}`), 400, 'INVALID_INPUT');
+    }
+    expectErrorBody(await get('/v1/deletions/del-p1-i1-none'), 404, 'NOT_FOUND');
+    expectErrorBody(await get('/v1/dead-letters/dl-none'), 404, 'NOT_FOUND');
   });
 });
 
@@ -463,7 +514,7 @@ describe('with Redis down', () => {
           headers: AUTH,
           payload: { tasks: fakeTasks(3, 'down') },
         }),
-      () => downApi.inject({ method: 'GET', url: '/v1/deletions/del-x', headers: AUTH }),
+      () => downApi.inject({ method: 'GET', url: '/v1/deletions/del_p_i_x', headers: AUTH }),
       () => downApi.inject({ method: 'GET', url: '/v1/dead-letters', headers: AUTH }),
       () => downApi.inject({ method: 'POST', url: '/v1/dead-letters/dl-x/replay', headers: AUTH }),
     ];

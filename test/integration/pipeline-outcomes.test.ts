@@ -4,6 +4,7 @@ import { createHarness, type Harness } from '../support/pipeline-harness.js';
 import { waitFor } from '../support/wait-for.js';
 import type { CleanupWorker } from '../../src/queue/worker.js';
 import type { DeleteJobResult } from '../../src/queue/job-contract.js';
+import { RETRY_REASONS } from '../../src/observability/metrics.js';
 
 let h: Harness;
 let worker: CleanupWorker;
@@ -77,6 +78,22 @@ describe('the worker pool against the emulator', () => {
     expect(warns[0]).toMatchObject({ level: 40, attempt: 1 });
     expect(['http_503', '111500000']).toContain(warns[0]!.reason);
     expect(warns[0]!.delay_ms).toBeGreaterThanOrEqual(0);
+  });
+
+  it('labels retries from a fixed set, never with the error code DCS sent', async () => {
+    const taskId = seedTask();
+    const code = 'ATTACKER-CHOSEN-LABEL-7';
+    h.emulator.scriptTask(taskId, [
+      { status: 503, errorCode: code },
+      { status: 599, errorCode: code },
+    ]);
+    const { result } = await enqueueAndFinish(taskId);
+    expect(result).toMatchObject({ outcome: 'deleted' });
+    const retries = (await h.metrics.registry.getSingleMetric('dcs_cleanup_retries_total')!.get()).values;
+    const reasons = retries.map((v) => String(v.labels.reason));
+    expect(reasons).toEqual(expect.arrayContaining(['http_503', 'http_5xx']));
+    for (const reason of reasons) expect(RETRY_REASONS).toContain(reason);
+    expect(await h.metrics.registry.metrics()).not.toContain(code);
   });
 
   it('dead-letters a task whose 500s never heal once the attempt budget is spent', async () => {

@@ -101,7 +101,7 @@ describe('worker processes', () => {
     expect(counts.completed).toBeGreaterThanOrEqual(4);
     expect((counts.completed ?? 0) + (counts.wait ?? 0)).toBe(ids.length);
     for (const id of ids.slice(0, 2))
-      expect(await Job.fromId(h.queue, `del-${h.projectId}-${h.instanceId}-${id}`)).toBeDefined();
+      expect(await Job.fromId(h.queue, `del_${h.projectId}_${h.instanceId}_${id}`)).toBeDefined();
 
     const rest = startCli(['worker', '--concurrency', '16', '--rate-limit', '0', '--exit-when-idle'], env);
     expect(await rest.exited).toBe(0);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isCleanupError } from '../../src/index.js';
+import { buildJobId, buildLegacyJobId } from '../../src/queue/job-contract.js';
 import { useProducer } from '../support/producer-fixture.js';
 
 const t = useProducer('producer', 7);
@@ -66,7 +67,34 @@ describe('labels', () => {
     expect(isCleanupError(err, 'INVALID_INPUT')).toBe(true);
     expect((err as Error).message).toMatch(/^reason:/);
     expect(
-      await t.queue.getJob(`del-${task(400).project_id}-${task(400).instance_id}-${task(400).task_id}`),
+      await t.queue.getJob(`del_${task(400).project_id}_${task(400).instance_id}_${task(400).task_id}`),
     ).toBeUndefined();
+  });
+});
+
+describe('job ids', () => {
+  // The two tasks of the collision the old `del-<p>-<i>-<t>` form had: both gave del-p1-p2-i1-t1.
+  const a = { project_id: 'p1-p2', instance_id: 'i1', task_id: 't1' };
+  const b = { project_id: 'p1', instance_id: 'p2-i1', task_id: 't1' };
+
+  it('gives two tasks whose old ids collided two jobs, so both are deleted', async () => {
+    const summary = await t.producer.enqueueMany([a, b]);
+    expect(summary).toMatchObject({ enqueued: 2, duplicates: 0 });
+    const [ja, jb] = summary.jobs.map((j) => j.job_id);
+    expect(ja).not.toBe(jb);
+    expect((await t.queue.getJob(ja!))!.data).toMatchObject(a);
+    expect((await t.queue.getJob(jb!))!.data).toMatchObject(b);
+  });
+
+  it('counts a task held by a job in the old id form as a duplicate, and only that task', async () => {
+    const held = { project_id: 'q1-q2', instance_id: 'i1', task_id: 't1' };
+    const other = { project_id: 'q1', instance_id: 'q2-i1', task_id: 't1' };
+    // What a producer of the previous version wrote: the old id, the same payload.
+    await t.queue.add('delete-task', { schema_version: 1, ...held }, { jobId: buildLegacyJobId(held) });
+    const summary = await t.producer.enqueueMany([held, other]);
+    expect(summary).toMatchObject({ enqueued: 1, duplicates: 1 });
+    expect(summary.jobs[0]).toMatchObject({ job_id: 'del-q1-q2-i1-t1', duplicate: true });
+    expect(summary.jobs[1]).toMatchObject({ job_id: buildJobId(other), duplicate: false });
+    expect(await t.queue.getJob(buildJobId(held))).toBeUndefined();
   });
 });

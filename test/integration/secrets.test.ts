@@ -6,10 +6,13 @@
  * /metrics pages and every API answer are searched: the SK, the security token, the API token and
  * every Authorization header value sent must appear nowhere.
  */
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { startEmulator, type Emulator } from '../../src/emulator/emulator.js';
+import { createDcsClient } from '../../src/dcs/dcs-client.js';
+import { Credentials } from '../../src/huawei/credentials.js';
 import { startCli, runCli, type CliProcess } from '../support/cli-process.js';
 import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
 import { REDIS_URL, deletePrefix, uniquePrefix } from '../support/redis-prefix.js';
@@ -152,7 +155,7 @@ describe('secrets never leave the process that holds them', () => {
 
     const apiPort = await freePort();
     const metricsPort = await freePort();
-    const api = start('serve', ['serve', '--port', String(apiPort)]);
+    const api = start('serve', ['serve', '--port', String(apiPort), '--bull-board']);
     const worker = start('worker', [
       'worker',
       '--concurrency',
@@ -287,4 +290,46 @@ describe('secrets never leave the process that holds them', () => {
     expect([...new Set(found)]).toEqual([]);
     expect(haystacks.redis!.length).toBeGreaterThan(1_000);
   }, 150_000);
+
+  it('the emulator takes its SK and security token from the environment, never from its command line', async () => {
+    const emu = start(
+      'emulator',
+      ['emulator', '--port', '0', '--ak', AK, '--project', PROJECT, '--instances', '1'],
+      {
+        EMULATOR_SK: SK,
+        EMULATOR_SECURITY_TOKEN: TOKEN,
+      },
+    );
+    await waitFor(() => emu.stdout().includes('emulator_started'), 'the emulator to start');
+    const { url } = JSON.parse(emu.stdout().split('\n')[0]!) as { url: string };
+    // What `ps` shows of it: the AK, and neither secret.
+    const cmdline = readFileSync(`/proc/${emu.child.pid}/cmdline`, 'utf8');
+    expect(cmdline).toContain(AK);
+    for (const secret of [SK, TOKEN]) expect(cmdline).not.toContain(secret);
+    // It accepts exactly that key pair and token.
+    const client = createDcsClient({ endpoint: url, credentials: new Credentials(AK, SK, TOKEN) });
+    expect((await client.probe(PROJECT)).ok).toBe(true);
+    await client.close();
+    emu.child.kill('SIGTERM');
+    expect(await emu.exited).toBe(0);
+
+    const refused = await runCli(['emulator', '--port', '0', '--ak', AK, '--sk', SK], env());
+    expect(refused.code).toBe(64);
+    expect(refused.stderr).toContain('--sk is refused');
+    expect(refused.stderr).toContain('set EMULATOR_SK instead');
+    expect(refused.stderr).not.toContain(SK);
+  }, 60_000);
+
+  it('the demo prints REDIS_URL without its password', async () => {
+    const url = new URL(REDIS_URL);
+    url.password = 'REDIS-PASSWORD-CANARY-5e6f';
+    const demo = await runCli(
+      ['demo', '--instances', '1', '--tasks-per-instance', '4', '--fault-rate', '0', '--json'],
+      { REDIS_URL: url.toString() },
+    );
+    expect(demo.code).toBe(0);
+    const summary = JSON.parse(demo.stdout.trim().split('\n').at(-1)!) as { redis: string };
+    expect(summary.redis).toContain(':****@');
+    expect(`${demo.stdout}${demo.stderr}`).not.toContain('REDIS-PASSWORD-CANARY');
+  }, 120_000);
 });

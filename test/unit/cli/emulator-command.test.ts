@@ -8,6 +8,7 @@ import {
   type EmulatorFlags,
 } from '../../../src/cli/emulator-options.js';
 import { DEMO_CREDENTIALS } from '../../../src/emulator/emulator.js';
+import { loadEmulatorSecrets } from '../../../src/config/config.js';
 
 /** The flags commander hands to the action for `dcs-cleanup emulator ...args` (defaults included). */
 async function parseFlags(...args: string[]): Promise<EmulatorFlags> {
@@ -72,10 +73,25 @@ describe('dcs-cleanup emulator flags', () => {
     expect(buildEmulatorOptions({ ...defaults(), host: 'localhost' }).host).toBe('localhost');
   });
 
-  it('takes --ak and --sk together, with --security-token', () => {
-    expect(() => buildEmulatorOptions({ ...defaults(), ak: 'AK' })).toThrow(/--ak and --sk/);
-    const options = buildEmulatorOptions({ ...defaults(), ak: 'AK', sk: 'SK', securityToken: 'T' });
+  it('takes --ak with its secret key and security token from the environment only', () => {
+    expect(() => buildEmulatorOptions({ ...defaults(), ak: 'AK' })).toThrow(
+      /--ak and EMULATOR_SK go together/,
+    );
+    expect(() => buildEmulatorOptions(defaults(), { sk: 'SK' })).toThrow(/--ak and EMULATOR_SK/);
+    const options = buildEmulatorOptions({ ...defaults(), ak: 'AK' }, { sk: 'SK', securityToken: 'T' });
     expect(options.credentials).toEqual({ ak: 'AK', sk: 'SK', securityToken: 'T' });
+    const demo = buildEmulatorOptions(defaults(), { securityToken: 'T' });
+    expect(demo.credentials).toEqual({ ...DEMO_CREDENTIALS, securityToken: 'T' });
+  });
+
+  it('refuses --sk and --security-token, pointing to the environment (a command line shows in ps)', async () => {
+    const sk = await parseFlags('--ak', 'AK', '--sk', 'not-here');
+    expect(() => buildEmulatorOptions(sk, { sk: 'SK' })).toThrow(
+      /--sk is refused: a secret on the command line is visible in ps; set EMULATOR_SK instead/,
+    );
+    const token = await parseFlags('--security-token', 'not-here');
+    expect(() => buildEmulatorOptions(token)).toThrow(/set EMULATOR_SECURITY_TOKEN instead/);
+    expect(loadEmulatorSecrets({ EMULATOR_SK: ' s3 ', EMULATOR_SECURITY_TOKEN: '' })).toEqual({ sk: 's3' });
   });
 
   it('rejects probabilities outside 0..1, unknown statuses and unknown routes', async () => {

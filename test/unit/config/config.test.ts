@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   isAllowedEndpoint,
   loadConfig,
+  maskUrlPassword,
   REGION_PATTERN,
   requireCredentials,
   resolveEndpoint,
@@ -46,8 +47,13 @@ describe('loadConfig defaults', () => {
       WORKER_RATE_LIMIT: 50,
       METRICS_PORT: 0,
       CLEANUP_API_TOKEN: undefined,
+      CLEANUP_BULL_BOARD: false,
       API_HOST: '127.0.0.1',
       API_PORT: 8080,
+      API_REQUEST_TIMEOUT_MS: 30_000,
+      API_CONNECTION_TIMEOUT_MS: 150_000,
+      API_PURGE_DEADLINE_MS: 120_000,
+      API_PURGE_PLAN_LIMIT: 1_000,
       WORKER_PROBE_INTERVAL_MS: 120_000,
       RETRY_IN_PROCESS_RETRIES: 3,
       RETRY_IN_PROCESS_BASE_MS: 200,
@@ -60,6 +66,8 @@ describe('loadConfig defaults', () => {
       RETRY_THROTTLE_MAX_MS: 5_000,
       RETRY_THROTTLE_CAP_MS: 60_000,
       RETRY_MAX_STARTS: 500,
+      EMULATOR_SK: undefined,
+      EMULATOR_SECURITY_TOKEN: undefined,
     });
   });
 
@@ -72,6 +80,23 @@ describe('loadConfig defaults', () => {
     const err = configError(() => loadConfig({ RETRY_THROTTLE_MIN_MS: '500', RETRY_THROTTLE_MAX_MS: '100' }));
     expect(err.field).toBe('RETRY_THROTTLE_MAX_MS');
     expect(err.message).toContain('must be at least RETRY_THROTTLE_MIN_MS');
+  });
+
+  it('refuses an API connection timeout that would cut a purge listing before its deadline', () => {
+    const err = configError(() =>
+      loadConfig({ API_PURGE_DEADLINE_MS: '200000', API_CONNECTION_TIMEOUT_MS: '150000' }),
+    );
+    expect(err.field).toBe('API_CONNECTION_TIMEOUT_MS');
+    expect(err.message).toContain('must be greater than API_PURGE_DEADLINE_MS');
+  });
+
+  it('masks the password of a REDIS_URL for printing, and nothing else', () => {
+    expect(maskUrlPassword('redis://:s3cret@10.0.0.5:6380/2')).toBe('redis://:****@10.0.0.5:6380/2');
+    expect(maskUrlPassword('rediss://app:s3cret@redis.example:6379')).toBe(
+      'rediss://app:****@redis.example:6379',
+    );
+    expect(maskUrlPassword('redis://127.0.0.1:6379')).toBe('redis://127.0.0.1:6379');
+    expect(maskUrlPassword('redis://:s3cret@[bad')).not.toContain('s3cret');
   });
 
   it('ignores variables it does not know', () => {

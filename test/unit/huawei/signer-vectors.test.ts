@@ -11,7 +11,7 @@ interface Vector {
 }
 
 const fixture = JSON.parse(
-  readFileSync(new URL('../../../../shared/fixtures/huawei-signing-vectors.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../fixtures/huawei-signing-vectors.json', import.meta.url), 'utf8'),
 ) as { vectors: Vector[] };
 
 /** Turns a vector's input (direct signer call or HcClient request) into our signer's input. */
