@@ -133,7 +133,9 @@ describe.skipIf(engine === undefined)(title, () => {
 
   beforeAll(async () => {
     const images = await chooseBaseImages();
-    env = { PATH: process.env.PATH, HOME: process.env.HOME, ...images };
+    // Docker's own variables (DOCKER_HOST, DOCKER_CONFIG...) pass; ours would change the stack.
+    const docker = Object.entries(process.env).filter(([name]) => /^(DOCKER_|COMPOSE_)/.test(name));
+    env = { PATH: process.env.PATH, HOME: process.env.HOME, ...Object.fromEntries(docker), ...images };
     log(`base images ready after ${elapsed()}`);
     // Leftovers of an interrupted run would hold port 8080.
     await compose(['down', '-v', '--remove-orphans']).catch(() => undefined);
