@@ -112,6 +112,12 @@ describe.skipIf(!hasRedisServer())('worker /healthz and /metrics without Redis (
     expect(check.stderr).toContain('answered 503');
   });
 
+  it('refuses `healthcheck --worker` without a metrics port, naming METRICS_PORT', async () => {
+    const check = await runCli(['healthcheck', '--worker'], { METRICS_PORT: '0' });
+    expect(check.code).toBe(64);
+    expect(check.stderr).toContain('METRICS_PORT');
+  });
+
   it('is healthy again once Redis is back', async () => {
     await redis.restart();
     await waitFor(() => get('/healthz').then((r) => r.status === 200), '/healthz 200 again', 60_000, 100);

@@ -59,7 +59,7 @@ async function aptInstall(packages: string[]): Promise<boolean> {
 async function startDockerd(): Promise<ChildProcess | string> {
   if (!(await succeeds('dockerd', ['--version'])) && !(await aptInstall(['docker.io']))) {
     return isRoot()
-      ? 'dockerd is missing and apt-get could not install docker.io'
+      ? 'dockerd is missing and could not be installed (apt-get install docker.io)'
       : 'no Docker engine answers, and starting one needs root';
   }
   const log = openSync(DOCKERD_LOG, 'a');
