@@ -105,7 +105,7 @@ export const configSchema = z.object({
       'Address the worker metrics server (/metrics, /healthz) listens on; the container image sets 0.0.0.0.',
     ),
   WORKER_HEALTH_GRACE_MS: intFrom(120_000, 1_000, 3_600_000).describe(
-    "How long the worker's Redis connection may be down before its /healthz answers 503: a Redis blip must not restart a fleet, a worker cut off must be noticed.",
+    'How long Redis may be silent before the worker /healthz answers 503 (a blip must not restart a fleet).',
   ),
   CLEANUP_API_TOKEN: optionalString.describe(
     'Bearer token required by every /v1 route of the HTTP API. Never logged.',
