@@ -22,6 +22,18 @@ export default defineConfig({
           sequence: { groupOrder: 1 },
         },
       },
+      {
+        // Docker: the image and the compose stack for real (`npm run test:container`, `.ci/run`). Not in
+        // `npm test`: it needs a Docker engine, the host's port 8080 and minutes of CPU.
+        test: {
+          name: 'container',
+          include: ['test/container/**/*.test.ts'],
+          testTimeout: 600_000,
+          hookTimeout: 1_200_000,
+          maxWorkers: 1,
+          sequence: { groupOrder: 2 },
+        },
+      },
     ],
   },
 });

@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
 import { loadConfig, requireCredentials } from '../config/config.js';
-import { createApp, pingRedis } from '../app.js';
+import { createApp, pingRedis, type App } from '../app.js';
 import { createClientRegistry } from '../dcs/client-registry.js';
-import { createCleanupWorker } from '../queue/worker.js';
+import { createCleanupWorker, type CleanupWorker } from '../queue/worker.js';
 import { buildRetryPolicy } from '../queue/retry-policy.js';
 import { createScheduleWorker } from '../queue/schedule-worker.js';
-import { createMetrics, recordQueueStatus } from '../observability/metrics.js';
+import { createMetrics, recordQueueStatus, type Metrics } from '../observability/metrics.js';
 import { startMetricsServer } from '../observability/metrics-server.js';
+import { createWorkerHealth } from '../observability/worker-health.js';
 import { getQueueStatus } from '../queue/status.js';
 import { waitForShutdown } from '../bin/process-lifecycle.js';
 import { EXIT_CODES, runCommand } from './run-command.js';
@@ -94,16 +95,7 @@ async function runWorker(flags: WorkerFlags): Promise<number> {
     getLister: (r) => clients.get(r),
     producer: app.producer(),
   });
-  const metricsPort = flags.metricsPort ?? config.METRICS_PORT;
-  const metricsServer =
-    metricsPort > 0
-      ? await startMetricsServer(metrics.registry, metricsPort, '0.0.0.0', async () => {
-          recordQueueStatus(
-            metrics,
-            await getQueueStatus(pool.queue, pool.deadLetters, app.connection, app.prefix),
-          );
-        })
-      : undefined;
+  const metricsServer = await serveWorkerMetrics(app, pool, metrics, flags.metricsPort);
   logger.info(
     {
       concurrency: flags.concurrency ?? config.WORKER_CONCURRENCY,
@@ -137,4 +129,40 @@ async function runWorker(flags: WorkerFlags): Promise<number> {
     return EXIT_CODES.ok;
   }
   return waitForShutdown({ close }, { onSignal: (signal) => logger.info({ signal }, 'shutting down') });
+}
+
+/** The worker's /metrics and /healthz (src/observability/metrics-server.ts), unless the port is 0. */
+async function serveWorkerMetrics(
+  app: App,
+  pool: CleanupWorker,
+  metrics: Metrics,
+  portFlag: number | undefined,
+): Promise<{ port: number; close(): Promise<void> } | undefined> {
+  const { config } = app;
+  const port = portFlag ?? config.METRICS_PORT;
+  if (port === 0) return undefined;
+  const health = createWorkerHealth({
+    ping: () => app.connection.ping(),
+    graceMs: config.WORKER_HEALTH_GRACE_MS,
+  });
+  health.start();
+  const server = await startMetricsServer(metrics.registry, port, config.METRICS_HOST, {
+    beforeScrape: async () => {
+      recordQueueStatus(
+        metrics,
+        await getQueueStatus(pool.queue, pool.deadLetters, app.connection, app.prefix),
+      );
+    },
+    health: () => health.report(),
+  }).catch((err: unknown) => {
+    health.stop();
+    throw err;
+  });
+  return {
+    port: server.port,
+    close: async () => {
+      health.stop();
+      await server.close();
+    },
+  };
 }

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { CleanupError } from '../errors.js';
 import { Credentials } from '../huawei/credentials.js';
 import { ID_PATTERN } from '../dcs/ids.js';
+import { resolveSecretFiles, type ReadSecretFile } from './secret-files.js';
 
 const LOOPBACK_HOSTS = /^(localhost|127(\.\d{1,3}){3}|\[::1\]|::1)$/i;
 /** Huawei region ids: `cn-north-4`, `ap-southeast-1`, `eu-west-101`, `ru-northwest-2`, `ae-ad-1`. */
@@ -93,6 +94,17 @@ export const configSchema = z.object({
   METRICS_PORT: intFrom(0, 0, 65_535).describe(
     'Port of the worker Prometheus /metrics endpoint; 0 turns it off.',
   ),
+  METRICS_HOST: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .default('127.0.0.1')
+    .describe(
+      'Address the worker metrics server (/metrics, /healthz) listens on; the container image sets 0.0.0.0.',
+    ),
+  WORKER_HEALTH_GRACE_MS: intFrom(120_000, 1_000, 3_600_000).describe(
+    'How long Redis may be silent before the worker /healthz answers 503 (a blip must not restart a fleet).',
+  ),
   CLEANUP_API_TOKEN: optionalString.describe(
     'Bearer token required by every /v1 route of the HTTP API. Never logged.',
   ),
@@ -171,12 +183,20 @@ export function loadEmulatorSecrets(env: Env = process.env): { sk?: string; secu
 export type Config = z.infer<typeof configSchema>;
 export type Env = Readonly<Record<string, string | undefined>>;
 
-/** Parses the environment; throws one INVALID_CONFIG error listing every bad variable. */
-export function loadConfig(env: Env = process.env): Config {
-  const result = configSchema.superRefine(checkRanges).safeParse(env);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-  const fields = new Set(result.error.issues.map((issue) => issue.path.join('.')));
+/**
+ * Parses the environment, reading `<NAME>_FILE` secrets (src/config/secret-files.ts) first; throws one
+ * INVALID_CONFIG error listing every bad variable.
+ */
+export function loadConfig(env: Env = process.env, readSecretFile?: ReadSecretFile): Config {
+  const secrets = resolveSecretFiles(env, readSecretFile);
+  const result = configSchema.superRefine(checkRanges).safeParse(secrets.env);
+  if (result.success && secrets.problems.length === 0) return result.data;
+  const issues = [
+    ...secrets.problems.map((p) => ({ field: p.field, message: p.message })),
+    ...(result.error?.issues ?? []).map((issue) => ({ field: issue.path.join('.'), message: issue.message })),
+  ];
+  const problems = issues.map((issue) => `${issue.field}: ${issue.message}`);
+  const fields = new Set(issues.map((issue) => issue.field));
   throw new CleanupError('INVALID_CONFIG', `invalid configuration:\n  ${problems.join('\n  ')}`, {
     field: [...fields].join(','),
   });

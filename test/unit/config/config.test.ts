@@ -46,6 +46,8 @@ describe('loadConfig defaults', () => {
       WORKER_CONCURRENCY: 32,
       WORKER_RATE_LIMIT: 50,
       METRICS_PORT: 0,
+      METRICS_HOST: '127.0.0.1',
+      WORKER_HEALTH_GRACE_MS: 120_000,
       CLEANUP_API_TOKEN: undefined,
       CLEANUP_BULL_BOARD: false,
       API_HOST: '127.0.0.1',
