@@ -4,6 +4,7 @@ import { loadConfig } from '../config/config.js';
 import { createApp, pingRedis } from '../app.js';
 import { QUEUE_NAME } from '../queue/job-contract.js';
 import { getQueueStatus } from '../queue/status.js';
+import { toTerminalSafe, toTerminalText } from './terminal-text.js';
 import { EXIT_CODES, runCommand } from './run-command.js';
 
 export function registerStatusCommand(program: Command): void {
@@ -21,7 +22,8 @@ export function registerStatusCommand(program: Command): void {
           queue = new Queue(QUEUE_NAME, { connection: app.connection, prefix: app.prefix });
           const s = await getQueueStatus(queue, app.deadLetters(), app.connection, app.prefix);
           if (flags.json) {
-            process.stdout.write(`${JSON.stringify(s)}\n`);
+            // The breaker's state holds what DCS answered: it must not drive the terminal.
+            process.stdout.write(`${toTerminalText(JSON.stringify(toTerminalSafe(s)))}\n`);
           } else {
             const lines = [
               `waiting ${s.waiting}, active ${s.active}, delayed ${s.delayed}, completed ${s.completed}, failed ${s.failed}, dead letters ${s.dead_letters}`,
@@ -31,7 +33,7 @@ export function registerStatusCommand(program: Command): void {
                   ? 'paused (by hand)'
                   : 'running',
             ];
-            process.stdout.write(`${lines.join('\n')}\n`);
+            process.stdout.write(`${toTerminalText(lines.join('\n'))}\n`);
           }
           return EXIT_CODES.ok;
         } finally {

@@ -8,6 +8,7 @@ import { createHarness, type Harness } from '../support/pipeline-harness.js';
 import { runCli } from '../support/cli-process.js';
 import { waitFor } from '../support/wait-for.js';
 import { REDIS_URL } from '../support/redis-prefix.js';
+import { circuitKey } from '../../src/queue/circuit-breaker.js';
 
 const CLEAR_SCREEN = '\u001b[2J';
 const SET_TITLE = '\u001b]0;pwned\u0007';
@@ -62,5 +63,24 @@ describe('dlq output and terminal escapes from DCS', () => {
     expect(code).toBe(0);
     expect(stdout).not.toMatch(UNSAFE);
     expect(JSON.parse(stdout).error_msg).toBe('refused ?]0;pwned? ?31m ?gnp.exe');
+  });
+
+  it('strips them from status, whose circuit state holds what DCS answered', async () => {
+    await h.connection.hset(circuitKey(h.prefix), {
+      action: 'auth_failed',
+      error_code: `APIGW.0301${SET_TITLE}`,
+      request_id: `r${CLEAR_SCREEN}`,
+      opened_at: new Date().toISOString(),
+    });
+    try {
+      for (const args of [['status'], ['status', '--json']]) {
+        const { code, stdout } = await runCli(args, env);
+        expect(code).toBe(0);
+        expect(stdout).toContain('APIGW.0301?]0;pwned?');
+        expect(stdout, args.join(' ')).not.toMatch(UNSAFE);
+      }
+    } finally {
+      await h.connection.del(circuitKey(h.prefix));
+    }
   });
 });
