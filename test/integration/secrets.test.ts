@@ -168,11 +168,11 @@ describe('secrets never leave the process that holds them', () => {
     const base = `http://127.0.0.1:${apiPort}`;
     await waitFor(
       () =>
-        fetch(`${base}/healthz`).then(
+        fetch(`${base}/readyz`).then(
           (r) => r.ok,
           () => false,
         ),
-      'the API to listen',
+      'the API to listen with Redis ready',
       30_000,
       200,
     );
