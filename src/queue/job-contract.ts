@@ -75,6 +75,16 @@ export function buildLegacyJobId(task: Pick<TaskInput, 'project_id' | 'instance_
   return `del-${task.project_id}-${task.instance_id}-${task.task_id}`;
 }
 
+/** The task of a current job id, undefined for any other id (the inverse of buildJobId). */
+export function parseJobId(
+  jobId: string,
+): Pick<TaskInput, 'project_id' | 'instance_id' | 'task_id'> | undefined {
+  const parts = jobId.split('_');
+  if (parts.length !== 4 || parts[0] !== 'del' || !JOB_ID_PATTERN.test(jobId)) return undefined;
+  const [, project_id, instance_id, task_id] = parts as [string, string, string, string];
+  return { project_id, instance_id, task_id };
+}
+
 const ID = `[${ID_CHARS}]{1,64}`;
 /**
  * Every deletion job id, current or legacy (three ids and two dashes: 5 to 194 characters after

@@ -12,7 +12,7 @@
  */
 import { Job, type Queue } from 'bullmq';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { DeleteJobResult } from './job-contract.js';
+import { buildLegacyJobId, parseJobId, type DeleteJobResult, type TaskInput } from './job-contract.js';
 
 export type JobEndOutcome = DeleteJobResult['outcome'] | 'unknown';
 
@@ -96,7 +96,9 @@ async function pollOnce(
   for (let i = 0; i < open.length; i += batchSize) {
     const batch = open.slice(i, i + batchSize);
     // ioredis pipelines concurrent commands on one connection: one batch is about one round trip.
-    const jobs = await Promise.all(batch.map((id) => Job.fromId<unknown, unknown>(queue, id)));
+    const jobs = await Promise.all(
+      batch.map(async (id) => (await Job.fromId<unknown, unknown>(queue, id)) ?? findLegacyJob(queue, id)),
+    );
     jobs.forEach((job, j) => {
       const end = readJobEnd(job);
       if (end) ends.set(batch[j]!, end);
@@ -104,6 +106,23 @@ async function pollOnce(
     });
   }
   return stillOpen;
+}
+
+/**
+ * The job holding `jobId`'s task under its old id (`del-<p>-<i>-<t>`, enqueued before the id
+ * changed): the producer counted the task as its duplicate. Only a job whose data names that very
+ * task: the old ids of two tasks can be equal.
+ */
+async function findLegacyJob(queue: Queue, jobId: string): Promise<Job | undefined> {
+  const task = parseJobId(jobId);
+  if (task === undefined) return undefined;
+  const job = await Job.fromId<unknown, unknown>(queue, buildLegacyJobId(task));
+  const data = (job?.data ?? {}) as Partial<TaskInput>;
+  const same =
+    data.project_id === task.project_id &&
+    data.instance_id === task.instance_id &&
+    data.task_id === task.task_id;
+  return same ? job : undefined;
 }
 
 /** What a looked-up job says about its end; undefined while it is still open. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isCleanupError } from '../../src/index.js';
 import { buildJobId, buildLegacyJobId } from '../../src/queue/job-contract.js';
+import { followRun } from '../../src/queue/run-tracker.js';
 import { useProducer } from '../support/producer-fixture.js';
 
 const t = useProducer('producer', 7);
@@ -96,5 +97,16 @@ describe('job ids', () => {
     expect(summary.jobs[0]).toMatchObject({ job_id: 'del-q1-q2-i1-t1', duplicate: true });
     expect(summary.jobs[1]).toMatchObject({ job_id: buildJobId(other), duplicate: false });
     expect(await t.queue.getJob(buildJobId(held))).toBeUndefined();
+    // A purge following its run finds the old job of `held` (still waiting), not an unknown end.
+    const followed = await followRun({ queue: t.queue, jobIds: [buildJobId(held)], timeoutMs: 0 });
+    expect(followed.open).toEqual([buildJobId(held)]);
+  });
+
+  it('does not follow another task through an old id it happens to share', async () => {
+    const held = { project_id: 'r1-r2', instance_id: 'i1', task_id: 't1' };
+    const other = { project_id: 'r1', instance_id: 'r2-i1', task_id: 't1' };
+    await t.queue.add('delete-task', { schema_version: 1, ...held }, { jobId: buildLegacyJobId(held) });
+    const followed = await followRun({ queue: t.queue, jobIds: [buildJobId(other)], timeoutMs: 0 });
+    expect(followed.ends.get(buildJobId(other))?.outcome).toBe('unknown');
   });
 });

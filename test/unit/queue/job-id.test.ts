@@ -5,6 +5,7 @@ import {
   JOB_ID_PATTERN,
   buildJobId,
   buildLegacyJobId,
+  parseJobId,
 } from '../../../src/queue/job-contract.js';
 import { ID_CHARS } from '../../../src/dcs/ids.js';
 
@@ -58,6 +59,7 @@ describe('job ids', () => {
         expect(jobId).not.toContain(':');
         expect(JOB_ID_PATTERN.test(jobId)).toBe(true);
         expect(JOB_ID_PATTERN.test(buildLegacyJobId(x))).toBe(true);
+        expect(parseJobId(jobId)).toEqual(x);
       }),
     );
   });
