@@ -77,6 +77,9 @@ async function runWorker(flags: WorkerFlags): Promise<number> {
     connection: app.connection,
     prefix: app.prefix,
     getClient: (region) => clients.get(region),
+    ...(config.DCS_PROJECT_ID === undefined
+      ? {}
+      : { trusted: { projectId: config.DCS_PROJECT_ID, region: config.DCS_REGION } }),
     logger,
     metrics,
     concurrency: flags.concurrency ?? config.WORKER_CONCURRENCY,

@@ -9,6 +9,7 @@ import { createProcessor, RetryLaterError } from './processor.js';
 import { createStuckJobSweep } from './stuck-job-sweep.js';
 import { TolerantWorker } from './unreadable-jobs.js';
 import type { TaskDeleter } from './credential-gate.js';
+import { createTrustedCheck, probeOpenCircuit, type TrustedPair } from './circuit-probe.js';
 import { DEFAULT_RETRY_POLICY, backoffDelayMs, type RetryPolicy } from './retry-policy.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -20,6 +21,8 @@ export interface CleanupWorkerOptions {
   connection: Redis;
   prefix: string;
   getClient(region: string | undefined): TaskDeleter;
+  /** DCS_PROJECT_ID in DCS_REGION: probed instead of a refused job's own pair (see circuit-probe.ts). */
+  trusted?: TrustedPair | undefined;
   logger: Logger;
   metrics?: Metrics;
   concurrency?: number;
@@ -58,8 +61,11 @@ export async function createCleanupWorker(options: CleanupWorkerOptions): Promis
   queue.on('error', () => undefined);
   const deadLetters = createDeadLetters({ connection, prefix });
   const circuit = await createCircuitBreaker({ connection, prefix, queue, listen: true });
+  const getClient = (region: string | undefined): TaskDeleter => options.getClient(region);
+  const trusted = options.trusted && createTrustedCheck(options.trusted, getClient);
   const processor = createProcessor({
     ...options,
+    trusted,
     queue,
     deadLetters,
     circuit,
@@ -98,8 +104,7 @@ export async function createCleanupWorker(options: CleanupWorkerOptions): Promis
   sweeper.unref();
 
   circuit.startProbing(async (state) => {
-    const client = options.getClient(state.region);
-    const outcome = await client.probe(state.project_id ?? 'unknown');
+    const outcome = await probeOpenCircuit(state, getClient, trusted);
     logger.warn(
       { ok: outcome.ok, http_status: outcome.status ?? null, error_code: outcome.errorCode ?? null },
       'circuit probe',
