@@ -84,6 +84,17 @@ export const configSchema = z.object({
   DCS_CONNECT_TIMEOUT_MS: intFrom(5_000, 100, 120_000).describe('TCP/TLS connect timeout for DCS calls.'),
   DCS_HEADERS_TIMEOUT_MS: intFrom(15_000, 100, 300_000).describe('Time to wait for response headers.'),
   DCS_BODY_TIMEOUT_MS: intFrom(15_000, 100, 300_000).describe('Time allowed between body chunks.'),
+  DCS_REQUEST_TIMEOUT_MS: intFrom(30_000, 100, 600_000).describe(
+    'Overall deadline of one DCS call (DELETE or list page), from sending to the last byte of the answer.',
+  ),
+  NODE_TLS_REJECT_UNAUTHORIZED: optionalString
+    .describe(
+      "Node's switch for TLS certificate checks. Must be unset or 1: 0 (no certificate check) is refused at start.",
+    )
+    .refine(
+      (v) => v === undefined || v === '1',
+      'must be unset or 1: 0 turns TLS certificate verification off, which would send signed requests to anyone on the path',
+    ),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')

@@ -26,6 +26,7 @@ export function createClientRegistry(
           connectTimeoutMs: config.DCS_CONNECT_TIMEOUT_MS,
           headersTimeoutMs: config.DCS_HEADERS_TIMEOUT_MS,
           bodyTimeoutMs: config.DCS_BODY_TIMEOUT_MS,
+          requestTimeoutMs: config.DCS_REQUEST_TIMEOUT_MS,
           ...(logger ? { logger } : {}),
         });
         clients.set(endpoint, client);

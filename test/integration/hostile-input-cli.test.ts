@@ -72,6 +72,8 @@ const CONFIG_CASES: ConfigCase[] = [
     env: { RETRY_THROTTLE_MIN_MS: '5000', RETRY_THROTTLE_MAX_MS: '100' },
     names: /RETRY_THROTTLE_MAX_MS: must be at least/,
   },
+  { env: { NODE_TLS_REJECT_UNAUTHORIZED: '0' }, names: /NODE_TLS_REJECT_UNAUTHORIZED: must be unset or 1/ },
+  { env: { DCS_REQUEST_TIMEOUT_MS: '0' }, names: /DCS_REQUEST_TIMEOUT_MS/ },
 ];
 
 /** A CLI invocation that must be refused with exit code 64. */
@@ -366,6 +368,21 @@ describe('hostile input: configuration, CLI arguments, task files', () => {
         name.startsWith('RETRY_THROTTLE_MIN') ? 'RETRY_THROTTLE_MAX_MS' : name,
       );
     if (c.secret !== undefined) expect((error as CleanupError).message).not.toContain(c.secret);
+  });
+
+  it('will not start with NODE_TLS_REJECT_UNAUTHORIZED=0 in its environment: exit 64, the variable named', async () => {
+    for (const args of [['status'], ['worker', '--exit-when-idle']]) {
+      const run = await runCli(args, {
+        NODE_TLS_REJECT_UNAUTHORIZED: '0',
+        REDIS_URL,
+        CLEANUP_PREFIX: prefix,
+        CLOUD_SDK_AK: 'AK',
+        CLOUD_SDK_SK: 'SK',
+      });
+      expect(run.code, run.stderr).toBe(64);
+      expect(run.stderr).toContain('NODE_TLS_REJECT_UNAUTHORIZED: must be unset or 1');
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+    }
   });
 
   it('refuses a plain-http, non-loopback endpoint in the DCS client too, before any request', () => {

@@ -41,6 +41,8 @@ describe('loadConfig defaults', () => {
       DCS_CONNECT_TIMEOUT_MS: 5_000,
       DCS_HEADERS_TIMEOUT_MS: 15_000,
       DCS_BODY_TIMEOUT_MS: 15_000,
+      DCS_REQUEST_TIMEOUT_MS: 30_000,
+      NODE_TLS_REJECT_UNAUTHORIZED: undefined,
       LOG_LEVEL: 'info',
       WORKER_CONCURRENCY: 32,
       WORKER_RATE_LIMIT: 50,
@@ -72,6 +74,14 @@ describe('loadConfig defaults', () => {
     const err = configError(() => loadConfig({ RETRY_THROTTLE_MIN_MS: '500', RETRY_THROTTLE_MAX_MS: '100' }));
     expect(err.field).toBe('RETRY_THROTTLE_MAX_MS');
     expect(err.message).toContain('must be at least RETRY_THROTTLE_MIN_MS');
+  });
+
+  it('refuses to start with TLS certificate verification turned off (NODE_TLS_REJECT_UNAUTHORIZED=0)', () => {
+    const err = configError(() => loadConfig({ NODE_TLS_REJECT_UNAUTHORIZED: '0' }));
+    expect(err.field).toBe('NODE_TLS_REJECT_UNAUTHORIZED');
+    expect(err.message).toContain('NODE_TLS_REJECT_UNAUTHORIZED: must be unset or 1');
+    expect(err.message).toContain('TLS certificate verification off');
+    expect(loadConfig({ NODE_TLS_REJECT_UNAUTHORIZED: '1' }).NODE_TLS_REJECT_UNAUTHORIZED).toBe('1');
   });
 
   it('ignores variables it does not know', () => {
