@@ -5,10 +5,11 @@
 import { z } from 'zod';
 import { CleanupError } from '../errors.js';
 import { Credentials } from '../huawei/credentials.js';
+import { REGION_PATTERN, acceptConfiguredRegions, findRegionProblem } from './regions.js';
+
+export { REGION_PATTERN } from './regions.js';
 
 const LOOPBACK_HOSTS = /^(localhost|127(\.\d{1,3}){3}|\[::1\]|::1)$/i;
-/** Huawei region ids: `cn-north-4`, `ap-southeast-1`, `eu-west-101`, `ru-northwest-2`, `ae-ad-1`. */
-export const REGION_PATTERN = /^[a-z]{2}(-[a-z]{2,12}){1,2}-\d{1,3}$/;
 
 const optionalString = z
   .string()
@@ -69,6 +70,15 @@ export const configSchema = z.object({
     .default('cn-north-4')
     .describe('Default region, used for jobs without a region and to build the endpoint.')
     .refine((v) => REGION_PATTERN.test(v), 'must look like cn-north-4'),
+  DCS_EXTRA_REGIONS: optionalString
+    .refine(
+      (v) => v === undefined || v.split(',').every((r) => REGION_PATTERN.test(r.trim())),
+      'must be regions such as cn-north-4,ap-southeast-1, separated by commas',
+    )
+    .transform((v) => v?.split(',').map((r) => r.trim()))
+    .describe(
+      'Comma-separated regions accepted besides the DCS regions of the official SDKs and DCS_REGION (a region opened since).',
+    ),
   DCS_ENDPOINT: optionalString
     .describe('Full base URL overriding https://dcs.{region}.myhuaweicloud.com for every region.')
     .superRefine((value, ctx) => {
@@ -84,6 +94,9 @@ export const configSchema = z.object({
   DCS_CONNECT_TIMEOUT_MS: intFrom(5_000, 100, 120_000).describe('TCP/TLS connect timeout for DCS calls.'),
   DCS_HEADERS_TIMEOUT_MS: intFrom(15_000, 100, 300_000).describe('Time to wait for response headers.'),
   DCS_BODY_TIMEOUT_MS: intFrom(15_000, 100, 300_000).describe('Time allowed between body chunks.'),
+  DCS_CLIENT_CACHE_SIZE: intFrom(32, 1, 1_000).describe(
+    'Most DCS endpoints (regions) a process keeps a connection pool for; the least recently used one is closed past that.',
+  ),
   DCS_REQUEST_TIMEOUT_MS: intFrom(30_000, 100, 600_000).describe(
     'Overall deadline of one DCS call (DELETE or list page), from sending to the last byte of the answer.',
   ),
@@ -152,7 +165,10 @@ export type Env = Readonly<Record<string, string | undefined>>;
 /** Parses the environment; throws one INVALID_CONFIG error listing every bad variable. */
 export function loadConfig(env: Env = process.env): Config {
   const result = configSchema.superRefine(checkRanges).safeParse(env);
-  if (result.success) return result.data;
+  if (result.success) {
+    acceptConfiguredRegions([result.data.DCS_REGION, ...(result.data.DCS_EXTRA_REGIONS ?? [])]);
+    return result.data;
+  }
   const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
   const fields = new Set(result.error.issues.map((issue) => issue.path.join('.')));
   throw new CleanupError('INVALID_CONFIG', `invalid configuration:\n  ${problems.join('\n  ')}`, {
@@ -189,9 +205,10 @@ export function resolveEndpoint(
 ): string {
   if (config.DCS_ENDPOINT !== undefined) return config.DCS_ENDPOINT.replace(/\/+$/, '');
   const r = region ?? config.DCS_REGION;
-  if (!REGION_PATTERN.test(r)) {
-    const shown = JSON.stringify(r.slice(0, 40));
-    throw new CleanupError('INVALID_CONFIG', `region must look like cn-north-4, got ${shown}`, {
+  // The configured region itself is trusted; any other must be one this process accepts.
+  const problem = r === config.DCS_REGION ? undefined : findRegionProblem(r);
+  if (problem !== undefined || !REGION_PATTERN.test(r)) {
+    throw new CleanupError('INVALID_CONFIG', `region ${problem ?? 'must look like cn-north-4'}`, {
       field: 'region',
     });
   }

@@ -88,6 +88,8 @@ export interface DcsClient {
   probe(projectId: string, options?: CallOptions): Promise<ProbeOutcome>;
   /** Waits for calls in flight, then closes every socket. */
   close(): Promise<void>;
+  /** True once close() was called: every later call fails at once, nothing is sent. */
+  readonly closed: boolean;
 }
 
 /** Creates the client and its connection pool (no socket is opened before the first call). */
@@ -185,6 +187,10 @@ export function createDcsClient(options: DcsClientOptions): DcsClient {
         ...outcome,
         ok: outcome.status !== undefined && outcome.status >= 200 && outcome.status < 300,
       };
+    },
+
+    get closed() {
+      return closing !== undefined;
     },
 
     close() {

@@ -3,6 +3,7 @@
  * one function that turns it into a selection: inventory streamed into the planner.
  */
 import { z } from 'zod';
+import { regionSchema } from '../config/regions.js';
 import { isValidId } from '../dcs/ids.js';
 import { CleanupError } from '../errors.js';
 import { FINAL_STATUSES, buildCreatedBefore, type PurgeFilters } from './purge-filters.js';
@@ -16,7 +17,7 @@ const id = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be 1 to 64 letters, di
 export const purgeScopeSchema = z
   .object({
     project_id: id,
-    region: z.string().max(40).optional(),
+    region: regionSchema.optional(),
     instances: z.array(id).min(1).optional(),
     all_instances: z.boolean(),
   })

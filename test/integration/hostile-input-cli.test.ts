@@ -162,6 +162,16 @@ const FILE_CASES: { name: string; content: string | Buffer; stderr: RegExp }[] =
     stderr: /line 2: region: must look like cn-north-4/,
   },
   {
+    name: 'made-up-region.csv',
+    content: `project_id,instance_id,task_id,region\n${row('t1').trimEnd()},cn-north-4\n${row('t2').trimEnd()},zz-mars-1\n`,
+    stderr: /line 3: region: unknown region "zz-mars-1"/,
+  },
+  {
+    name: 'made-up-region.jsonl',
+    content: `${JSON.stringify({ ...GOOD, task_id: 't1', region: 'xx-fake-9' })}\n`,
+    stderr: /line 1: region: unknown region "xx-fake-9"/,
+  },
+  {
     name: 'not-json.jsonl',
     content: `{project_id: "p", instance_id: "i", task_id: "t"}\n`,
     stderr: /line 1: not valid JSON/,
@@ -232,6 +242,16 @@ const CLI_CASES: CliCase[] = [
     what: 'upper-case region',
     args: argv('enqueue --project $P --instance $I --task t1 --region CN-NORTH-4'),
     stderr: /--region "CN-NORTH-4": must look like cn-north-4/,
+  },
+  {
+    what: 'made-up region',
+    args: argv('enqueue --project $P --instance $I --task t1 --region zz-mars-1'),
+    stderr: /--region "zz-mars-1": unknown region "zz-mars-1"/,
+  },
+  {
+    what: 'made-up purge region',
+    args: argv('purge --project $P --all-instances --older-than 30d --dry-run --region zz-mars-1'),
+    stderr: /--region: unknown region "zz-mars-1"/,
   },
   {
     what: 'region with a host',
