@@ -21,6 +21,7 @@ export const API_ERROR_STATUS = {
   DCS_ERROR: 502,
   REDIS_UNAVAILABLE: 503,
   QUEUE_PAUSED: 503,
+  REDIS_TIMEOUT: 504,
 } as const;
 export type ApiErrorCode = keyof typeof API_ERROR_STATUS;
 

@@ -119,6 +119,18 @@ export const configSchema = z.object({
   METRICS_PORT: intFrom(0, 0, 65_535).describe(
     'Port of the worker Prometheus /metrics endpoint; 0 turns it off.',
   ),
+  DEAD_LETTER_MAX_AGE_DAYS: intFrom(30, 0, 3_650).describe(
+    'Dead letters older than this many days are dropped by the workers; 0 keeps them for ever.',
+  ),
+  DEAD_LETTER_MAX_COUNT: intFrom(100_000, 0, 100_000_000).describe(
+    'At most this many dead letters are kept (the oldest go first); 0 sets no limit.',
+  ),
+  JOBS_DEDUPE_WINDOW_SEC: intFrom(3_600, 60, 604_800).describe(
+    'How long a finished job is kept, so that enqueueing its task again within that time is a duplicate.',
+  ),
+  JOBS_KEEP_COMPLETED: intFrom(0, 0, 100_000_000).describe(
+    'Most finished jobs kept; 0 derives it from the rate: WORKER_RATE_LIMIT (200 when off) x JOBS_DEDUPE_WINDOW_SEC.',
+  ),
   CLEANUP_API_TOKEN: optionalString.describe(
     'Bearer token required by every /v1 route of the HTTP API. Never logged.',
   ),
@@ -185,6 +197,18 @@ function checkRanges(config: Config, ctx: z.RefinementCtx): void {
       message: 'must be at least RETRY_THROTTLE_MIN_MS',
     });
   }
+}
+
+/**
+ * Most finished jobs to keep: enough for every job the rate limit lets finish within the dedupe
+ * window, so the window's guarantee holds (200/s is Huawei's own limit when ours is off).
+ */
+export function keptCompletedJobs(
+  config: Pick<Config, 'JOBS_KEEP_COMPLETED' | 'JOBS_DEDUPE_WINDOW_SEC' | 'WORKER_RATE_LIMIT'>,
+): number {
+  if (config.JOBS_KEEP_COMPLETED > 0) return config.JOBS_KEEP_COMPLETED;
+  const perSecond = config.WORKER_RATE_LIMIT > 0 ? config.WORKER_RATE_LIMIT : 200;
+  return perSecond * config.JOBS_DEDUPE_WINDOW_SEC;
 }
 
 /** The credentials from the configuration; INVALID_CONFIG naming what is missing. */

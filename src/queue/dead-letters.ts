@@ -1,7 +1,8 @@
 /**
  * The dead-letter queue: a BullMQ queue (`dcs-cleanup-dead`) that no worker consumes. Each record
  * is one job whose data is a DeadLetterRecord. Records are written before the original job is
- * finished, so a crash in between can duplicate a record but never lose one.
+ * finished, so a crash in between can duplicate a record but never lose one. Sorted sets index them
+ * by time, reason and error code (dead-letter-index.ts): filters and retention read only those.
  */
 import { Queue, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -9,6 +10,7 @@ import { hostname } from 'node:os';
 import { DEAD_LETTER_QUEUE_NAME, parseTaskInput, type DeleteJobData } from './job-contract.js';
 import type { Producer } from './producer.js';
 import { CleanupError } from '../errors.js';
+import { createDeadLetterIndex, type DeadLetterIndex, type IndexEntry } from './dead-letter-index.js';
 
 export const DEAD_LETTER_REASONS = [
   'rejected',
@@ -60,10 +62,26 @@ export interface ReplayResult {
   skipped: { id: string; error: string }[];
 }
 
+/** One page of a listing; `next` resumes it where it stopped (absent when nothing is left). */
+export interface DeadLetterPage {
+  entries: DeadLetterEntry[];
+  next?: number;
+}
+
 export interface DeadLetters {
   readonly queue: Queue;
+  readonly index: DeadLetterIndex;
   add(record: Omit<DeadLetterRecord, 'worker_host' | 'dead_lettered_at'>, idHint: string): Promise<string>;
   list(filter?: DeadLetterFilter, limit?: number): Promise<DeadLetterEntry[]>;
+  /**
+   * Up to `limit` matching records, oldest first, from `cursor` on. A filtered page reads its index
+   * and at most MAX_SCAN_PER_PAGE records, whatever the total: `next` continues a sparse match.
+   */
+  page(filter: DeadLetterFilter, limit: number, cursor?: number): Promise<DeadLetterPage>;
+  /** Removes these records (and their index entries); resolves how many existed. */
+  drop(ids: string[]): Promise<number>;
+  /** Indexes the records written before the indexes existed, once; resolves how many it indexed. */
+  backfillIndex(): Promise<number>;
   get(id: string): Promise<DeadLetterEntry | undefined>;
   count(): Promise<number>;
   /** Re-enqueues the records as fresh jobs, removing each record only once its job is in Redis. */
@@ -74,8 +92,24 @@ export interface DeadLetters {
 }
 
 const PAGE = 500;
+/** Most index entries one filtered page reads before it answers with a `next` cursor. */
+export const MAX_SCAN_PER_PAGE = 5_000;
 
-export function createDeadLetters(options: { connection: Redis; prefix: string }): DeadLetters {
+const toIndexEntry = (id: string, r: DeadLetterRecord): IndexEntry => ({
+  id,
+  reason: r.reason,
+  errorCode: r.error_code,
+  atMs: Date.parse(r.dead_lettered_at) || 0,
+});
+
+export interface DeadLettersOptions {
+  connection: Redis;
+  prefix: string;
+  /** Clock for `dead_lettered_at` (default Date.now). */
+  now?: () => number;
+}
+
+export function createDeadLetters(options: DeadLettersOptions): DeadLetters {
   const queue = new Queue<DeadLetterRecord>(DEAD_LETTER_QUEUE_NAME, {
     connection: options.connection,
     prefix: options.prefix,
@@ -83,6 +117,7 @@ export function createDeadLetters(options: { connection: Redis; prefix: string }
   // Connection errors fail the calls that need Redis; unheard, BullMQ prints each with its stack.
   queue.on('error', () => undefined);
   const host = hostname();
+  const index = createDeadLetterIndex(options.connection, queue);
 
   async function* all(): AsyncGenerator<Job<DeadLetterRecord>> {
     for (let start = 0; ; start += PAGE) {
@@ -112,27 +147,98 @@ export function createDeadLetters(options: { connection: Redis; prefix: string }
       ...(data.run_id === undefined ? {} : { runId: data.run_id }),
     });
     await job.remove();
+    await index.remove([toIndexEntry(job.id!, job.data)]);
     return { id: job.id!, job_id: enqueued.job_id, duplicate: enqueued.duplicate };
+  }
+
+  /** The records at ranks [offset, offset + count) of an index; ids without a record are dropped from it. */
+  async function readIndexed(key: string, offset: number, count: number) {
+    const ids = await index.range(key, offset, count);
+    const jobs = await Promise.all(
+      ids.map((id) => queue.getJob(id) as Promise<Job<DeadLetterRecord> | undefined>),
+    );
+    const dangling = ids.filter((_, i) => jobs[i] === undefined);
+    // Their reason and code are unknown: remove them from the set read and the time set.
+    if (dangling.length > 0) {
+      await options.connection.zrem(key, ...dangling);
+      await index.remove(dangling.map((id) => ({ id, reason: '', errorCode: null })));
+    }
+    return { ids, jobs };
+  }
+
+  async function drop(ids: string[]): Promise<number> {
+    const jobs = await Promise.all(
+      ids.map((id) => queue.getJob(id) as Promise<Job<DeadLetterRecord> | undefined>),
+    );
+    const found = jobs.filter((j): j is Job<DeadLetterRecord> => j !== undefined);
+    await Promise.all(found.map((job) => job.remove()));
+    await index.remove([
+      ...found.map((job) => toIndexEntry(job.id!, job.data)),
+      ...ids.filter((_, i) => jobs[i] === undefined).map((id) => ({ id, reason: '', errorCode: null })),
+    ]);
+    return found.length;
+  }
+
+  async function page(filter: DeadLetterFilter, limit: number, cursor = 0): Promise<DeadLetterPage> {
+    if (filter.reason === undefined && filter.errorCode === undefined) {
+      // Unfiltered: the records themselves, in order (complete even before the index backfill).
+      const jobs = await queue.getJobs(['wait', 'delayed'], cursor, cursor + limit - 1, true);
+      const entries = jobs.filter(Boolean).map((job) => ({ id: job.id!, ...job.data }));
+      return jobs.length < limit ? { entries } : { entries, next: cursor + jobs.length };
+    }
+    const key = index.keyFor(filter);
+    if (key === undefined) return { entries: [] };
+    const entries: DeadLetterEntry[] = [];
+    let offset = cursor;
+    while (offset - cursor < MAX_SCAN_PER_PAGE) {
+      const { ids, jobs } = await readIndexed(key, offset, Math.min(PAGE, MAX_SCAN_PER_PAGE));
+      for (const job of jobs) {
+        offset++;
+        if (job && matches(job.data, filter)) entries.push({ id: job.id!, ...job.data });
+        if (entries.length >= limit) return { entries, next: offset };
+      }
+      if (ids.length < PAGE) return { entries };
+    }
+    return { entries, next: offset };
   }
 
   return {
     queue,
+    index,
     async add(record, idHint) {
       const full: DeadLetterRecord = {
         ...record,
         worker_host: host,
-        dead_lettered_at: new Date().toISOString(),
+        dead_lettered_at: new Date(options.now?.() ?? Date.now()).toISOString(),
       };
-      const job = await queue.add('dead-letter', full, { jobId: `dl-${idHint}`, removeOnComplete: true });
+      const jobId = `dl-${idHint}`;
+      await index.add([toIndexEntry(jobId, full)]);
+      const job = await queue.add('dead-letter', full, { jobId, removeOnComplete: true });
       return job.id!;
     },
-    async list(filter, limit = Number.POSITIVE_INFINITY) {
+    async list(filter = {}, limit = Number.POSITIVE_INFINITY) {
       const out: DeadLetterEntry[] = [];
-      for await (const job of all()) {
-        if (out.length >= limit) break;
-        if (matches(job.data, filter)) out.push({ id: job.id!, ...job.data });
+      for (let cursor: number | undefined = 0; cursor !== undefined && out.length < limit;) {
+        const next: DeadLetterPage = await page(filter, Math.min(limit - out.length, PAGE), cursor);
+        out.push(...next.entries);
+        cursor = next.next;
       }
       return out;
+    },
+    page,
+    drop,
+    async backfillIndex() {
+      if (await index.isComplete()) return 0;
+      let indexed = 0;
+      for (let start = 0; ; start += PAGE) {
+        const jobs = await queue.getJobs(['wait', 'delayed'], start, start + PAGE - 1, true);
+        const present = jobs.filter((j): j is Job<DeadLetterRecord> => j !== undefined && j !== null);
+        await index.add(present.map((job) => toIndexEntry(job.id!, job.data)));
+        indexed += present.length;
+        if (jobs.length < PAGE) break;
+      }
+      await index.markComplete();
+      return indexed;
     },
     async get(id) {
       const job = await queue.getJob(id);
@@ -162,10 +268,12 @@ export function createDeadLetters(options: { connection: Redis; prefix: string }
     },
     async purge(olderThanMs) {
       const cutoff = olderThanMs === undefined ? Number.POSITIVE_INFINITY : Date.now() - olderThanMs;
-      const doomed: Job<DeadLetterRecord>[] = [];
-      for await (const job of all()) if (Date.parse(job.data.dead_lettered_at) <= cutoff) doomed.push(job);
-      for (const job of doomed) await job.remove();
-      return doomed.length;
+      const doomed: string[] = [];
+      for await (const job of all())
+        if (Date.parse(job.data.dead_lettered_at) <= cutoff) doomed.push(job.id!);
+      let removed = 0;
+      for (let i = 0; i < doomed.length; i += PAGE) removed += await drop(doomed.slice(i, i + PAGE));
+      return removed;
     },
     async close() {
       await queue.close();

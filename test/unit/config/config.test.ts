@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   isAllowedEndpoint,
+  keptCompletedJobs,
   loadConfig,
   REGION_PATTERN,
   requireCredentials,
@@ -49,6 +50,10 @@ describe('loadConfig defaults', () => {
       WORKER_CONCURRENCY: 32,
       WORKER_RATE_LIMIT: 50,
       METRICS_PORT: 0,
+      DEAD_LETTER_MAX_AGE_DAYS: 30,
+      DEAD_LETTER_MAX_COUNT: 100_000,
+      JOBS_DEDUPE_WINDOW_SEC: 3_600,
+      JOBS_KEEP_COMPLETED: 0,
       CLEANUP_API_TOKEN: undefined,
       API_HOST: '127.0.0.1',
       API_PORT: 8080,
@@ -84,6 +89,15 @@ describe('loadConfig defaults', () => {
     expect(err.message).toContain('NODE_TLS_REJECT_UNAUTHORIZED: must be unset or 1');
     expect(err.message).toContain('TLS certificate verification off');
     expect(loadConfig({ NODE_TLS_REJECT_UNAUTHORIZED: '1' }).NODE_TLS_REJECT_UNAUTHORIZED).toBe('1');
+  });
+
+  it('keeps every job the rate limit lets finish within the dedupe window, unless told a number', () => {
+    expect(keptCompletedJobs(loadConfig({}))).toBe(180_000);
+    expect(keptCompletedJobs(loadConfig({ WORKER_RATE_LIMIT: '0' }))).toBe(720_000);
+    expect(keptCompletedJobs(loadConfig({ JOBS_DEDUPE_WINDOW_SEC: '600', WORKER_RATE_LIMIT: '10' }))).toBe(
+      6_000,
+    );
+    expect(keptCompletedJobs(loadConfig({ JOBS_KEEP_COMPLETED: '5000' }))).toBe(5_000);
   });
 
   it('ignores variables it does not know', () => {
