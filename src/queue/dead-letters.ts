@@ -7,7 +7,8 @@
 import { Queue, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { hostname } from 'node:os';
-import { DEAD_LETTER_QUEUE_NAME, parseTaskInput, type DeleteJobData } from './job-contract.js';
+import { DEAD_LETTER_QUEUE_NAME } from './job-contract.js';
+import { enqueueReplay } from './enqueue-replay.js';
 import type { Producer } from './producer.js';
 import { CleanupError } from '../errors.js';
 import { createDeadLetterIndex, type DeadLetterIndex, type IndexEntry } from './dead-letter-index.js';
@@ -135,17 +136,7 @@ export function createDeadLetters(options: DeadLettersOptions): DeadLetters {
     job: Job<DeadLetterRecord>,
     producer: Producer,
   ): Promise<ReplayResult['replayed'][number]> {
-    const task = parseTaskInput(job.data.job_data, 'job_data');
-    const data = job.data.job_data as Partial<DeleteJobData>;
-    // A finished original still holds its job id (dedupe window): remove it so the replay is a fresh job.
-    const original = await producer.queue.getJob(job.data.job_id);
-    const state = original ? await original.getState() : 'unknown';
-    if (original && (state === 'completed' || state === 'failed')) await original.remove();
-    const enqueued = await producer.enqueue(task, {
-      reason: data.reason ?? 'replay',
-      source: 'dlq-replay',
-      ...(data.run_id === undefined ? {} : { runId: data.run_id }),
-    });
+    const enqueued = await enqueueReplay(job.data, producer);
     await job.remove();
     await index.remove([toIndexEntry(job.id!, job.data)]);
     return { id: job.id!, job_id: enqueued.job_id, duplicate: enqueued.duplicate };
