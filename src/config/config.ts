@@ -86,7 +86,9 @@ export const configSchema = z.object({
       if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
     }),
   DCS_PROJECT_ID: optionalString
-    .describe('Default project id for purges and enqueues that name none.')
+    .describe(
+      'Default project id for purges and enqueues that name none; with DCS_REGION, the pair the breaker probes.',
+    )
     .refine(
       (v) => v === undefined || /^[A-Za-z0-9-]{1,64}$/.test(v),
       'letters, digits and - only, at most 64',
