@@ -11,62 +11,28 @@ import { DEAD_LETTER_QUEUE_NAME } from './job-contract.js';
 import { enqueueReplay } from './enqueue-replay.js';
 import type { Producer } from './producer.js';
 import { CleanupError } from '../errors.js';
-import { createDeadLetterIndex, type DeadLetterIndex, type IndexEntry } from './dead-letter-index.js';
+import { createDeadLetterIndex, type DeadLetterIndex } from './dead-letter-index.js';
+import { createDeadLetterPager, toIndexEntry } from './dead-letter-pages.js';
+import type {
+  DeadLetterFilter,
+  DeadLetterPage,
+  DeadLetterRecord,
+  DeadLetterEntry,
+} from './dead-letter-record.js';
 
-export const DEAD_LETTER_REASONS = [
-  'rejected',
-  'retries_exhausted',
-  'invalid_job',
-  'requeue_limit',
-  'stalled',
-] as const;
-export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
-
-export interface AttemptRecord {
-  at: string;
-  action: string;
-  http_status: number | null;
-  error_code: string | null;
-  request_id: string | null;
-  duration_ms: number;
-  network_error?: string;
-}
-
-export interface DeadLetterRecord {
-  job_id: string;
-  /** The original payload (for `invalid_job`, as found, cut to 4 KiB of JSON). */
-  job_data: unknown;
-  reason: DeadLetterReason;
-  http_status: number | null;
-  error_code: string | null;
-  error_msg: string | null;
-  request_id: string | null;
-  attempts: number;
-  history: AttemptRecord[];
-  first_attempt_at: string | null;
-  last_attempt_at: string | null;
-  worker_host: string;
-  dead_lettered_at: string;
-}
-
-export interface DeadLetterEntry extends DeadLetterRecord {
-  id: string;
-}
-
-export interface DeadLetterFilter {
-  reason?: string;
-  errorCode?: string;
-}
+export {
+  DEAD_LETTER_REASONS,
+  type AttemptRecord,
+  type DeadLetterEntry,
+  type DeadLetterFilter,
+  type DeadLetterPage,
+  type DeadLetterReason,
+  type DeadLetterRecord,
+} from './dead-letter-record.js';
 
 export interface ReplayResult {
   replayed: { id: string; job_id: string; duplicate: boolean }[];
   skipped: { id: string; error: string }[];
-}
-
-/** One page of a listing; `next` resumes it where it stopped (absent when nothing is left). */
-export interface DeadLetterPage {
-  entries: DeadLetterEntry[];
-  next?: number;
 }
 
 export interface DeadLetters {
@@ -93,15 +59,6 @@ export interface DeadLetters {
 }
 
 const PAGE = 500;
-/** Most index entries one filtered page reads before it answers with a `next` cursor. */
-export const MAX_SCAN_PER_PAGE = 5_000;
-
-const toIndexEntry = (id: string, r: DeadLetterRecord): IndexEntry => ({
-  id,
-  reason: r.reason,
-  errorCode: r.error_code,
-  atMs: Date.parse(r.dead_lettered_at) || 0,
-});
 
 export interface DeadLettersOptions {
   connection: Redis;
@@ -142,21 +99,6 @@ export function createDeadLetters(options: DeadLettersOptions): DeadLetters {
     return { id: job.id!, job_id: enqueued.job_id, duplicate: enqueued.duplicate };
   }
 
-  /** The records at ranks [offset, offset + count) of an index; ids without a record are dropped from it. */
-  async function readIndexed(key: string, offset: number, count: number) {
-    const ids = await index.range(key, offset, count);
-    const jobs = await Promise.all(
-      ids.map((id) => queue.getJob(id) as Promise<Job<DeadLetterRecord> | undefined>),
-    );
-    const dangling = ids.filter((_, i) => jobs[i] === undefined);
-    // Their reason and code are unknown: remove them from the set read and the time set.
-    if (dangling.length > 0) {
-      await options.connection.zrem(key, ...dangling);
-      await index.remove(dangling.map((id) => ({ id, reason: '', errorCode: null })));
-    }
-    return { ids, jobs };
-  }
-
   async function drop(ids: string[]): Promise<number> {
     const jobs = await Promise.all(
       ids.map((id) => queue.getJob(id) as Promise<Job<DeadLetterRecord> | undefined>),
@@ -170,28 +112,7 @@ export function createDeadLetters(options: DeadLettersOptions): DeadLetters {
     return found.length;
   }
 
-  async function page(filter: DeadLetterFilter, limit: number, cursor = 0): Promise<DeadLetterPage> {
-    if (filter.reason === undefined && filter.errorCode === undefined) {
-      // Unfiltered: the records themselves, in order (complete even before the index backfill).
-      const jobs = await queue.getJobs(['wait', 'delayed'], cursor, cursor + limit - 1, true);
-      const entries = jobs.filter(Boolean).map((job) => ({ id: job.id!, ...job.data }));
-      return jobs.length < limit ? { entries } : { entries, next: cursor + jobs.length };
-    }
-    const key = index.keyFor(filter);
-    if (key === undefined) return { entries: [] };
-    const entries: DeadLetterEntry[] = [];
-    let offset = cursor;
-    while (offset - cursor < MAX_SCAN_PER_PAGE) {
-      const { ids, jobs } = await readIndexed(key, offset, Math.min(PAGE, MAX_SCAN_PER_PAGE));
-      for (const job of jobs) {
-        offset++;
-        if (job && matches(job.data, filter)) entries.push({ id: job.id!, ...job.data });
-        if (entries.length >= limit) return { entries, next: offset };
-      }
-      if (ids.length < PAGE) return { entries };
-    }
-    return { entries, next: offset };
-  }
+  const page = createDeadLetterPager(queue, index, matches);
 
   return {
     queue,
