@@ -3,11 +3,11 @@
  * Tests reuse it with their own prefix and logger.
  */
 import type { Redis } from 'ioredis';
-import type { Config } from './config/config.js';
+import { keptCompletedJobs, type Config } from './config/config.js';
 import { CleanupError } from './errors.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createRedisConnection, type ConnectionRole } from './queue/redis-connection.js';
-import { createProducer, type Producer } from './queue/producer.js';
+import { createProducer, type Producer, type ProducerOptions } from './queue/producer.js';
 import { createDeadLetters, type DeadLetters } from './queue/dead-letters.js';
 
 export interface App {
@@ -37,13 +37,23 @@ export function createApp(config: Config, options: AppOptions): App {
     logger,
     connection,
     prefix: config.CLEANUP_PREFIX,
-    producer: () => (producer ??= createProducer({ connection, prefix: config.CLEANUP_PREFIX })),
+    producer: () => (producer ??= createProducer(buildProducerOptions(config, connection))),
     deadLetters: () => (deadLetters ??= createDeadLetters({ connection, prefix: config.CLEANUP_PREFIX })),
     async close() {
       await producer?.close();
       await deadLetters?.close();
       connection.disconnect();
     },
+  };
+}
+
+/** The producer options the configuration sets: prefix, dedupe window and finished jobs kept. */
+export function buildProducerOptions(config: Config, connection: Redis): ProducerOptions {
+  return {
+    connection,
+    prefix: config.CLEANUP_PREFIX,
+    dedupeWindowSec: config.JOBS_DEDUPE_WINDOW_SEC,
+    keepCompleted: keptCompletedJobs(config),
   };
 }
 

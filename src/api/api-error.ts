@@ -24,6 +24,7 @@ export const API_ERROR_STATUS = {
   REDIS_UNAVAILABLE: 503,
   QUEUE_PAUSED: 503,
   PURGE_TIMEOUT: 504,
+  REDIS_TIMEOUT: 504,
 } as const;
 export type ApiErrorCode = keyof typeof API_ERROR_STATUS;
 

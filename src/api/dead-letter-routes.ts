@@ -52,6 +52,12 @@ const listQuerySchema = z
     reason: z.enum(DEAD_LETTER_REASONS).optional(),
     error_code: z.string().max(64).optional(),
     limit: z.coerce.number().int().min(1).max(MAX_DEAD_LETTER_PAGE).default(DEFAULT_DEAD_LETTER_PAGE),
+    cursor: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .meta({ description: 'The `next` of the previous page: continues the listing where it stopped.' }),
   })
   .strict();
 
@@ -72,8 +78,13 @@ export const deadLetterContracts = {
     query: listQuerySchema,
     responses: {
       200: {
-        description: 'The first `limit` matching records; `total` counts every record, whatever the filter.',
-        schema: z.object({ dead_letters: z.array(deadLetterSchema), total: z.number().int() }),
+        description:
+          'Up to `limit` matching records; `total` counts every record, whatever the filter. A filtered page reads its index and at most 5000 records: when `next` is present, more may match, ask again with `cursor=next`.',
+        schema: z.object({
+          dead_letters: z.array(deadLetterSchema),
+          total: z.number().int(),
+          next: z.number().int().optional(),
+        }),
       },
     },
     errors: [400],
@@ -118,10 +129,10 @@ export function registerDeadLetterRoutes(app: FastifyInstance, deps: DeadLetterR
       ...(query.reason === undefined ? {} : { reason: query.reason }),
       ...(query.error_code === undefined ? {} : { errorCode: query.error_code }),
     };
-    const [entries, total] = await withRedis(connection, () =>
-      Promise.all([deadLetters.list(filter, query.limit), deadLetters.count()]),
+    const [page, total] = await withRedis(connection, () =>
+      Promise.all([deadLetters.page(filter, query.limit, query.cursor), deadLetters.count()]),
     );
-    return { dead_letters: entries, total };
+    return { dead_letters: page.entries, total, ...(page.next === undefined ? {} : { next: page.next }) };
   });
 
   addRoute(app, deadLetterContracts.get, async ({ params }) => {

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { createApp, pingRedis } from '../app.js';
+import { buildProducerOptions, createApp, pingRedis } from '../app.js';
 import { loadConfig, type Config } from '../config/config.js';
 import { CleanupError, isCleanupError } from '../errors.js';
 import { quoteForMessage } from '../intake/input-error.js';
@@ -193,7 +193,7 @@ async function withProducer<T>(
   const app = createApp(deps.config, { role: 'producer' });
   try {
     await pingRedis(app.connection, deps.redisTimeoutMs);
-    const producer = createProducer({ connection: app.connection, prefix: app.prefix, chunkSize });
+    const producer = createProducer({ ...buildProducerOptions(app.config, app.connection), chunkSize });
     try {
       return await body(producer);
     } catch (err) {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { REGION_PATTERN, type Config } from '../config/config.js';
+import type { Config } from '../config/config.js';
+import { findRegionProblem } from '../config/regions.js';
 import { validateId } from '../dcs/ids.js';
 import { CleanupError } from '../errors.js';
 import { DEFAULT_MAX_DELETIONS, MAX_MAX_DELETIONS } from '../purge/plan-purge.js';
@@ -60,9 +61,8 @@ export function buildPurgeSpec(flags: SelectionFlags, config: Config, defaultReg
     throw usage('choose the scope: --instance <id> (repeatable) or --all-instances', 'instance');
   }
   const region = flags.region ?? defaultRegion;
-  if (region !== undefined && !REGION_PATTERN.test(region)) {
-    throw usage(`--region ${JSON.stringify(region.slice(0, 40))}: must look like cn-north-4`, 'region');
-  }
+  const problem = region === undefined ? undefined : findRegionProblem(region);
+  if (problem !== undefined) throw usage(`--region: ${problem}`, 'region');
   const filters = parsePurgeFilters({
     olderThan: flags.olderThan,
     status: flags.status,

@@ -78,6 +78,9 @@ async function runWorker(flags: WorkerFlags): Promise<number> {
     connection: app.connection,
     prefix: app.prefix,
     getClient: (region) => clients.get(region),
+    ...(config.DCS_PROJECT_ID === undefined
+      ? {}
+      : { trusted: { projectId: config.DCS_PROJECT_ID, region: config.DCS_REGION } }),
     logger,
     metrics,
     concurrency: flags.concurrency ?? config.WORKER_CONCURRENCY,
@@ -85,6 +88,10 @@ async function runWorker(flags: WorkerFlags): Promise<number> {
     shutdownTimeoutMs: (flags.shutdownTimeout ?? 10) * 1000,
     lockDurationMs: flags.lockDurationMs ?? 30_000,
     probeIntervalMs: config.WORKER_PROBE_INTERVAL_MS,
+    deadLetterRetention: {
+      maxAgeMs: config.DEAD_LETTER_MAX_AGE_DAYS * 86_400_000,
+      maxCount: config.DEAD_LETTER_MAX_COUNT,
+    },
     policy: buildRetryPolicy(config),
   });
   // Scheduled purges fire in every worker process; BullMQ hands each firing to one of them.

@@ -7,10 +7,11 @@ import { CleanupError } from '../errors.js';
 import { Credentials } from '../huawei/credentials.js';
 import { ID_PATTERN } from '../dcs/ids.js';
 import { resolveSecretFiles, type ReadSecretFile } from './secret-files.js';
+import { REGION_PATTERN, acceptConfiguredRegions, findRegionProblem } from './regions.js';
+
+export { REGION_PATTERN } from './regions.js';
 
 const LOOPBACK_HOSTS = /^(localhost|127(\.\d{1,3}){3}|\[::1\]|::1)$/i;
-/** Huawei region ids: `cn-north-4`, `ap-southeast-1`, `eu-west-101`, `ru-northwest-2`, `ae-ad-1`. */
-export const REGION_PATTERN = /^[a-z]{2}(-[a-z]{2,12}){1,2}-\d{1,3}$/;
 
 const optionalString = z
   .string()
@@ -71,6 +72,15 @@ export const configSchema = z.object({
     .default('cn-north-4')
     .describe('Default region, used for jobs without a region and to build the endpoint.')
     .refine((v) => REGION_PATTERN.test(v), 'must look like cn-north-4'),
+  DCS_EXTRA_REGIONS: optionalString
+    .refine(
+      (v) => v === undefined || v.split(',').every((r) => REGION_PATTERN.test(r.trim())),
+      'must be regions such as cn-north-4,ap-southeast-1, separated by commas',
+    )
+    .transform((v) => v?.split(',').map((r) => r.trim()))
+    .describe(
+      'Comma-separated regions accepted besides the DCS regions of the official SDKs and DCS_REGION (a region opened since).',
+    ),
   DCS_ENDPOINT: optionalString
     .describe('Full base URL overriding https://dcs.{region}.myhuaweicloud.com for every region.')
     .superRefine((value, ctx) => {
@@ -78,11 +88,27 @@ export const configSchema = z.object({
       if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
     }),
   DCS_PROJECT_ID: optionalString
-    .describe('Default project id for purges and enqueues that name none.')
+    .describe(
+      'Default project id for purges and enqueues that name none; with DCS_REGION, the pair the breaker probes.',
+    )
     .refine((v) => v === undefined || ID_PATTERN.test(v), 'letters, digits and - only, at most 64'),
   DCS_CONNECT_TIMEOUT_MS: intFrom(5_000, 100, 120_000).describe('TCP/TLS connect timeout for DCS calls.'),
   DCS_HEADERS_TIMEOUT_MS: intFrom(15_000, 100, 300_000).describe('Time to wait for response headers.'),
   DCS_BODY_TIMEOUT_MS: intFrom(15_000, 100, 300_000).describe('Time allowed between body chunks.'),
+  DCS_CLIENT_CACHE_SIZE: intFrom(32, 1, 1_000).describe(
+    'Most DCS endpoints (regions) a process keeps a connection pool for; the least recently used one is closed past that.',
+  ),
+  DCS_REQUEST_TIMEOUT_MS: intFrom(30_000, 100, 600_000).describe(
+    'Overall deadline of one DCS call (DELETE or list page), from sending to the last byte of the answer.',
+  ),
+  NODE_TLS_REJECT_UNAUTHORIZED: optionalString
+    .describe(
+      "Node's switch for TLS certificate checks. Must be unset or 1: 0 (no certificate check) is refused at start.",
+    )
+    .refine(
+      (v) => v === undefined || v === '1',
+      'must be unset or 1: 0 turns TLS certificate verification off, which would send signed requests to anyone on the path',
+    ),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')
@@ -104,6 +130,18 @@ export const configSchema = z.object({
     ),
   WORKER_HEALTH_GRACE_MS: intFrom(120_000, 1_000, 3_600_000).describe(
     'How long Redis may be silent before the worker /healthz answers 503 (a blip must not restart a fleet).',
+  ),
+  DEAD_LETTER_MAX_AGE_DAYS: intFrom(30, 0, 3_650).describe(
+    'Dead letters older than this many days are dropped by the workers; 0 keeps them for ever.',
+  ),
+  DEAD_LETTER_MAX_COUNT: intFrom(100_000, 0, 100_000_000).describe(
+    'At most this many dead letters are kept (the oldest go first); 0 sets no limit.',
+  ),
+  JOBS_DEDUPE_WINDOW_SEC: intFrom(3_600, 60, 604_800).describe(
+    'How long a finished job is kept, so that enqueueing its task again within that time is a duplicate.',
+  ),
+  JOBS_KEEP_COMPLETED: intFrom(0, 0, 100_000_000).describe(
+    'Most finished jobs kept; 0 derives it from the rate: WORKER_RATE_LIMIT (200 when off) x JOBS_DEDUPE_WINDOW_SEC.',
   ),
   CLEANUP_API_TOKEN: optionalString.describe(
     'Bearer token required by every /v1 route of the HTTP API. Never logged.',
@@ -190,7 +228,10 @@ export type Env = Readonly<Record<string, string | undefined>>;
 export function loadConfig(env: Env = process.env, readSecretFile?: ReadSecretFile): Config {
   const secrets = resolveSecretFiles(env, readSecretFile);
   const result = configSchema.superRefine(checkRanges).safeParse(secrets.env);
-  if (result.success && secrets.problems.length === 0) return result.data;
+  if (result.success && secrets.problems.length === 0) {
+    acceptConfiguredRegions([result.data.DCS_REGION, ...(result.data.DCS_EXTRA_REGIONS ?? [])]);
+    return result.data;
+  }
   const issues = [
     ...secrets.problems.map((p) => ({ field: p.field, message: p.message })),
     ...(result.error?.issues ?? []).map((issue) => ({ field: issue.path.join('.'), message: issue.message })),
@@ -230,6 +271,18 @@ export function maskUrlPassword(url: string): string {
   return parsed.toString();
 }
 
+/**
+ * Most finished jobs to keep: enough for every job the rate limit lets finish within the dedupe
+ * window, so the window's guarantee holds (200/s is Huawei's own limit when ours is off).
+ */
+export function keptCompletedJobs(
+  config: Pick<Config, 'JOBS_KEEP_COMPLETED' | 'JOBS_DEDUPE_WINDOW_SEC' | 'WORKER_RATE_LIMIT'>,
+): number {
+  if (config.JOBS_KEEP_COMPLETED > 0) return config.JOBS_KEEP_COMPLETED;
+  const perSecond = config.WORKER_RATE_LIMIT > 0 ? config.WORKER_RATE_LIMIT : 200;
+  return perSecond * config.JOBS_DEDUPE_WINDOW_SEC;
+}
+
 /** The credentials from the configuration; INVALID_CONFIG naming what is missing. */
 export function requireCredentials(config: Config): Credentials {
   const missing = (['CLOUD_SDK_AK', 'CLOUD_SDK_SK'] as const).filter((name) => config[name] === undefined);
@@ -248,9 +301,10 @@ export function resolveEndpoint(
 ): string {
   if (config.DCS_ENDPOINT !== undefined) return config.DCS_ENDPOINT.replace(/\/+$/, '');
   const r = region ?? config.DCS_REGION;
-  if (!REGION_PATTERN.test(r)) {
-    const shown = JSON.stringify(r.slice(0, 40));
-    throw new CleanupError('INVALID_CONFIG', `region must look like cn-north-4, got ${shown}`, {
+  // The configured region itself is trusted; any other must be one this process accepts.
+  const problem = r === config.DCS_REGION ? undefined : findRegionProblem(r);
+  if (problem !== undefined || !REGION_PATTERN.test(r)) {
+    throw new CleanupError('INVALID_CONFIG', `region ${problem ?? 'must look like cn-north-4'}`, {
       field: 'region',
     });
   }

@@ -7,6 +7,13 @@
  * task not found) means the goal is met, so `already_gone`. A 404 without a readable error code (a
  * proxy's page), or with another gateway code (`APIGW.*`, `APIG.*`: the request never reached DCS),
  * proves nothing either way and is `rejected`, so an operator sees it in the dead letters.
+ *
+ * 403 split: the codes that say the whole credential lacks a permission (account read-only, the IAM
+ * role lacks `dcs:instance:deleteBackgroundTask`) are `forbidden`: every job would fail alike, so the
+ * queue pauses. Any other 403 is a refusal about one resource and is `rejected`.
+ *
+ * Huawei's Terraform provider retries the `DCS.4xxx` "instance busy" codes and treats the "instance
+ * does not exist" ones as not found: so do we, whatever status carries them.
  */
 
 export const ACTIONS = [
@@ -17,6 +24,7 @@ export const ACTIONS = [
   'throttled',
   'auth_failed',
   'misconfigured',
+  'forbidden',
   'rejected',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
@@ -37,10 +45,22 @@ export interface Verdict {
 }
 
 const MISCONFIGURED_404 = new Set(['APIGW.0101', '111404001']);
-const GONE_400 = new Set(['111400119']);
+/** The instance or task does not exist, at any 4xx status. */
+const GONE_CODES = new Set(['111400119', 'DCS.4031', 'DCS.4133', 'DCS.4941', 'DCS.4942']);
+/** A 403 about the credential as a whole: account read-only, IAM role without the permission. */
+const FORBIDDEN_CODES = new Set(['111403002', '111403003']);
 /** API Gateway codes (`APIGW.0101`, `APIG.0308`), as opposed to DCS's own numeric codes. */
 const GATEWAY_CODE = /^APIGW?\./;
-const BUSY_CODES = new Set(['111400017', '111400026', '111400069']);
+const BUSY_CODES = new Set([
+  '111400017',
+  '111400026',
+  '111400069',
+  'DCS.4026',
+  'DCS.4049',
+  'DCS.4111',
+  'DCS.4113',
+  'CBC.99003651',
+]);
 
 /** Maps an attempt's result to its verdict. Pure and total: never throws. */
 export function classifyAttempt(result: AttemptResult): Verdict {
@@ -63,8 +83,11 @@ export function classifyAttempt(result: AttemptResult): Verdict {
     if (GATEWAY_CODE.test(errorCode)) return { action: 'rejected', reason: errorCode };
     return { action: 'already_gone', reason: errorCode };
   }
-  if (status === 400 && errorCode !== undefined && GONE_400.has(errorCode)) {
+  if (status >= 400 && status < 500 && errorCode !== undefined && GONE_CODES.has(errorCode)) {
     return { action: 'already_gone', reason: errorCode };
+  }
+  if (status === 403 && errorCode !== undefined && FORBIDDEN_CODES.has(errorCode)) {
+    return { action: 'forbidden', reason: errorCode };
   }
   if (status === 408 || status >= 500) {
     return { action: 'retry', reason: codeOr(errorCode, `http_${status}`) };

@@ -8,6 +8,7 @@ import type { AttemptOutcome } from './attempt-outcome.js';
 import { MAX_LIST_BODY_BYTES, fetchPageWithRetries, type PageParser } from './fetch-page.js';
 import { validateId } from './ids.js';
 import { performSignedCall, type CallContext, type SignedCall } from './perform-signed-call.js';
+import { RequestDeadlines } from './request-deadlines.js';
 import { parseInstancePage, parseTaskPage, type DcsInstance, type DcsTask } from './schemas.js';
 
 export type { AttemptOutcome } from './attempt-outcome.js';
@@ -24,6 +25,8 @@ export interface DcsClientOptions {
   connectTimeoutMs?: number;
   headersTimeoutMs?: number;
   bodyTimeoutMs?: number;
+  /** Overall deadline of one call, from dispatch to the last body byte (default 30 s). */
+  requestTimeoutMs?: number;
   /** Most sockets kept open to the endpoint (default 128). */
   connections?: number;
   /** Clock for X-Sdk-Date and HTTP-date Retry-After (default: the system clock). */
@@ -85,6 +88,8 @@ export interface DcsClient {
   probe(projectId: string, options?: CallOptions): Promise<ProbeOutcome>;
   /** Waits for calls in flight, then closes every socket. */
   close(): Promise<void>;
+  /** True once close() was called: every later call fails at once, nothing is sent. */
+  readonly closed: boolean;
 }
 
 /** Creates the client and its connection pool (no socket is opened before the first call). */
@@ -106,6 +111,7 @@ export function createDcsClient(options: DcsClientOptions): DcsClient {
     logger: options.logger,
     maxErrorBodyBytes: options.maxErrorBodyBytes ?? 64 * 1024,
     maxSuccessBodyBytes: MAX_LIST_BODY_BYTES,
+    deadlines: new RequestDeadlines(options.requestTimeoutMs ?? 30_000),
   };
   const pageRetries = options.pageRetries ?? 4;
   let closing: Promise<void> | undefined;
@@ -183,8 +189,12 @@ export function createDcsClient(options: DcsClientOptions): DcsClient {
       };
     },
 
+    get closed() {
+      return closing !== undefined;
+    },
+
     close() {
-      closing ??= pool.close();
+      closing ??= pool.close().finally(() => context.deadlines.close());
       return closing;
     },
   };

@@ -6,6 +6,7 @@ const CODE_BY_ACTION: Readonly<Record<Action, ErrorCode>> = {
   auth_failed: 'DCS_AUTH_FAILED',
   throttled: 'DCS_THROTTLED',
   misconfigured: 'DCS_MISCONFIGURED',
+  forbidden: 'DCS_FORBIDDEN',
   busy: 'DCS_BUSY',
   retry: 'DCS_UNAVAILABLE',
   rejected: 'DCS_REJECTED',

@@ -6,6 +6,7 @@ const KIND_BY_CODE: ReadonlyMap<string, NetworkErrorKind> = new Map([
   ['UND_ERR_HEADERS_TIMEOUT', 'timeout'],
   ['UND_ERR_BODY_TIMEOUT', 'timeout'],
   ['ETIMEDOUT', 'timeout'],
+  ['DCS_REQUEST_DEADLINE', 'timeout'],
   ['UND_ERR_SOCKET', 'reset'],
   ['ECONNRESET', 'reset'],
   ['EPIPE', 'reset'],

@@ -5,6 +5,7 @@ import type { Credentials } from '../huawei/credentials.js';
 import { buildQueryString, signRequest, type QueryParams } from '../huawei/signer.js';
 import type { Logger } from '../observability/logger.js';
 import { buildNetworkOutcome, buildResponseOutcome, type AttemptOutcome } from './attempt-outcome.js';
+import type { RequestDeadlines } from './request-deadlines.js';
 import { sendRequest, type Exchange } from './send-request.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -23,6 +24,8 @@ export interface CallContext {
   logger: Logger | undefined;
   maxErrorBodyBytes: number;
   maxSuccessBodyBytes: number;
+  /** The overall deadline of each call. */
+  deadlines: RequestDeadlines;
 }
 
 /** One project-scoped DCS call. */
@@ -71,6 +74,7 @@ export async function performSignedCall(context: CallContext, call: SignedCall):
     keepSuccessBody: call.keepSuccessBody,
     maxErrorBodyBytes: context.maxErrorBodyBytes,
     maxSuccessBodyBytes: context.maxSuccessBodyBytes,
+    deadlines: context.deadlines,
   });
   const durationMs = Math.round((performance.now() - started) * 100) / 100;
   const outcome = buildOutcome(context, exchange, durationMs, signed.authorization);

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { errors, type Dispatcher } from 'undici';
+import type { Expirable, RequestDeadlines } from './request-deadlines.js';
 
 /** What to send and how much of the answer to read. */
 export interface SendOptions {
@@ -14,6 +15,8 @@ export interface SendOptions {
   maxErrorBodyBytes: number;
   /** Most bytes read of a kept 2xx body; more makes the answer `truncated`. */
   maxSuccessBodyBytes: number;
+  /** Ends the request, however far it got, once it outlives the overall deadline. */
+  deadlines?: RequestDeadlines | undefined;
 }
 
 /** An HTTP answer, or the transport error that took its place. Never a rejected promise. */
@@ -57,7 +60,7 @@ class BodyLimitReached extends Error {
  * path its methods live on the prototype, and it doubles as the abort listener (`handleEvent`), so
  * one request allocates one handler and nothing else (no stream, no listener closure).
  */
-class ExchangeHandler implements Dispatcher.DispatchHandler {
+class ExchangeHandler implements Dispatcher.DispatchHandler, Expirable {
   readonly #resolve: (exchange: Exchange) => void;
   readonly #options: SendOptions;
   #controller: Dispatcher.DispatchController | undefined;
@@ -75,6 +78,14 @@ class ExchangeHandler implements Dispatcher.DispatchHandler {
     if (options.signal !== undefined && !options.signal.aborted) {
       options.signal.addEventListener('abort', this, { once: true });
     }
+    options.deadlines?.track(this);
+  }
+
+  /** The overall deadline passed: answer now with a timeout, and drop the connection. */
+  expire(error: Error): void {
+    if (this.#settled) return;
+    this.#settle({ kind: 'error', error, callerAborted: false });
+    this.#controller?.abort(error);
   }
 
   /** The caller's signal fired: answer now, even if the request is still queued in the pool. */
@@ -85,7 +96,7 @@ class ExchangeHandler implements Dispatcher.DispatchHandler {
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
-    // Aborted while waiting for a connection: do not send it at all.
+    // Aborted (or past its deadline) while waiting for a connection: do not send it at all.
     if (this.#settled) controller.abort(new errors.RequestAbortedError());
     else this.#controller = controller;
   }
@@ -138,6 +149,7 @@ class ExchangeHandler implements Dispatcher.DispatchHandler {
   #settle(exchange: Exchange): void {
     this.#settled = true;
     this.#options.signal?.removeEventListener('abort', this);
+    this.#options.deadlines?.untrack(this);
     this.#chunks = undefined;
     this.#resolve(exchange);
   }

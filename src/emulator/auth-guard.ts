@@ -3,6 +3,7 @@
  * authentications in a row for one AK lock that AK for `lockoutMs`, and during the lockout every request
  * with it is refused, even a correctly signed one. A success resets the streak; the lockout is not
  * extended by requests made during it. Malformed headers and unknown AKs fail without any streak.
+ * A key limited to some projects is refused (401, counted in its streak) for any other project.
  */
 import { Credentials } from '../huawei/credentials.js';
 import {
@@ -17,6 +18,8 @@ export interface AccessKeyPair {
   ak: string;
   sk: string;
   securityToken?: string;
+  /** The projects this key may act on (X-Project-Id); default any. Others fail like a bad signature. */
+  projects?: readonly string[];
 }
 
 export interface AuthGuardOptions {
@@ -51,6 +54,9 @@ export function createAuthGuard(options: AuthGuardOptions): AuthGuard {
     ]),
   );
   const streaks = new Map<string, Streak>();
+  const projects = new Map(
+    options.keys.filter((k) => k.projects !== undefined).map((k) => [k.ak, new Set(k.projects)]),
+  );
 
   const fail = (reason: string, accessKeyId?: string): AuthOutcome => ({ ok: false, accessKeyId, reason });
 
@@ -67,7 +73,13 @@ export function createAuthGuard(options: AuthGuardOptions): AuthGuard {
       if (streak.lockedUntilMs !== 0) streak.failures = 0;
       streak.lockedUntilMs = 0;
 
-      const problem = findSignatureProblem(request, auth, key, nowMs);
+      const allowed = projects.get(auth.accessKeyId);
+      const project = headerValue(request.headers, 'x-project-id') ?? '';
+      const problem =
+        findSignatureProblem(request, auth, key, nowMs) ??
+        (allowed === undefined || allowed.has(project)
+          ? undefined
+          : `the access key has no access to project ${project}`);
       if (problem === undefined) {
         streaks.delete(auth.accessKeyId);
         return { ok: true, accessKeyId: auth.accessKeyId };

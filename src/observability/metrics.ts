@@ -16,6 +16,7 @@ export interface Metrics {
   circuitOpen: Gauge;
   queueJobs: Gauge<'state'>;
   deadLetters: Gauge;
+  deadLettersDropped: Counter<'reason'>;
 }
 
 export function createMetrics(options: { processMetrics?: boolean } = {}): Metrics {
@@ -67,6 +68,12 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
     deadLetters: new Gauge({
       name: 'dcs_cleanup_dead_letters',
       help: 'Records in the dead-letter queue (sampled at scrape time).',
+      registers,
+    }),
+    deadLettersDropped: new Counter({
+      name: 'dcs_cleanup_dead_letters_dropped_total',
+      help: 'Dead letters removed by retention, by the limit that dropped them (max_age, max_count).',
+      labelNames: ['reason'],
       registers,
     }),
   };

@@ -3,6 +3,7 @@
  * Version 1; a reader refuses any other version instead of guessing. Apply re-checks what matters for
  * safety (ids, final status, age of the plan) and nothing else: the plan is the decision.
  */
+import { regionSchema } from '../config/regions.js';
 import { z } from 'zod';
 import { idSchema } from '../dcs/ids.js';
 import { CleanupError } from '../errors.js';
@@ -35,7 +36,7 @@ const planSchema = z
     created_at: isoDateTime,
     created_by: z.string().max(200),
     project_id: id,
-    region: z.string().max(40).nullable(),
+    region: regionSchema.nullable(),
     filters: z.object({
       older_than: z.string().max(40).optional(),
       statuses: z.array(z.enum(FINAL_STATUSES)),

@@ -3,6 +3,7 @@
  * one function that turns it into a selection: inventory streamed into the planner.
  */
 import { z } from 'zod';
+import { regionSchema } from '../config/regions.js';
 import { idSchema, isValidId } from '../dcs/ids.js';
 import { CleanupError } from '../errors.js';
 import { FINAL_STATUSES, buildCreatedBefore, type PurgeFilters } from './purge-filters.js';
@@ -16,7 +17,7 @@ const id = idSchema;
 export const purgeScopeSchema = z
   .object({
     project_id: id,
-    region: z.string().max(40).optional(),
+    region: regionSchema.optional(),
     instances: z.array(id).min(1).optional(),
     all_instances: z.boolean(),
   })

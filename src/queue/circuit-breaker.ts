@@ -1,7 +1,7 @@
 /**
  * The circuit breaker for authentication and configuration failures.
  *
- *   closed --(first auth_failed / misconfigured answer)--> open: queue paused for every worker,
+ *   closed --(first auth_failed / misconfigured / forbidden answer)--> open: queue paused for every worker,
  *                                                                state kept in Redis with the why
  *   open --(probe succeeds, or `dcs-cleanup resume`)--> closed: queue resumed
  *
@@ -22,7 +22,7 @@ import { QUEUE_NAME } from './job-contract.js';
 
 export interface CircuitState {
   open: boolean;
-  /** The verdict that opened it: `auth_failed` or `misconfigured` (or `manual`). */
+  /** The verdict that opened it: `auth_failed`, `misconfigured` or `forbidden` (or `manual`). */
   action?: string;
   reason?: string;
   http_status?: number;
@@ -30,6 +30,9 @@ export interface CircuitState {
   request_id?: string;
   project_id?: string;
   region?: string;
+  /** The refused task, for a `forbidden` pause: its DELETE is the probe. */
+  instance_id?: string;
+  task_id?: string;
   opened_at?: string;
 }
 

@@ -1,59 +1,34 @@
 /**
  * The dead-letter queue: a BullMQ queue (`dcs-cleanup-dead`) that no worker consumes. Each record
  * is one job whose data is a DeadLetterRecord. Records are written before the original job is
- * finished, so a crash in between can duplicate a record but never lose one.
+ * finished, so a crash in between can duplicate a record but never lose one. Sorted sets index them
+ * by time, reason and error code (dead-letter-index.ts): filters and retention read only those.
  */
 import { Queue, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { hostname } from 'node:os';
-import { DEAD_LETTER_QUEUE_NAME, parseTaskInput, type DeleteJobData } from './job-contract.js';
+import { DEAD_LETTER_QUEUE_NAME } from './job-contract.js';
+import { enqueueReplay } from './enqueue-replay.js';
 import type { Producer } from './producer.js';
 import { CleanupError } from '../errors.js';
+import { createDeadLetterIndex, type DeadLetterIndex } from './dead-letter-index.js';
+import { createDeadLetterPager, toIndexEntry } from './dead-letter-pages.js';
+import type {
+  DeadLetterFilter,
+  DeadLetterPage,
+  DeadLetterRecord,
+  DeadLetterEntry,
+} from './dead-letter-record.js';
 
-export const DEAD_LETTER_REASONS = [
-  'rejected',
-  'retries_exhausted',
-  'invalid_job',
-  'requeue_limit',
-  'stalled',
-] as const;
-export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
-
-export interface AttemptRecord {
-  at: string;
-  action: string;
-  http_status: number | null;
-  error_code: string | null;
-  request_id: string | null;
-  duration_ms: number;
-  network_error?: string;
-}
-
-export interface DeadLetterRecord {
-  job_id: string;
-  /** The original payload (for `invalid_job`, as found, cut to 4 KiB of JSON). */
-  job_data: unknown;
-  reason: DeadLetterReason;
-  http_status: number | null;
-  error_code: string | null;
-  error_msg: string | null;
-  request_id: string | null;
-  attempts: number;
-  history: AttemptRecord[];
-  first_attempt_at: string | null;
-  last_attempt_at: string | null;
-  worker_host: string;
-  dead_lettered_at: string;
-}
-
-export interface DeadLetterEntry extends DeadLetterRecord {
-  id: string;
-}
-
-export interface DeadLetterFilter {
-  reason?: string;
-  errorCode?: string;
-}
+export {
+  DEAD_LETTER_REASONS,
+  type AttemptRecord,
+  type DeadLetterEntry,
+  type DeadLetterFilter,
+  type DeadLetterPage,
+  type DeadLetterReason,
+  type DeadLetterRecord,
+} from './dead-letter-record.js';
 
 export interface ReplayResult {
   replayed: { id: string; job_id: string; duplicate: boolean }[];
@@ -62,8 +37,18 @@ export interface ReplayResult {
 
 export interface DeadLetters {
   readonly queue: Queue;
+  readonly index: DeadLetterIndex;
   add(record: Omit<DeadLetterRecord, 'worker_host' | 'dead_lettered_at'>, idHint: string): Promise<string>;
   list(filter?: DeadLetterFilter, limit?: number): Promise<DeadLetterEntry[]>;
+  /**
+   * Up to `limit` matching records, oldest first, from `cursor` on. A filtered page reads its index
+   * and at most MAX_SCAN_PER_PAGE records, whatever the total: `next` continues a sparse match.
+   */
+  page(filter: DeadLetterFilter, limit: number, cursor?: number): Promise<DeadLetterPage>;
+  /** Removes these records (and their index entries); resolves how many existed. */
+  drop(ids: string[]): Promise<number>;
+  /** Indexes the records written before the indexes existed, once; resolves how many it indexed. */
+  backfillIndex(): Promise<number>;
   get(id: string): Promise<DeadLetterEntry | undefined>;
   count(): Promise<number>;
   /** Re-enqueues the records as fresh jobs, removing each record only once its job is in Redis. */
@@ -75,7 +60,14 @@ export interface DeadLetters {
 
 const PAGE = 500;
 
-export function createDeadLetters(options: { connection: Redis; prefix: string }): DeadLetters {
+export interface DeadLettersOptions {
+  connection: Redis;
+  prefix: string;
+  /** Clock for `dead_lettered_at` (default Date.now). */
+  now?: () => number;
+}
+
+export function createDeadLetters(options: DeadLettersOptions): DeadLetters {
   const queue = new Queue<DeadLetterRecord>(DEAD_LETTER_QUEUE_NAME, {
     connection: options.connection,
     prefix: options.prefix,
@@ -83,6 +75,7 @@ export function createDeadLetters(options: { connection: Redis; prefix: string }
   // Connection errors fail the calls that need Redis; unheard, BullMQ prints each with its stack.
   queue.on('error', () => undefined);
   const host = hostname();
+  const index = createDeadLetterIndex(options.connection, queue);
 
   async function* all(): AsyncGenerator<Job<DeadLetterRecord>> {
     for (let start = 0; ; start += PAGE) {
@@ -100,39 +93,64 @@ export function createDeadLetters(options: { connection: Redis; prefix: string }
     job: Job<DeadLetterRecord>,
     producer: Producer,
   ): Promise<ReplayResult['replayed'][number]> {
-    const task = parseTaskInput(job.data.job_data, 'job_data');
-    const data = job.data.job_data as Partial<DeleteJobData>;
-    // A finished original still holds its job id (dedupe window): remove it so the replay is a fresh job.
-    const original = await producer.queue.getJob(job.data.job_id);
-    const state = original ? await original.getState() : 'unknown';
-    if (original && (state === 'completed' || state === 'failed')) await original.remove();
-    const enqueued = await producer.enqueue(task, {
-      reason: data.reason ?? 'replay',
-      source: 'dlq-replay',
-      ...(data.run_id === undefined ? {} : { runId: data.run_id }),
-    });
+    const enqueued = await enqueueReplay(job.data, producer);
     await job.remove();
+    await index.remove([toIndexEntry(job.id!, job.data)]);
     return { id: job.id!, job_id: enqueued.job_id, duplicate: enqueued.duplicate };
   }
 
+  async function drop(ids: string[]): Promise<number> {
+    const jobs = await Promise.all(
+      ids.map((id) => queue.getJob(id) as Promise<Job<DeadLetterRecord> | undefined>),
+    );
+    const found = jobs.filter((j): j is Job<DeadLetterRecord> => j !== undefined);
+    await Promise.all(found.map((job) => job.remove()));
+    await index.remove([
+      ...found.map((job) => toIndexEntry(job.id!, job.data)),
+      ...ids.filter((_, i) => jobs[i] === undefined).map((id) => ({ id, reason: '', errorCode: null })),
+    ]);
+    return found.length;
+  }
+
+  const page = createDeadLetterPager(queue, index, matches);
+
   return {
     queue,
+    index,
     async add(record, idHint) {
       const full: DeadLetterRecord = {
         ...record,
         worker_host: host,
-        dead_lettered_at: new Date().toISOString(),
+        dead_lettered_at: new Date(options.now?.() ?? Date.now()).toISOString(),
       };
-      const job = await queue.add('dead-letter', full, { jobId: `dl-${idHint}`, removeOnComplete: true });
+      const jobId = `dl-${idHint}`;
+      await index.add([toIndexEntry(jobId, full)]);
+      const job = await queue.add('dead-letter', full, { jobId, removeOnComplete: true });
       return job.id!;
     },
-    async list(filter, limit = Number.POSITIVE_INFINITY) {
+    async list(filter = {}, limit = Number.POSITIVE_INFINITY) {
       const out: DeadLetterEntry[] = [];
-      for await (const job of all()) {
-        if (out.length >= limit) break;
-        if (matches(job.data, filter)) out.push({ id: job.id!, ...job.data });
+      for (let cursor: number | undefined = 0; cursor !== undefined && out.length < limit;) {
+        const next: DeadLetterPage = await page(filter, Math.min(limit - out.length, PAGE), cursor);
+        out.push(...next.entries);
+        cursor = next.next;
       }
       return out;
+    },
+    page,
+    drop,
+    async backfillIndex() {
+      if (await index.isComplete()) return 0;
+      let indexed = 0;
+      for (let start = 0; ; start += PAGE) {
+        const jobs = await queue.getJobs(['wait', 'delayed'], start, start + PAGE - 1, true);
+        const present = jobs.filter((j): j is Job<DeadLetterRecord> => j !== undefined && j !== null);
+        await index.add(present.map((job) => toIndexEntry(job.id!, job.data)));
+        indexed += present.length;
+        if (jobs.length < PAGE) break;
+      }
+      await index.markComplete();
+      return indexed;
     },
     async get(id) {
       const job = await queue.getJob(id);
@@ -162,10 +180,12 @@ export function createDeadLetters(options: { connection: Redis; prefix: string }
     },
     async purge(olderThanMs) {
       const cutoff = olderThanMs === undefined ? Number.POSITIVE_INFINITY : Date.now() - olderThanMs;
-      const doomed: Job<DeadLetterRecord>[] = [];
-      for await (const job of all()) if (Date.parse(job.data.dead_lettered_at) <= cutoff) doomed.push(job);
-      for (const job of doomed) await job.remove();
-      return doomed.length;
+      const doomed: string[] = [];
+      for await (const job of all())
+        if (Date.parse(job.data.dead_lettered_at) <= cutoff) doomed.push(job.id!);
+      let removed = 0;
+      for (let i = 0; i < doomed.length; i += PAGE) removed += await drop(doomed.slice(i, i + PAGE));
+      return removed;
     },
     async close() {
       await queue.close();

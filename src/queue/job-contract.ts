@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import { CleanupError } from '../errors.js';
-import { REGION_PATTERN } from '../config/config.js';
+import { regionSchema } from '../config/regions.js';
 import { ID_CHARS, idSchema } from '../dcs/ids.js';
 
 export const QUEUE_NAME = 'dcs-cleanup';
@@ -28,7 +28,7 @@ export const taskInputSchema = z.object({
   project_id: id,
   instance_id: id,
   task_id: id,
-  region: z.string().regex(REGION_PATTERN, 'must look like cn-north-4').optional(),
+  region: regionSchema.optional(),
 });
 export type TaskInput = z.infer<typeof taskInputSchema>;
 

@@ -83,7 +83,7 @@ export function createJobFinisher(deps: JobFinisherDeps): JobFinisher {
         reason,
         http_status: last?.status ?? null,
         error_code: last?.errorCode ?? null,
-        error_msg: last?.errorMsg ?? why ?? null,
+        error_msg: describeFailure(why, last?.errorMsg),
         request_id: last?.requestId ?? null,
         attempts: all.length,
         history: all,
@@ -141,4 +141,10 @@ function truncatePayload(data: unknown): unknown {
     return '[unserialisable payload]';
   }
   return text.length <= 4096 ? data : `${text.slice(0, 4096)}…`;
+}
+
+/** Our own why first (when there is one), then what DCS said. */
+function describeFailure(why: string | undefined, dcsMessage: string | undefined): string | null {
+  if (why !== undefined && dcsMessage !== undefined) return `${why} (DCS: ${dcsMessage})`;
+  return why ?? dcsMessage ?? null;
 }

@@ -11,7 +11,10 @@
  *                                                 on the last attempt, dead letter `retries_exhausted`
  *     busy ...................................... delayed by the busy floor, no attempt spent
  *     throttled ................................. whole queue rate-limited, job back to wait, no attempt spent
- *     auth_failed, misconfigured ................ breaker opens (queue paused), job back to wait
+ *     auth_failed, misconfigured ................ the trusted pair accepted: dead letter `rejected` (the job's
+ *                                                 project or region is wrong); else breaker opens (queue
+ *                                                 paused), job back to wait (see circuit-probe.ts)
+ *     forbidden ................................. breaker opens: the credential lacks a permission
  *
  * A dead letter is written before its job completes: a crash in between repeats the record, never
  * loses it. Every finished job logs one `outcome` record.
@@ -29,6 +32,7 @@ import type { Logger } from '../observability/logger.js';
 import { retryReasonLabel, type Metrics } from '../observability/metrics.js';
 import { createCredentialGate, type TaskDeleter } from './credential-gate.js';
 import { findUnreadableProblem } from './unreadable-jobs.js';
+import type { TrustedCheck } from './circuit-probe.js';
 
 export interface ProcessorDeps {
   /** The DCS client for a job's region (one per endpoint, cached by the caller). */
@@ -41,6 +45,8 @@ export interface ProcessorDeps {
   policy: RetryPolicy;
   logger: Logger;
   metrics?: Metrics | undefined;
+  /** The configured project and region: a refusal they do not share is about the job, not the key. */
+  trusted?: TrustedCheck | undefined;
 }
 
 /** Thrown to hand a job back to BullMQ for a backoff retry; the backoff strategy reads `delayMs`. */
@@ -53,6 +59,15 @@ export class RetryLaterError extends Error {
     this.name = 'RetryLaterError';
   }
 }
+
+const FATAL_MESSAGES: Partial<Record<string, string>> = {
+  auth_failed:
+    'DCS rejected the credentials: queue paused so the AK/SK does not get locked; fix CLOUD_SDK_AK/SK, then the probe (or `dcs-cleanup resume`) resumes it',
+  misconfigured:
+    'DCS endpoint or path is wrong: queue paused; fix DCS_ENDPOINT/DCS_REGION, then the probe (or `dcs-cleanup resume`) resumes it',
+  forbidden:
+    'DCS refused a permission the credentials lack (403): queue paused; grant it (IAM dcs:instance:deleteBackgroundTask, account not read-only), then the probe (or `dcs-cleanup resume`) resumes it',
+};
 
 export type Processor = (job: Job, token?: string, signal?: AbortSignal) => Promise<DeleteJobResult>;
 
@@ -90,7 +105,7 @@ export function createProcessor(deps: ProcessorDeps): Processor {
 
     const client = deps.getClient(data.region);
     const failed = await gate.check(client, data.project_id);
-    if (failed) return openCircuit(job, token, data, failed);
+    if (failed) return refuse(job, token, data, failed, [], started);
 
     const history: AttemptRecord[] = [];
     const outcome = await attempt(client, data, history, signal);
@@ -144,9 +159,32 @@ export function createProcessor(deps: ProcessorDeps): Processor {
       }
       case 'auth_failed':
       case 'misconfigured':
+        return refuse(job, token, data, outcome, history, started);
+      case 'forbidden':
         return openCircuit(job, token, data, outcome);
     }
   };
+
+  /** A refusal of this job's project or region alone dead-letters it; any other pauses the queue. */
+  async function refuse(
+    job: Job,
+    token: string | undefined,
+    data: DeleteJobData,
+    o: AttemptOutcome,
+    history: AttemptRecord[],
+    started: number,
+  ): Promise<DeleteJobResult> {
+    const { trusted } = deps;
+    if (trusted !== undefined && !trusted.isTrusted(data.project_id, data.region)) {
+      const proof = await trusted.probe();
+      if (proof.ok) {
+        const { projectId, region } = trusted.pair;
+        const why = `${o.verdict.action} (${o.errorCode ?? `HTTP ${o.status ?? 'none'}`}) for project ${data.project_id} in ${data.region ?? region}, while the configured project ${projectId} in ${region} is accepted: this job's project or region is wrong`;
+        return deadLetter(job, data, 'rejected', history, o, started, why);
+      }
+    }
+    return openCircuit(job, token, data, o);
+  }
 
   async function openCircuit(
     job: Job,
@@ -162,6 +200,8 @@ export function createProcessor(deps: ProcessorDeps): Processor {
       request_id: o.requestId,
       project_id: data.project_id,
       region: data.region,
+      instance_id: data.instance_id,
+      task_id: data.task_id,
     });
     metrics?.circuitOpen.set(1);
     if (first) {
@@ -173,9 +213,7 @@ export function createProcessor(deps: ProcessorDeps): Processor {
           error_code: o.errorCode ?? null,
           request_id: o.requestId ?? null,
         },
-        o.verdict.action === 'auth_failed'
-          ? 'DCS rejected the credentials: queue paused so the AK/SK does not get locked; fix CLOUD_SDK_AK/SK, then the probe (or `dcs-cleanup resume`) resumes it'
-          : 'DCS endpoint or path is wrong: queue paused; fix DCS_ENDPOINT/DCS_REGION, then the probe (or `dcs-cleanup resume`) resumes it',
+        FATAL_MESSAGES[o.verdict.action] ?? FATAL_MESSAGES.misconfigured!,
       );
     }
     return requeue(job, token, o.verdict.action);

@@ -21,6 +21,11 @@ export interface ProducerOptions {
   attempts?: number;
   /** How long a finished job is kept, and so how long a re-enqueue of its task counts as a duplicate. */
   dedupeWindowSec?: number;
+  /**
+   * Most finished jobs kept (default DEFAULT_KEEP_COMPLETED). The dedupe window holds only while
+   * fewer jobs than this finish within it: keep at least rate x window (`keptCompletedJobs`).
+   */
+  keepCompleted?: number;
   /** Jobs per addBulk call (default 1000). */
   chunkSize?: number;
 }
@@ -95,13 +100,19 @@ return found`;
 
 export const DEFAULT_ATTEMPTS = 8;
 export const DEFAULT_DEDUPE_WINDOW_SEC = 3_600;
+/** Every job the default rate limit (50/s) lets finish within the default dedupe window (1 h). */
+export const DEFAULT_KEEP_COMPLETED = 50 * DEFAULT_DEDUPE_WINDOW_SEC;
 
 /** Job options every producer of this project uses (documented in the job contract). */
-export function buildJobOptions(attempts: number, dedupeWindowSec: number): JobsOptions {
+export function buildJobOptions(
+  attempts: number,
+  dedupeWindowSec: number,
+  keepCompleted = DEFAULT_KEEP_COMPLETED,
+): JobsOptions {
   return {
     attempts,
     backoff: { type: BACKOFF_TYPE },
-    removeOnComplete: { age: dedupeWindowSec, count: 1_000_000 },
+    removeOnComplete: { age: dedupeWindowSec, count: keepCompleted },
     removeOnFail: { age: 7 * 24 * 3_600 },
   };
 }
@@ -115,6 +126,7 @@ export function createProducer(options: ProducerOptions): Producer {
   const jobOptions = buildJobOptions(
     options.attempts ?? DEFAULT_ATTEMPTS,
     options.dedupeWindowSec ?? DEFAULT_DEDUPE_WINDOW_SEC,
+    options.keepCompleted,
   );
   const chunkSize = options.chunkSize ?? 1_000;
   const keyPrefix = `${options.prefix}:${QUEUE_NAME}:`;

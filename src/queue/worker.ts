@@ -7,19 +7,24 @@ import { createDeadLetters, type DeadLetters } from './dead-letters.js';
 import { createCircuitBreaker, type CircuitBreaker } from './circuit-breaker.js';
 import { createProcessor, RetryLaterError } from './processor.js';
 import { createStuckJobSweep } from './stuck-job-sweep.js';
+import { createDeadLetterTrim, type DeadLetterRetention } from './dead-letter-retention.js';
 import { TolerantWorker } from './unreadable-jobs.js';
 import type { TaskDeleter } from './credential-gate.js';
+import { createTrustedCheck, probeOpenCircuit, type TrustedPair } from './circuit-probe.js';
 import { DEFAULT_RETRY_POLICY, backoffDelayMs, type RetryPolicy } from './retry-policy.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 
 const UNLIMITED_RATE = 1_000_000_000;
+const DEFAULT_RETENTION: DeadLetterRetention = { maxAgeMs: 30 * 86_400_000, maxCount: 100_000 };
 
 export interface CleanupWorkerOptions {
   /** A `worker`-role connection (maxRetriesPerRequest null); the caller owns it. */
   connection: Redis;
   prefix: string;
   getClient(region: string | undefined): TaskDeleter;
+  /** DCS_PROJECT_ID in DCS_REGION: probed instead of a refused job's own pair (see circuit-probe.ts). */
+  trusted?: TrustedPair | undefined;
   logger: Logger;
   metrics?: Metrics;
   concurrency?: number;
@@ -35,6 +40,10 @@ export interface CleanupWorkerOptions {
   stalledIntervalMs?: number;
   /** How often failed and unreadable jobs are swept into the dead letters (default 30 s). */
   sweepIntervalMs?: number;
+  /** Dead-letter retention (default 30 days, 100,000 records); 0 turns a limit off. */
+  deadLetterRetention?: DeadLetterRetention;
+  /** How often one worker process applies the retention (default 60 s). */
+  trimIntervalMs?: number;
 }
 
 export interface CleanupWorker {
@@ -58,8 +67,11 @@ export async function createCleanupWorker(options: CleanupWorkerOptions): Promis
   queue.on('error', () => undefined);
   const deadLetters = createDeadLetters({ connection, prefix });
   const circuit = await createCircuitBreaker({ connection, prefix, queue, listen: true });
+  const getClient = (region: string | undefined): TaskDeleter => options.getClient(region);
+  const trusted = options.trusted && createTrustedCheck(options.trusted, getClient);
   const processor = createProcessor({
     ...options,
+    trusted,
     queue,
     deadLetters,
     circuit,
@@ -96,10 +108,22 @@ export async function createCleanupWorker(options: CleanupWorkerOptions): Promis
   const sweep = createStuckJobSweep({ connection, queue, deadLetters, logger, metrics: options.metrics });
   const sweeper = setInterval(() => void sweep().catch(() => undefined), options.sweepIntervalMs ?? 30_000);
   sweeper.unref();
+  const trimIntervalMs = options.trimIntervalMs ?? 60_000;
+  const trim = createDeadLetterTrim({
+    connection,
+    deadLetters,
+    retention: options.deadLetterRetention ?? DEFAULT_RETENTION,
+    logger,
+    metrics: options.metrics,
+    lockMs: trimIntervalMs,
+  });
+  const trimmer = setInterval(() => {
+    trim().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'dead letter trim failed'));
+  }, trimIntervalMs);
+  trimmer.unref();
 
   circuit.startProbing(async (state) => {
-    const client = options.getClient(state.region);
-    const outcome = await client.probe(state.project_id ?? 'unknown');
+    const outcome = await probeOpenCircuit(state, getClient, trusted);
     logger.warn(
       { ok: outcome.ok, http_status: outcome.status ?? null, error_code: outcome.errorCode ?? null },
       'circuit probe',
@@ -139,6 +163,7 @@ export async function createCleanupWorker(options: CleanupWorkerOptions): Promis
     close() {
       closing ??= (async () => {
         clearInterval(sweeper);
+        clearInterval(trimmer);
         const timer = setTimeout(() => shutdown.abort('shutdown'), options.shutdownTimeoutMs ?? 10_000);
         await worker.close();
         clearTimeout(timer);

@@ -216,7 +216,7 @@ describe('POST /v1/deletions', () => {
     expect(error.fields).toEqual([
       { field: 'tasks[3].task_id', message: 'must be 1 to 64 letters, digits or "-"' },
       { field: 'tasks[4].instance_id', message: 'required' },
-      { field: 'tasks[4].region', message: 'must look like cn-north-4' },
+      { field: 'tasks[4].region', message: 'must look like cn-north-4, got "nowhere"' },
       { field: 'reason', message: expect.any(String) },
       { field: 'extra', message: 'unknown field' },
     ]);

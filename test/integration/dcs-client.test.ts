@@ -85,6 +85,27 @@ async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 
+/** A server script that sends a 200 and then one body byte a second, until stopped or disconnected. */
+function dripForever() {
+  const timers = new Set<NodeJS.Timeout>();
+  let sent = 0;
+  return {
+    script: ({ res }: ReceivedRequest): void => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000000' });
+      const timer = setInterval(() => {
+        if (res.destroyed) return clearInterval(timer);
+        res.write(' ');
+        sent++;
+      }, 1_000);
+      timers.add(timer);
+    },
+    bytesSent: () => sent,
+    stop() {
+      for (const t of timers) clearInterval(t);
+    },
+  };
+}
+
 async function closedPort(): Promise<number> {
   const probe = createServer();
   await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
@@ -346,6 +367,29 @@ describe('DcsClient.deleteBackgroundTask: answers', () => {
     const outcome = await client({ headersTimeoutMs: 150 }).deleteBackgroundTask(REF);
     expect(outcome).toMatchObject({ networkError: 'timeout', verdict: { action: 'retry' } });
     expect(server.requests).toHaveLength(1);
+  });
+
+  it('ends a DELETE whose answer trickles one byte a second at the overall deadline, as a timeout', async () => {
+    const drip = dripForever();
+    server.script(drip.script);
+    // The body timeout is per chunk: a byte a second never trips it, only the overall deadline can.
+    const outcome = await client({ bodyTimeoutMs: 5_000, requestTimeoutMs: 1_500 }).deleteBackgroundTask(REF);
+    expect(outcome).toMatchObject({ networkError: 'timeout', verdict: { action: 'retry' } });
+    expect(drip.bytesSent()).toBeGreaterThan(0);
+    drip.stop();
+  });
+
+  it('ends a list page whose body trickles one byte a second at the overall deadline', async () => {
+    const drip = dripForever();
+    server.script(drip.script);
+    const listing = client({ bodyTimeoutMs: 5_000, requestTimeoutMs: 1_500, pageRetries: 0 }).listInstances(
+      PROJECT,
+    );
+    const error = await collect(listing).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(DcsRequestError);
+    expect((error as DcsRequestError).code).toBe('DCS_UNAVAILABLE');
+    expect((error as DcsRequestError).outcome.networkError).toBe('timeout');
+    drip.stop();
   });
 
   it("aborts an in-flight request when the caller's signal fires", async () => {

@@ -20,7 +20,7 @@ beforeAll(async () => {
     { status: 'SUCCESS' },
   ]);
   h.emulator.scriptTask(tasks[0]!.id, [{ status: 400, errorCode: '111400070' }]);
-  h.emulator.scriptTask(tasks[1]!.id, [{ status: 403, errorCode: '111403003' }]);
+  h.emulator.scriptTask(tasks[1]!.id, [{ status: 403, errorCode: 'DCS.4030' }]);
   rejected.push(tasks[0]!.id, tasks[1]!.id);
   await h.producer.enqueueMany(
     tasks.map((t) => ({ project_id: h.projectId, instance_id: h.instanceId, task_id: t.id })),
@@ -59,7 +59,7 @@ describe('dcs-cleanup dlq and status', () => {
 
   it('dlq replay re-enqueues a record as a fresh job that now deletes the task, then removes the record', async () => {
     const [entry] = JSON.parse(
-      (await runCli(['dlq', 'list', '--json', '--reason', 'rejected', '--error-code', '111403003'], env))
+      (await runCli(['dlq', 'list', '--json', '--reason', 'rejected', '--error-code', 'DCS.4030'], env))
         .stdout,
     ) as { id: string }[];
     const replay = await runCli(['dlq', 'replay', entry!.id, '--json'], env);

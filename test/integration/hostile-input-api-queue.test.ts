@@ -93,6 +93,13 @@ const BODY_CASES: BodyCase[] = [
     names: /tasks\[0\]\.region/,
   },
   {
+    what: 'a made-up region that looks like one',
+    payload: json({ tasks: [task('t1'), task('t2', { region: 'zz-mars-1' })] }),
+    status: 400,
+    code: 'INVALID_INPUT',
+    names: /tasks\[1\]\.region: unknown region "zz-mars-1"/,
+  },
+  {
     what: 'an unknown top-level field',
     payload: json({ tasks: [task('t1')], priority: 'now' }),
     status: 400,
@@ -222,6 +229,11 @@ const PAYLOAD_CASES: PayloadCase[] = [
     what: 'a region with a host name',
     data: { schema_version: 1, ...task('t1'), region: 'cn-north-4.evil.example' },
     names: /region/,
+  },
+  {
+    what: 'a made-up region',
+    data: { schema_version: 1, ...task('t1'), region: 'zz-mars-1' },
+    names: /region: unknown region "zz-mars-1"/,
   },
   { what: 'full-width letters', data: { schema_version: 1, ...task('ｔａｓｋ') }, names: /task_id/ },
   {

@@ -72,6 +72,8 @@ const CONFIG_CASES: ConfigCase[] = [
     env: { RETRY_THROTTLE_MIN_MS: '5000', RETRY_THROTTLE_MAX_MS: '100' },
     names: /RETRY_THROTTLE_MAX_MS: must be at least/,
   },
+  { env: { NODE_TLS_REJECT_UNAUTHORIZED: '0' }, names: /NODE_TLS_REJECT_UNAUTHORIZED: must be unset or 1/ },
+  { env: { DCS_REQUEST_TIMEOUT_MS: '0' }, names: /DCS_REQUEST_TIMEOUT_MS/ },
 ];
 
 /** A CLI invocation that must be refused with exit code 64. */
@@ -160,6 +162,16 @@ const FILE_CASES: { name: string; content: string | Buffer; stderr: RegExp }[] =
     stderr: /line 2: region: must look like cn-north-4/,
   },
   {
+    name: 'made-up-region.csv',
+    content: `project_id,instance_id,task_id,region\n${row('t1').trimEnd()},cn-north-4\n${row('t2').trimEnd()},zz-mars-1\n`,
+    stderr: /line 3: region: unknown region "zz-mars-1"/,
+  },
+  {
+    name: 'made-up-region.jsonl',
+    content: `${JSON.stringify({ ...GOOD, task_id: 't1', region: 'xx-fake-9' })}\n`,
+    stderr: /line 1: region: unknown region "xx-fake-9"/,
+  },
+  {
     name: 'not-json.jsonl',
     content: `{project_id: "p", instance_id: "i", task_id: "t"}\n`,
     stderr: /line 1: not valid JSON/,
@@ -230,6 +242,16 @@ const CLI_CASES: CliCase[] = [
     what: 'upper-case region',
     args: argv('enqueue --project $P --instance $I --task t1 --region CN-NORTH-4'),
     stderr: /--region "CN-NORTH-4": must look like cn-north-4/,
+  },
+  {
+    what: 'made-up region',
+    args: argv('enqueue --project $P --instance $I --task t1 --region zz-mars-1'),
+    stderr: /--region "zz-mars-1": unknown region "zz-mars-1"/,
+  },
+  {
+    what: 'made-up purge region',
+    args: argv('purge --project $P --all-instances --older-than 30d --dry-run --region zz-mars-1'),
+    stderr: /--region: unknown region "zz-mars-1"/,
   },
   {
     what: 'region with a host',
@@ -366,6 +388,21 @@ describe('hostile input: configuration, CLI arguments, task files', () => {
         name.startsWith('RETRY_THROTTLE_MIN') ? 'RETRY_THROTTLE_MAX_MS' : name,
       );
     if (c.secret !== undefined) expect((error as CleanupError).message).not.toContain(c.secret);
+  });
+
+  it('will not start with NODE_TLS_REJECT_UNAUTHORIZED=0 in its environment: exit 64, the variable named', async () => {
+    for (const args of [['status'], ['worker', '--exit-when-idle']]) {
+      const run = await runCli(args, {
+        NODE_TLS_REJECT_UNAUTHORIZED: '0',
+        REDIS_URL,
+        CLEANUP_PREFIX: prefix,
+        CLOUD_SDK_AK: 'AK',
+        CLOUD_SDK_SK: 'SK',
+      });
+      expect(run.code, run.stderr).toBe(64);
+      expect(run.stderr).toContain('NODE_TLS_REJECT_UNAUTHORIZED: must be unset or 1');
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+    }
   });
 
   it('refuses a plain-http, non-loopback endpoint in the DCS client too, before any request', () => {

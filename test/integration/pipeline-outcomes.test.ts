@@ -227,7 +227,7 @@ describe('the worker pool against the emulator', () => {
 
   it('replays a dead letter as a fresh job and removes the record once it is enqueued', async () => {
     const taskId = seedTask();
-    h.emulator.scriptTask(taskId, [{ status: 403, errorCode: '111403003' }]);
+    h.emulator.scriptTask(taskId, [{ status: 403, errorCode: 'DCS.4030' }]);
     const first = await enqueueAndFinish(taskId);
     expect(first.result).toMatchObject({ outcome: 'dead_lettered', reason: 'rejected' });
     const dlId = first.result.dead_letter_id!;

@@ -2,6 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { isCleanupError } from '../../src/index.js';
 import { buildJobId, buildLegacyJobId } from '../../src/queue/job-contract.js';
 import { followRun } from '../../src/queue/run-tracker.js';
+import { createApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config/config.js';
+import { captureLogger } from '../support/log-capture.js';
+import { REDIS_URL } from '../support/redis-prefix.js';
 import { useProducer } from '../support/producer-fixture.js';
 
 const t = useProducer('producer', 7);
@@ -32,6 +36,25 @@ describe('the producer library API', () => {
     });
     expect(job!.opts.attempts).toBe(8);
     expect(job!.opts.backoff).toEqual({ type: 'dcs-jitter' });
+    // Finished jobs: the dedupe window, and every job 50/s can finish in it (not a million).
+    expect(job!.opts.removeOnComplete).toEqual({ age: 3_600, count: 180_000 });
+  });
+
+  it('keeps finished jobs as the configuration says (JOBS_DEDUPE_WINDOW_SEC, JOBS_KEEP_COMPLETED)', async () => {
+    const config = loadConfig({
+      REDIS_URL,
+      CLEANUP_PREFIX: t.prefix,
+      JOBS_DEDUPE_WINDOW_SEC: '600',
+      JOBS_KEEP_COMPLETED: '5000',
+    });
+    const app = createApp(config, { role: 'producer', logger: captureLogger('warn').logger });
+    try {
+      const [enqueued] = (await app.producer().enqueueMany([task(900)])).jobs;
+      const job = await t.queue.getJob(enqueued!.job_id);
+      expect(job!.opts.removeOnComplete).toEqual({ age: 600, count: 5_000 });
+    } finally {
+      await app.close();
+    }
   });
 
   it('reports tasks already queued, and repeats within one call, as duplicates', async () => {

@@ -140,7 +140,7 @@ describe('secrets never leave the process that holds them', () => {
       { status: 500, errorCode: '111500000' },
     ]);
     emulator.scriptTask(rejected!, [{ status: 400, errorCode: '111400070' }]);
-    emulator.scriptTask(forbidden!, [{ status: 403, errorCode: '111403003' }]);
+    emulator.scriptTask(forbidden!, [{ status: 403, errorCode: 'DCS.4030' }]);
     emulator.scriptTask(unauthorized!, [{ status: 401, errorCode: 'APIGW.0301' }]);
     proxy.echoHeadersFor(echoed!);
 

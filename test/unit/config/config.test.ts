@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   isAllowedEndpoint,
+  keptCompletedJobs,
   loadConfig,
   maskUrlPassword,
   REGION_PATTERN,
@@ -37,17 +38,25 @@ describe('loadConfig defaults', () => {
       CLOUD_SDK_SK: undefined,
       CLOUD_SDK_SECURITY_TOKEN: undefined,
       DCS_REGION: 'cn-north-4',
+      DCS_EXTRA_REGIONS: undefined,
       DCS_ENDPOINT: undefined,
       DCS_PROJECT_ID: undefined,
       DCS_CONNECT_TIMEOUT_MS: 5_000,
       DCS_HEADERS_TIMEOUT_MS: 15_000,
       DCS_BODY_TIMEOUT_MS: 15_000,
+      DCS_CLIENT_CACHE_SIZE: 32,
+      DCS_REQUEST_TIMEOUT_MS: 30_000,
+      NODE_TLS_REJECT_UNAUTHORIZED: undefined,
       LOG_LEVEL: 'info',
       WORKER_CONCURRENCY: 32,
       WORKER_RATE_LIMIT: 50,
       METRICS_PORT: 0,
       METRICS_HOST: '127.0.0.1',
       WORKER_HEALTH_GRACE_MS: 120_000,
+      DEAD_LETTER_MAX_AGE_DAYS: 30,
+      DEAD_LETTER_MAX_COUNT: 100_000,
+      JOBS_DEDUPE_WINDOW_SEC: 3_600,
+      JOBS_KEEP_COMPLETED: 0,
       CLEANUP_API_TOKEN: undefined,
       CLEANUP_BULL_BOARD: false,
       API_HOST: '127.0.0.1',
@@ -99,6 +108,23 @@ describe('loadConfig defaults', () => {
     );
     expect(maskUrlPassword('redis://127.0.0.1:6379')).toBe('redis://127.0.0.1:6379');
     expect(maskUrlPassword('redis://:s3cret@[bad')).not.toContain('s3cret');
+  });
+
+  it('refuses to start with TLS certificate verification turned off (NODE_TLS_REJECT_UNAUTHORIZED=0)', () => {
+    const err = configError(() => loadConfig({ NODE_TLS_REJECT_UNAUTHORIZED: '0' }));
+    expect(err.field).toBe('NODE_TLS_REJECT_UNAUTHORIZED');
+    expect(err.message).toContain('NODE_TLS_REJECT_UNAUTHORIZED: must be unset or 1');
+    expect(err.message).toContain('TLS certificate verification off');
+    expect(loadConfig({ NODE_TLS_REJECT_UNAUTHORIZED: '1' }).NODE_TLS_REJECT_UNAUTHORIZED).toBe('1');
+  });
+
+  it('keeps every job the rate limit lets finish within the dedupe window, unless told a number', () => {
+    expect(keptCompletedJobs(loadConfig({}))).toBe(180_000);
+    expect(keptCompletedJobs(loadConfig({ WORKER_RATE_LIMIT: '0' }))).toBe(720_000);
+    expect(keptCompletedJobs(loadConfig({ JOBS_DEDUPE_WINDOW_SEC: '600', WORKER_RATE_LIMIT: '10' }))).toBe(
+      6_000,
+    );
+    expect(keptCompletedJobs(loadConfig({ JOBS_KEEP_COMPLETED: '5000' }))).toBe(5_000);
   });
 
   it('ignores variables it does not know', () => {

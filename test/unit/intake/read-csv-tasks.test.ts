@@ -71,7 +71,7 @@ describe('readCsvTasks', () => {
 
   it('reports a bad region with its line', async () => {
     const records = await readCsv('project_id,instance_id,task_id,region\np,i,t,CN_NORTH\n');
-    expect(errorsOf(records)).toEqual(['line 2: region: must look like cn-north-4']);
+    expect(errorsOf(records)).toEqual(['line 2: region: must look like cn-north-4, got "CN_NORTH"']);
   });
 
   it('names the columns a short row is missing, as a line error', async () => {
