@@ -4,7 +4,7 @@
  * /metrics and /openapi.json (open). docs/api.md describes them.
  */
 import { LogController, fastify, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis-connection.js';
 import type { DeadLetters } from '../queue/dead-letters.js';
 import type { Producer } from '../queue/producer.js';
 import type { Logger } from '../observability/logger.js';
@@ -33,7 +33,7 @@ export const MAX_PARAM_LENGTH = 300;
 
 export interface ApiDeps {
   /** An `api`-role connection (no offline queue): requests answer 503 at once when Redis is away. */
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   producer: Producer;
   deadLetters: DeadLetters;

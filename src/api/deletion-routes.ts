@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { JobState, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis-connection.js';
 import { z } from 'zod';
 import { deleteJobDataSchema, taskInputSchema, type DeleteJobResult } from '../queue/job-contract.js';
 import type { Producer } from '../queue/producer.js';
@@ -116,7 +116,7 @@ export const deletionContracts = {
 
 export interface DeletionRouteDeps {
   /** An `api`-role connection: fails fast when Redis is away. */
-  connection: Redis;
+  connection: RedisClient;
   producer: Producer;
   metrics: ApiMetrics | undefined;
 }

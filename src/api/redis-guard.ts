@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis-connection.js';
 import { ApiError } from './api-error.js';
 import { isCleanupError } from '../errors.js';
 
@@ -15,7 +15,7 @@ const unavailable = (why: string): ApiError =>
  * 503 because job ids are deterministic.
  */
 export async function withRedis<T>(
-  connection: Redis,
+  connection: RedisClient,
   work: () => Promise<T>,
   deadlineMs = REDIS_DEADLINE_MS,
 ): Promise<T> {

@@ -8,6 +8,7 @@ import { createScheduleWorker } from '../queue/schedule-worker.js';
 import { createMetrics, recordQueueStatus } from '../observability/metrics.js';
 import { startMetricsServer } from '../observability/metrics-server.js';
 import { getQueueStatus } from '../queue/status.js';
+import { checkEvictionPolicy } from '../queue/eviction-check.js';
 import { waitForShutdown } from '../bin/process-lifecycle.js';
 import { EXIT_CODES, runCommand } from './run-command.js';
 import { parseIntOption } from './options.js';
@@ -70,7 +71,13 @@ async function runWorker(flags: WorkerFlags): Promise<number> {
   const credentials = requireCredentials(config);
   const app = createApp(config, { role: 'worker' });
   const { logger } = app;
-  await pingRedis(app.connection);
+  try {
+    await pingRedis(app.connection);
+    await checkEvictionPolicy(app.connection, { allowEviction: config.REDIS_ALLOW_EVICTION, logger });
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
   const metrics = createMetrics();
   const clients = createClientRegistry(config, credentials, logger);
   const pool = await createCleanupWorker({

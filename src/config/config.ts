@@ -5,12 +5,14 @@
 import { z } from 'zod';
 import { CleanupError } from '../errors.js';
 import { Credentials } from '../huawei/credentials.js';
+import { checkHostPorts, checkRedisMode } from './redis-settings.js';
 
 const LOOPBACK_HOSTS = /^(localhost|127(\.\d{1,3}){3}|\[::1\]|::1)$/i;
 /** Huawei region ids: `cn-north-4`, `ap-southeast-1`, `eu-west-101`, `ru-northwest-2`, `ae-ad-1`. */
 export const REGION_PATTERN = /^[a-z]{2}(-[a-z]{2,12}){1,2}-\d{1,3}$/;
 
-const optionalString = z
+/** A string; empty or blank counts as unset. */
+export const optionalString = z
   .string()
   .trim()
   .transform((v) => (v === '' ? undefined : v))
@@ -52,12 +54,50 @@ export const configSchema = z.object({
   REDIS_URL: z
     .string()
     .default('redis://127.0.0.1:6379')
-    .describe('Redis connection URL (redis:// or rediss://) shared by producers, workers and the API.')
+    .describe(
+      'Standalone Redis URL (redis:// or rediss://) shared by producers, workers and the API; not with REDIS_CLUSTER_NODES or REDIS_SENTINELS.',
+    )
     .refine((v) => /^rediss?:\/\//.test(v) && URL.canParse(v), 'must be a redis:// or rediss:// URL'),
+  REDIS_CLUSTER_NODES: optionalString
+    .describe(
+      'Redis Cluster seed nodes, host:port,host:port (the rest is discovered); selects cluster mode instead of REDIS_URL.',
+    )
+    .superRefine((value, ctx) => checkHostPorts(value, ctx)),
+  REDIS_SENTINELS: optionalString
+    .describe(
+      'Redis Sentinel addresses, host:port,host:port; selects sentinel mode (with REDIS_SENTINEL_MASTER) instead of REDIS_URL.',
+    )
+    .superRefine((value, ctx) => checkHostPorts(value, ctx)),
+  REDIS_SENTINEL_MASTER: optionalString.describe(
+    'Name of the master the sentinels watch (sentinel mode only).',
+  ),
+  REDIS_SENTINEL_PASSWORD: optionalString.describe(
+    'Password of the sentinels themselves, when they have one (sentinel mode only). Never logged.',
+  ),
+  REDIS_USERNAME: optionalString.describe(
+    'Redis ACL user for cluster and sentinel modes (in standalone mode it goes in REDIS_URL).',
+  ),
+  REDIS_PASSWORD: optionalString.describe(
+    'Redis password for cluster and sentinel modes (in standalone mode it goes in REDIS_URL). Never logged.',
+  ),
+  REDIS_TLS: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true')
+    .describe(
+      'true: TLS to every Redis node and sentinel in cluster and sentinel modes (standalone: rediss://).',
+    ),
+  REDIS_ALLOW_EVICTION: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true')
+    .describe(
+      'true: let the worker and the API run on a Redis whose maxmemory-policy is not noeviction (queued jobs may vanish).',
+    ),
   CLEANUP_PREFIX: z
     .string()
     .default('dcs-cleanup')
-    .describe('BullMQ key prefix. Use a hash tag such as {dcs-cleanup} on Redis Cluster.')
+    .describe('BullMQ key prefix. Must carry a hash tag such as {dcs-cleanup} on Redis Cluster.')
     .refine((v) => /^[A-Za-z0-9_:.{}-]{1,64}$/.test(v), 'letters, digits, _ : . - and {} only, at most 64'),
   CLOUD_SDK_AK: optionalString.describe('Huawei Cloud access key id (AK). Needed by commands that call DCS.'),
   CLOUD_SDK_SK: optionalString.describe('Huawei Cloud secret access key (SK). Never logged.'),
@@ -140,7 +180,12 @@ export type Env = Readonly<Record<string, string | undefined>>;
 
 /** Parses the environment; throws one INVALID_CONFIG error listing every bad variable. */
 export function loadConfig(env: Env = process.env): Config {
-  const result = configSchema.superRefine(checkRanges).safeParse(env);
+  const result = configSchema
+    .superRefine((config, ctx) => {
+      checkRanges(config, ctx);
+      checkRedisMode(config, env, ctx);
+    })
+    .safeParse(env);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
   const fields = new Set(result.error.issues.map((issue) => issue.path.join('.')));

@@ -4,7 +4,7 @@
  * finished, so a crash in between can duplicate a record but never lose one.
  */
 import { Queue, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 import { hostname } from 'node:os';
 import { DEAD_LETTER_QUEUE_NAME, parseTaskInput, type DeleteJobData } from './job-contract.js';
 import type { Producer } from './producer.js';
@@ -75,7 +75,7 @@ export interface DeadLetters {
 
 const PAGE = 500;
 
-export function createDeadLetters(options: { connection: Redis; prefix: string }): DeadLetters {
+export function createDeadLetters(options: { connection: RedisClient; prefix: string }): DeadLetters {
   const queue = new Queue<DeadLetterRecord>(DEAD_LETTER_QUEUE_NAME, {
     connection: options.connection,
     prefix: options.prefix,

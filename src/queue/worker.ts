@@ -1,5 +1,5 @@
 import { Queue, type Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { QUEUE_NAME, BACKOFF_TYPE } from './job-contract.js';
@@ -17,7 +17,7 @@ const UNLIMITED_RATE = 1_000_000_000;
 
 export interface CleanupWorkerOptions {
   /** A `worker`-role connection (maxRetriesPerRequest null); the caller owns it. */
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   getClient(region: string | undefined): TaskDeleter;
   logger: Logger;
