@@ -30,10 +30,15 @@ export interface AppOptions {
   logger?: Logger;
 }
 
-const CLOSE_WAIT_MS = 5_000;
+/** How long a close waits for BullMQ before the connection is ended under it. */
+export const CLOSE_WAIT_MS = 5_000;
 
-/** Resolves when `work` settles (its failure ignored) or after `ms`, whichever comes first. */
-async function settleWithin(work: Promise<unknown>, ms: number): Promise<void> {
+/**
+ * Resolves when `work` settles (its failure ignored) or after `ms`, whichever comes first. A BullMQ
+ * close can wait for ever on a cluster connection caught in a failover; bounding it lets
+ * `App.close()` end the connection, and with it whatever the close still waited for.
+ */
+export async function settleWithin(work: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([
     work.catch(() => undefined),
@@ -59,8 +64,6 @@ export function createApp(config: Config, options: AppOptions): App {
     producer: () => (producer ??= createProducer({ connection, prefix: config.CLEANUP_PREFIX })),
     deadLetters: () => (deadLetters ??= createDeadLetters({ connection, prefix: config.CLEANUP_PREFIX })),
     async close() {
-      // A BullMQ close can wait for ever on a cluster connection caught in a failover; the
-      // connection is ended below in any case, and with it whatever those closes still wait for.
       await settleWithin(Promise.all([producer?.close(), deadLetters?.close()]), CLOSE_WAIT_MS);
       closeRedisConnection(connection);
     },

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig, requireCredentials } from '../config/config.js';
-import { createApp, pingRedis } from '../app.js';
+import { CLOSE_WAIT_MS, createApp, pingRedis, settleWithin } from '../app.js';
 import { createClientRegistry } from '../dcs/client-registry.js';
 import { createCleanupWorker } from '../queue/worker.js';
 import { buildRetryPolicy } from '../queue/retry-policy.js';
@@ -121,8 +121,10 @@ async function runWorker(flags: WorkerFlags): Promise<number> {
     'worker started',
   );
   const close = async (): Promise<void> => {
-    await schedules.close();
-    await pool.close();
+    // In-flight jobs get the shutdown timeout (then their requests are aborted and the jobs put
+    // back); past it and a few seconds more, the connections are ended under BullMQ.
+    const shutdownMs = (flags.shutdownTimeout ?? 10) * 1000;
+    await settleWithin(Promise.all([schedules.close(), pool.close()]), shutdownMs + CLOSE_WAIT_MS);
     await metricsServer?.close();
     await clients.close();
     await app.close();

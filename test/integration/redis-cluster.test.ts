@@ -61,6 +61,13 @@ describe.skipIf(!available)('Redis Cluster', () => {
     expect(env.REDIS_CLUSTER_NODES).not.toContain(`:${owner}`);
     const figures = await runHaPipeline({ redisEnv: env, dir, withDeadLetter: true });
     report('no failure', figures);
+    // The jobs really are in the cluster, in the slot of the tag (finished jobs stay an hour).
+    const admin = cluster.admin(owner);
+    try {
+      expect(Number(await admin.call('CLUSTER', 'COUNTKEYSINSLOT', slot))).toBeGreaterThan(600);
+    } finally {
+      admin.disconnect();
+    }
     expect(figures.lost).toBe(0);
     expect(figures.deadLetters).toBe(0);
   });
@@ -73,7 +80,15 @@ describe.skipIf(!available)('Redis Cluster', () => {
       figures = await runHaPipeline({
         redisEnv: env,
         dir,
-        disrupt: () => cluster.kill(master),
+        disrupt: async () => {
+          await cluster.kill(master);
+          await waitFor(
+            async () => (await cluster.masterOf(slot)) !== master,
+            'a promoted replica',
+            30_000,
+            50,
+          );
+        },
         disruptAfter: 200,
       });
     } finally {

@@ -38,8 +38,18 @@ describe.skipIf(!available)('Redis Sentinel', () => {
   });
 
   it('runs the whole pipeline through the sentinels', async () => {
-    const figures = await runHaPipeline({ redisEnv: env(), dir, withDeadLetter: true });
+    const redisEnv = env();
+    const figures = await runHaPipeline({ redisEnv, dir, withDeadLetter: true });
     console.log(`[sentinel no failure] ${JSON.stringify(figures)}`);
+    // The jobs really are on the master the sentinels name (finished jobs stay an hour).
+    const admin = set.admin(await set.masterPort());
+    try {
+      const [, keys] = await admin.scan('0', 'MATCH', `${redisEnv.CLEANUP_PREFIX}:*`, 'COUNT', 10_000);
+      expect(keys.length).toBeGreaterThan(0);
+      expect(await admin.dbsize()).toBeGreaterThan(600);
+    } finally {
+      admin.disconnect();
+    }
     expect(figures.lost).toBe(0);
     expect(figures.deadLetters).toBe(0);
   });

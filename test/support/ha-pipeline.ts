@@ -21,7 +21,7 @@ export interface HaRunOptions {
   redisEnv: Record<string, string>;
   /** A directory the test removes afterwards. */
   dir: string;
-  /** Called once `disruptAfter` deletions are done; resolves when the disruption is made. */
+  /** Called once `disruptAfter` deletions are done; resolves once a replica is promoted. */
   disrupt?: () => Promise<void>;
   disruptAfter?: number;
   /** Put one task into the dead letters (a 400) and replay it. */
@@ -39,7 +39,9 @@ export interface HaRunFigures {
   lost: number;
   /** Dead letters other than the deliberate one. */
   deadLetters: number;
-  /** From the disruption to the next deletion. */
+  /** From the disruption until a replica is promoted. */
+  failoverMs: number | undefined;
+  /** From the disruption until deletions run again after the promotion (5 more). */
   recoveryMs: number | undefined;
   durationMs: number;
 }
@@ -162,6 +164,7 @@ export async function runHaPipeline(options: HaRunOptions): Promise<HaRunFigures
     processes.push(purge);
 
     let recoveryMs: number | undefined;
+    let failoverMs: number | undefined;
     if (options.disrupt) {
       // Mid-run: the purge has enqueued its jobs and is following them (a producer that starts
       // while no master answers fails at once with REDIS_UNAVAILABLE, by design: re-run it).
@@ -179,6 +182,7 @@ export async function runHaPipeline(options: HaRunOptions): Promise<HaRunFigures
       );
       const at = Date.now();
       await options.disrupt();
+      failoverMs = Date.now() - at;
       const before = s.emulator.stats().deletions.count;
       await waitFor(() => s.emulator.stats().deletions.count > before + 5, 'deletions after it', 60_000, 20);
       recoveryMs = Date.now() - at;
@@ -251,6 +255,7 @@ export async function runHaPipeline(options: HaRunOptions): Promise<HaRunFigures
       alreadyGone: ends.filter((o) => o === 'already_gone').length,
       lost: left.length,
       deadLetters,
+      failoverMs,
       recoveryMs,
       durationMs: Date.now() - started,
     };
