@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig, requireCredentials, type Config } from '../config/config.js';
-import { createApp, type App } from '../app.js';
+import { CLOSE_WAIT_MS, createApp, settleWithin, type App } from '../app.js';
 import type { RedisClient } from '../queue/redis-connection.js';
 import { CleanupError, isCleanupError } from '../errors.js';
 import { checkEvictionPolicy } from '../queue/eviction-check.js';
@@ -90,7 +90,10 @@ async function runServe(flags: ServeFlags): Promise<number> {
   if (!('token' in auth))
     logger.warn({ host }, 'the API runs WITHOUT authentication (--insecure-no-auth, loopback only)');
   const close = async (): Promise<void> => {
-    await api.close();
+    // A request still waiting on a cluster caught in a failover would hold api.close() for ever:
+    // past a few seconds the remaining HTTP connections are cut, then Redis is closed under it.
+    await settleWithin(api.close(), CLOSE_WAIT_MS);
+    api.server.closeAllConnections();
     await clients?.close();
     await app.close();
     logger.info('api stopped');

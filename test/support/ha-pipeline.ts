@@ -72,7 +72,7 @@ async function prepare(options: HaRunOptions): Promise<Scope> {
   };
   const file = add(300);
   const api = add(100);
-  const purge = add(200);
+  const purge = add(600);
   const env = {
     ...options.redisEnv,
     CLOUD_SDK_AK: DEMO_CREDENTIALS.ak,
@@ -184,8 +184,14 @@ export async function runHaPipeline(options: HaRunOptions): Promise<HaRunFigures
       await options.disrupt();
       failoverMs = Date.now() - at;
       const before = s.emulator.stats().deletions.count;
-      await waitFor(() => s.emulator.stats().deletions.count > before + 5, 'deletions after it', 60_000, 20);
-      recoveryMs = Date.now() - at;
+      const left = (): number => s.emulator.remainingTasks({ projectId: PROJECT_ID }).length;
+      await waitFor(
+        () => s.emulator.stats().deletions.count > before + 5 || left() === 0,
+        'deletions after it',
+        60_000,
+        20,
+      );
+      if (s.emulator.stats().deletions.count > before + 5) recoveryMs = Date.now() - at;
     }
     mark('disruption handled');
     const purgeCode = await purge.exited;
