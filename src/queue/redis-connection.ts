@@ -148,8 +148,7 @@ export function closeRedisConnection(connection: RedisClient): void {
 
 function disconnectForGood(client: RedisClient): void {
   const again = (): void => client.disconnect();
-  client.on('connect', again);
-  client.on('ready', again);
+  for (const status of ['connecting', 'reconnecting', 'connect', 'ready']) client.on(status, again);
   client.disconnect();
 }
 

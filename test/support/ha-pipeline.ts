@@ -134,9 +134,104 @@ async function cliJson(args: string[], env: Record<string, string>): Promise<Rec
   return JSON.parse(run.stdout) as Record<string, unknown>;
 }
 
+interface Timings {
+  failoverMs: number | undefined;
+  recoveryMs: number | undefined;
+}
+
+/**
+ * Mid-run, the purge has enqueued its jobs and is following them (a producer that starts while no
+ * master answers fails at once with REDIS_UNAVAILABLE, by design: it is re-run), and some DELETEs
+ * are done: disrupt, then time the failover and the first DELETEs after it.
+ */
+async function disruptMidRun(s: Scope, purge: CliProcess, options: HaRunOptions): Promise<Timings> {
+  if (!options.disrupt) return { failoverMs: undefined, recoveryMs: undefined };
+  const deletions = (): number => s.emulator.stats().deletions.count;
+  await waitFor(
+    () => /enqueued \d+/.test(purge.stdout() + purge.stderr()),
+    'the purge to enqueue',
+    60_000,
+    20,
+  );
+  await waitFor(
+    () => deletions() >= (options.disruptAfter ?? 150),
+    'deletions before the disruption',
+    60_000,
+    20,
+  );
+  const at = Date.now();
+  await options.disrupt();
+  const failoverMs = Date.now() - at;
+  const before = deletions();
+  const left = (): number => s.emulator.remainingTasks({ projectId: PROJECT_ID }).length;
+  await waitFor(() => deletions() > before + 5 || left() === 0, 'deletions after it', 60_000, 20);
+  return { failoverMs, recoveryMs: deletions() > before + 5 ? Date.now() - at : undefined };
+}
+
+const isIdle = async (env: Record<string, string>): Promise<boolean> => {
+  const st = await cliJson(['status', '--json'], env);
+  return st.waiting === 0 && st.active === 0 && st.delayed === 0;
+};
+
+/**
+ * Enqueues acknowledged by a master that died before its replica had them are gone: found here
+ * (still in DCS, no job) and enqueued again, as an operator re-runs the same enqueue. Returns how many.
+ */
+async function enqueueLostAgain(s: Scope, expected: Set<string>, dir: string): Promise<number> {
+  const left = s.emulator.remainingTasks({ projectId: PROJECT_ID }).filter((t) => expected.has(t.id));
+  if (left.length === 0) return 0;
+  const again = join(dir, `again-${Date.now()}.csv`);
+  const lines = left.map((t) => `${PROJECT_ID},${t.instance_id},${t.id}`);
+  await writeFile(again, `project_id,instance_id,task_id\n${lines.join('\n')}\n`);
+  const rerun = await runCli(['enqueue', '--file', again], s.env);
+  if (rerun.code !== 0) throw new Error(`enqueue again exited ${rerun.code}: ${rerun.stderr}`);
+  await waitFor(() => isIdle(s.env), 'the queue to drain again', 60_000, 300);
+  return left.length;
+}
+
+/** Waits for the deliberate dead letter, replays it, and waits for its task to go. */
+async function replayDeadLetter(s: Scope, rejected: string): Promise<void> {
+  const deadLetters = async (): Promise<number> =>
+    Number((await cliJson(['status', '--json'], s.env)).dead_letters);
+  await waitFor(async () => (await deadLetters()) >= 1, 'the dead letter', 30_000, 200);
+  const replay = await runCli(['dlq', 'replay', '--all'], s.env);
+  if (replay.code !== 0) throw new Error(`dlq replay exited ${replay.code}: ${replay.stderr}`);
+  await waitFor(() => s.emulator.getTask(rejected) === undefined, 'the replayed task to go', 30_000, 100);
+  await waitFor(() => isIdle(s.env), 'the queue to drain after the replay', 30_000, 300);
+}
+
+/** SIGTERMs the long-running processes; every process must exit 0. */
+async function stopAll(processes: CliProcess[]): Promise<void> {
+  for (const p of processes) if (p.child.exitCode === null) p.child.kill('SIGTERM');
+  for (const p of processes) {
+    const code = await p.exited;
+    const name = p.child.spawnargs.slice(2, 3).join(' ');
+    if (code !== 0) throw new Error(`${name} exited ${code}: ${p.stderr()}${p.stdout().slice(-1500)}`);
+  }
+}
+
+/** Starts the producers and consumers of the run; returns the workers and the purge. */
+async function startRun(s: Scope, options: HaRunOptions, processes: CliProcess[]) {
+  const csv = join(options.dir, `tasks-${Date.now()}.csv`);
+  await writeCsv(csv, s.instances.file, s.fileIds);
+  const enqueued = await runCli(['enqueue', '--file', csv], s.env);
+  if (enqueued.code !== 0) throw new Error(`enqueue exited ${enqueued.code}: ${enqueued.stderr}`);
+  const workerArgs = ['worker', '--concurrency', '16', '--rate-limit', '0', '--lock-duration-ms', '2000'];
+  const workers = [startCli(workerArgs, s.env), startCli(workerArgs, s.env)];
+  processes.push(...workers);
+  const apiPort = await freePort();
+  processes.push(startCli(['serve', '--port', String(apiPort)], s.env));
+  await postDeletions(apiPort, s.instances.api, s.apiIds);
+  const purgeArgs = ['purge', '--instance', s.instances.purge, '--older-than', '1d', '--yes', '--wait'];
+  const purge = startCli([...purgeArgs, '--max', '1000'], s.env);
+  processes.push(purge);
+  return { workers, purge };
+}
+
 /** Runs the scenario; throws when a process fails. Every process is stopped before it returns. */
 export async function runHaPipeline(options: HaRunOptions): Promise<HaRunFigures> {
   const started = Date.now();
+  // HA_TRACE=1 prints how far a run got (for a run that times out).
   const mark = (what: string): void => {
     if (process.env.HA_TRACE) console.log(`[ha] ${Date.now() - started} ms ${what}`);
   };
@@ -145,124 +240,38 @@ export async function runHaPipeline(options: HaRunOptions): Promise<HaRunFigures
   try {
     const rejected = options.withDeadLetter ? s.fileIds[0] : undefined;
     if (rejected) s.emulator.scriptTask(rejected, [{ status: 400, errorCode: '111400070' }]);
-    const csv = join(options.dir, `tasks-${Date.now()}.csv`);
-    await writeCsv(csv, s.instances.file, s.fileIds);
-    const enqueued = await runCli(['enqueue', '--file', csv], s.env);
-    if (enqueued.code !== 0) throw new Error(`enqueue exited ${enqueued.code}: ${enqueued.stderr}`);
-
-    const workerArgs = ['worker', '--concurrency', '16', '--rate-limit', '0', '--lock-duration-ms', '2000'];
-    const workers = [startCli(workerArgs, s.env), startCli(workerArgs, s.env)];
-    processes.push(...workers);
-    const apiPort = await freePort();
-    processes.push(startCli(['serve', '--port', String(apiPort)], s.env));
-    await postDeletions(apiPort, s.instances.api, s.apiIds);
-    mark('api enqueued');
-    const purge = startCli(
-      ['purge', '--instance', s.instances.purge, '--older-than', '1d', '--yes', '--wait', '--max', '1000'],
-      s.env,
-    );
-    processes.push(purge);
-
-    let recoveryMs: number | undefined;
-    let failoverMs: number | undefined;
-    if (options.disrupt) {
-      // Mid-run: the purge has enqueued its jobs and is following them (a producer that starts
-      // while no master answers fails at once with REDIS_UNAVAILABLE, by design: re-run it).
-      await waitFor(
-        () => /enqueued \d+/.test(purge.stdout() + purge.stderr()),
-        'the purge to enqueue',
-        60_000,
-        20,
-      );
-      await waitFor(
-        () => s.emulator.stats().deletions.count >= (options.disruptAfter ?? 150),
-        'deletions before the disruption',
-        60_000,
-        20,
-      );
-      const at = Date.now();
-      await options.disrupt();
-      failoverMs = Date.now() - at;
-      const before = s.emulator.stats().deletions.count;
-      const left = (): number => s.emulator.remainingTasks({ projectId: PROJECT_ID }).length;
-      await waitFor(
-        () => s.emulator.stats().deletions.count > before + 5 || left() === 0,
-        'deletions after it',
-        60_000,
-        20,
-      );
-      if (s.emulator.stats().deletions.count > before + 5) recoveryMs = Date.now() - at;
-    }
+    const { workers, purge } = await startRun(s, options, processes);
+    mark('started');
+    const timings = await disruptMidRun(s, purge, options);
     mark('disruption handled');
     const purgeCode = await purge.exited;
-    mark('purge exited');
     if (purgeCode !== 0) throw new Error(`purge --wait exited ${purgeCode}: ${purge.stderr()}`);
-
-    const idle = async (): Promise<boolean> => {
-      const st = await cliJson(['status', '--json'], s.env);
-      return st.waiting === 0 && st.active === 0 && st.delayed === 0;
-    };
-    await waitFor(idle, 'the queue to drain', 90_000, 300);
+    await waitFor(() => isIdle(s.env), 'the queue to drain', 90_000, 300);
     mark('drained');
 
-    // Enqueues acknowledged by a master that died before its replica had them are gone: found
-    // here (still in DCS, no job) and enqueued again, as an operator re-runs the same enqueue.
-    const all = new Set([...s.fileIds, ...s.apiIds, ...s.purgeIds]);
-    if (rejected) all.delete(rejected);
-    const left = s.emulator.remainingTasks({ projectId: PROJECT_ID }).filter((t) => all.has(t.id));
-    if (left.length > 0) {
-      const again = join(options.dir, `again-${Date.now()}.csv`);
-      await writeFile(
-        again,
-        `project_id,instance_id,task_id\n${left.map((t) => `${PROJECT_ID},${t.instance_id},${t.id}`).join('\n')}\n`,
-      );
-      const rerun = await runCli(['enqueue', '--file', again], s.env);
-      if (rerun.code !== 0) throw new Error(`enqueue again exited ${rerun.code}: ${rerun.stderr}`);
-      await waitFor(idle, 'the queue to drain again', 60_000, 300);
-    }
-
-    let deadLetters = Number((await cliJson(['status', '--json'], s.env)).dead_letters);
-    if (rejected) {
-      await waitFor(
-        async () => Number((await cliJson(['status', '--json'], s.env)).dead_letters) >= 1,
-        'the dead letter',
-        30_000,
-        200,
-      );
-      const replay = await runCli(['dlq', 'replay', '--all'], s.env);
-      if (replay.code !== 0) throw new Error(`dlq replay exited ${replay.code}: ${replay.stderr}`);
-      await waitFor(() => s.emulator.getTask(rejected) === undefined, 'the replayed task to go', 30_000, 100);
-      await waitFor(idle, 'the queue to drain after the replay', 30_000, 300);
-      deadLetters = Number((await cliJson(['status', '--json'], s.env)).dead_letters);
-    }
-    mark('dead letters done');
+    const expected = new Set([...s.fileIds, ...s.apiIds, ...s.purgeIds].filter((id) => id !== rejected));
+    const lost = await enqueueLostAgain(s, expected, options.dir);
+    if (rejected) await replayDeadLetter(s, rejected);
     const final = await cliJson(['status', '--json'], s.env);
     if (final.failed !== 0) throw new Error(`failed jobs left: ${JSON.stringify(final)}`);
     const remaining = s.emulator.remainingTasks({ projectId: PROJECT_ID }).length;
     if (remaining !== 0) throw new Error(`${remaining} tasks left in DCS`);
+    mark('checked');
+    await stopAll(processes);
+    mark('stopped');
 
-    for (const p of processes.filter((p) => p !== purge)) p.child.kill('SIGTERM');
-    for (const p of processes) {
-      const code = await p.exited;
-      mark(`${p.child.spawnargs.slice(2, 3).join(' ')} exited ${code}`);
-      if (code !== 0)
-        throw new Error(
-          `${p.child.spawnargs.slice(2, 3).join(' ')} exited ${code}: ${p.stderr()}${p.stdout().slice(-1500)}`,
-        );
-    }
     const ends = outcomes(workers);
     if (ends.some((o) => o !== 'deleted' && o !== 'already_gone' && o !== 'dead_lettered'))
       throw new Error(`unexpected outcomes: ${ends.join(',')}`);
     const byTask = Object.values(s.emulator.stats().deletions.requestsByTask);
     return {
-      tasks: all.size + (rejected ? 1 : 0),
+      tasks: expected.size + (rejected ? 1 : 0),
       deletes: byTask.reduce((a, b) => a + b, 0),
       repeated: byTask.filter((n) => n > 1).length,
       alreadyGone: ends.filter((o) => o === 'already_gone').length,
-      lost: left.length,
-      deadLetters,
-      failoverMs,
-      recoveryMs,
+      lost,
+      deadLetters: Number(final.dead_letters),
+      ...timings,
       durationMs: Date.now() - started,
     };
   } finally {
