@@ -12,7 +12,7 @@ import { killAllChildren, readLoadAverage, ROOT } from './lib/proc.js';
 import { connectRedis, deleteAllPrefixes } from './lib/queue.js';
 import { formatTable, writeSummary } from './lib/report.js';
 
-const SCENARIOS = ['overhead', 'latency', 'scale-out', 'enqueue', 'memory', 'purge', 'sdk-peer'];
+const SCENARIOS = ['overhead', 'latency', 'scale-out', 'enqueue', 'memory', 'purge', 'sdk-peer', 'cluster'];
 const MODULES = {
   overhead: './scenarios/job-overhead.js',
   latency: './scenarios/latency-throughput.js',
@@ -21,6 +21,7 @@ const MODULES = {
   memory: './scenarios/memory.js',
   purge: './scenarios/purge-planning.js',
   'sdk-peer': './scenarios/sdk-peer.js',
+  cluster: './scenarios/redis-cluster.js',
 };
 
 const { values } = parseArgs({

@@ -2,18 +2,23 @@
  * Composition root: builds what a command or a test needs from a Config, lazily, and closes it all.
  * Tests reuse it with their own prefix and logger.
  */
-import type { Redis } from 'ioredis';
+import {
+  closeRedisConnection,
+  createRedisConnection,
+  describeRedis,
+  type ConnectionRole,
+  type RedisClient,
+} from './queue/redis-connection.js';
 import { keptCompletedJobs, type Config } from './config/config.js';
 import { CleanupError } from './errors.js';
 import { createLogger, type Logger } from './observability/logger.js';
-import { createRedisConnection, type ConnectionRole } from './queue/redis-connection.js';
 import { createProducer, type Producer, type ProducerOptions } from './queue/producer.js';
 import { createDeadLetters, type DeadLetters } from './queue/dead-letters.js';
 
 export interface App {
   readonly config: Config;
   readonly logger: Logger;
-  readonly connection: Redis;
+  readonly connection: RedisClient;
   readonly prefix: string;
   producer(): Producer;
   deadLetters(): DeadLetters;
@@ -25,9 +30,28 @@ export interface AppOptions {
   logger?: Logger;
 }
 
+/** How long a close waits for BullMQ before the connection is ended under it. */
+export const CLOSE_WAIT_MS = 5_000;
+
+/**
+ * Resolves when `work` settles (its failure ignored) or after `ms`, whichever comes first. A BullMQ
+ * close can wait for ever on a cluster connection caught in a failover; bounding it lets
+ * `App.close()` end the connection, and with it whatever the close still waited for.
+ */
+export async function settleWithin(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    work.catch(() => undefined),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
+}
+
 export function createApp(config: Config, options: AppOptions): App {
   const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL });
-  const connection = createRedisConnection(config.REDIS_URL, options.role);
+  const connection = createRedisConnection(config, options.role);
   // ioredis reports connection errors as events; without a listener they would print unhandled.
   connection.on('error', () => undefined);
   let producer: Producer | undefined;
@@ -40,15 +64,14 @@ export function createApp(config: Config, options: AppOptions): App {
     producer: () => (producer ??= createProducer(buildProducerOptions(config, connection))),
     deadLetters: () => (deadLetters ??= createDeadLetters({ connection, prefix: config.CLEANUP_PREFIX })),
     async close() {
-      await producer?.close();
-      await deadLetters?.close();
-      connection.disconnect();
+      await settleWithin(Promise.all([producer?.close(), deadLetters?.close()]), CLOSE_WAIT_MS);
+      closeRedisConnection(connection);
     },
   };
 }
 
 /** The producer options the configuration sets: prefix, dedupe window and finished jobs kept. */
-export function buildProducerOptions(config: Config, connection: Redis): ProducerOptions {
+export function buildProducerOptions(config: Config, connection: RedisClient): ProducerOptions {
   return {
     connection,
     prefix: config.CLEANUP_PREFIX,
@@ -58,7 +81,7 @@ export function buildProducerOptions(config: Config, connection: Redis): Produce
 }
 
 /** Resolves once Redis answers PING; REDIS_UNAVAILABLE after `timeoutMs`. */
-export async function pingRedis(connection: Redis, timeoutMs = 5_000): Promise<void> {
+export async function pingRedis(connection: RedisClient, timeoutMs = 5_000): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   // ioredis reports "max retries per request" for a refused connection: keep the real cause to show.
   let lastError: Error | undefined;
@@ -74,10 +97,10 @@ export async function pingRedis(connection: Redis, timeoutMs = 5_000): Promise<v
       }),
     ]);
   } catch (err) {
-    const where = `${connection.options.host ?? '?'}:${connection.options.port ?? '?'}`;
+    const where = describeRedis(connection);
     throw new CleanupError(
       'REDIS_UNAVAILABLE',
-      `Redis at ${where} did not answer (${(lastError ?? (err as Error)).message}); is REDIS_URL right?`,
+      `Redis at ${where} did not answer (${(lastError ?? (err as Error)).message}); is the Redis configuration (REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS) right?`,
       {
         cause: err,
       },

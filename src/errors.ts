@@ -21,6 +21,8 @@ export const ERROR_CODES = {
   DCS_PROTOCOL:
     'DCS answered something this client cannot read (a success body that is not the documented shape).',
   REDIS_UNAVAILABLE: 'Redis did not answer in time.',
+  REDIS_EVICTION:
+    'A Redis master may evict keys (maxmemory-policy is not noeviction), so queued jobs could vanish; set noeviction or REDIS_ALLOW_EVICTION=true.',
   QUEUE_PAUSED: 'The queue is paused by the circuit breaker (authentication or configuration failure).',
   PURGE_GUARD: 'A purge matched more tasks than its --max guard allows; nothing was enqueued.',
   NOT_FOUND: 'The requested job, dead letter or schedule does not exist.',

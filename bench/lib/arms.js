@@ -17,8 +17,11 @@ const DELETE_LOOP = fileURLToPath(new URL('./delete-loop.js', import.meta.url));
  * workers emptying the queue: throughput from BullMQ's timestamps (first start to last finish) and
  * the processes' CPU inside that window, interpolated from /proc samples taken every 20 ms.
  */
-export async function startQueueArm(ctx, { label, startWorkers }) {
-  const prefix = createPrefix(label);
+export async function startQueueArm(ctx, { label, startWorkers, redis = ctx.redis, prefix: given }) {
+  // `redis`: where the orchestrator reads the queue (a private server, or the master of a cluster
+  // queue's slot); `prefix`: a fixed one (a cluster hash tag) instead of a fresh one.
+  const prefix = given ?? createPrefix(label);
+  ctx = { ...ctx, redis };
   const queue = new Queue(QUEUE_NAME, { connection: ctx.redis, prefix });
   const procs = startWorkers(prefix);
   try {

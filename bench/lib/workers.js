@@ -10,7 +10,8 @@ const NOOP_WORKER = fileURLToPath(new URL('./noop-worker.js', import.meta.url));
 
 /**
  * `dcs-cleanup worker` as deployed: logs at `logLevel` (info by default) to stdout, here /dev/null.
- * `exitWhenIdle` adds --exit-when-idle; `probe` preloads the memory probe.
+ * `exitWhenIdle` adds --exit-when-idle; `probe` preloads the memory probe; `redisEnv` points it
+ * elsewhere than $REDIS_URL (REDIS_CLUSTER_NODES for the cluster scenario).
  */
 export function startCliWorker({
   prefix,
@@ -19,12 +20,13 @@ export function startCliWorker({
   logLevel = 'info',
   exitWhenIdle = false,
   probe,
+  redisEnv = { REDIS_URL },
 }) {
   const args = ['worker', '--concurrency', String(concurrency), '--rate-limit', '0'];
   if (exitWhenIdle) args.push('--exit-when-idle');
   return startNode(CLI, args, {
     env: {
-      REDIS_URL,
+      ...redisEnv,
       CLEANUP_PREFIX: prefix,
       CLOUD_SDK_AK: CREDENTIALS.ak,
       CLOUD_SDK_SK: CREDENTIALS.sk,

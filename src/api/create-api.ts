@@ -11,7 +11,7 @@ import {
   type FastifyReply,
   type FastifyRequest,
 } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis-connection.js';
 import type { DeadLetters } from '../queue/dead-letters.js';
 import type { Producer } from '../queue/producer.js';
 import type { Logger } from '../observability/logger.js';
@@ -41,7 +41,7 @@ export const MAX_PARAM_LENGTH = 300;
 
 export interface ApiDeps {
   /** An `api`-role connection (no offline queue): requests answer 503 at once when Redis is away. */
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   producer: Producer;
   deadLetters: DeadLetters;

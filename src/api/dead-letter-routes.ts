@@ -1,6 +1,6 @@
 /** `GET /v1/dead-letters`, `GET /v1/dead-letters/{id}`, `POST /v1/dead-letters/{id}/replay`. */
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis-connection.js';
 import { z } from 'zod';
 import { DEAD_LETTER_REASONS, type DeadLetterEntry, type DeadLetters } from '../queue/dead-letters.js';
 import type { Producer } from '../queue/producer.js';
@@ -116,7 +116,7 @@ export const deadLetterContracts = {
 } as const satisfies Record<string, RouteContract>;
 
 export interface DeadLetterRouteDeps {
-  connection: Redis;
+  connection: RedisClient;
   producer: Producer;
   deadLetters: DeadLetters;
 }

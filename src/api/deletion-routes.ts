@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { JobState, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis-connection.js';
 import { z } from 'zod';
 import {
   JOB_ID_PATTERN,
@@ -122,7 +122,7 @@ export const deletionContracts = {
 
 export interface DeletionRouteDeps {
   /** An `api`-role connection: fails fast when Redis is away. */
-  connection: Redis;
+  connection: RedisClient;
   producer: Producer;
   metrics: ApiMetrics | undefined;
 }

@@ -3,7 +3,7 @@
  * breaker has not paused the queue. Both unauthenticated, for load balancers and orchestrators.
  */
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis-connection.js';
 import { z } from 'zod';
 import { circuitKey } from '../queue/circuit-breaker.js';
 import { ApiError } from './api-error.js';
@@ -37,7 +37,7 @@ export const healthContracts = {
 
 export function registerHealthRoutes(
   app: FastifyInstance,
-  deps: { connection: Redis; prefix: string },
+  deps: { connection: RedisClient; prefix: string },
 ): void {
   addRoute(app, healthContracts.live, () => Promise.resolve({ status: 'ok' as const }));
 

@@ -3,7 +3,7 @@
  * from Redis at scrape time; when Redis is away the scrape still answers, with the last samples.
  */
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis-connection.js';
 import type { Queue } from 'bullmq';
 import { z } from 'zod';
 import type { DeadLetters } from '../queue/dead-letters.js';
@@ -35,7 +35,7 @@ export const metricsContracts = {
 
 export interface MetricsRouteDeps {
   metrics: Metrics;
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   queue: Queue;
   deadLetters: DeadLetters;

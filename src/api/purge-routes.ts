@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis-connection.js';
 import { z } from 'zod';
 import { FINAL_STATUSES } from '../purge/purge-filters.js';
 import { DEFAULT_MAX_DELETIONS, MAX_MAX_DELETIONS } from '../purge/plan-purge.js';
@@ -120,7 +120,7 @@ export const purgeContracts = {
 } as const satisfies Record<string, RouteContract>;
 
 export interface PurgeRouteDeps {
-  connection: Redis;
+  connection: RedisClient;
   producer: Producer;
   /** A DCS client for `region`; undefined when the server has no credentials (purges answer 501). */
   lister: ((region: string | undefined) => TaskLister) | undefined;

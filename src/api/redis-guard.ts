@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis-connection.js';
 import { ApiError } from './api-error.js';
 import { isCleanupError } from '../errors.js';
 
@@ -9,7 +9,7 @@ const unavailable = (why: string): ApiError =>
   new ApiError('REDIS_UNAVAILABLE', `Redis is unavailable (${why})`);
 
 /** Past the deadline: an outage only when the connection is down, else a slow request. */
-function timedOut(connection: Redis, deadlineMs: number): ApiError {
+function timedOut(connection: RedisClient, deadlineMs: number): ApiError {
   if (connection.status !== 'ready') return unavailable(`no answer within ${deadlineMs} ms`);
   return new ApiError(
     'REDIS_TIMEOUT',
@@ -25,7 +25,7 @@ function timedOut(connection: Redis, deadlineMs: number): ApiError {
  * after either because job ids are deterministic.
  */
 export async function withRedis<T>(
-  connection: Redis,
+  connection: RedisClient,
   work: () => Promise<T>,
   deadlineMs = REDIS_DEADLINE_MS,
 ): Promise<T> {

@@ -3,6 +3,9 @@ import { CommanderError } from 'commander';
 import { buildProgramFor } from '../cli/command-index.js';
 import { EXIT_CODES, reportError } from '../cli/run-command.js';
 
+/** How long a finished command may linger on open handles before it exits anyway. */
+const LINGER_LIMIT_MS = 10_000;
+
 /** Parses argv, runs the command, maps what escapes it to an exit code (README "Exit codes"). */
 async function main(): Promise<void> {
   try {
@@ -19,3 +22,7 @@ async function main(): Promise<void> {
 }
 
 await main();
+// The command is done and has closed what it opened. Should a Redis client still be reconnecting
+// (a BullMQ client brought back during a cluster failover while it closed), the process would
+// never end: give the event loop a few seconds to drain, then exit. The timer holds nothing alive.
+setTimeout(() => process.exit(), LINGER_LIMIT_MS).unref();

@@ -8,7 +8,7 @@ export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
     .description(
-      'Run the whole pipeline against the built-in DCS emulator with injected faults, and print a summary. Needs Redis (REDIS_URL, or redis-server on the PATH).',
+      'Run the whole pipeline against the built-in DCS emulator with injected faults, and print a summary. Needs Redis (REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS, or redis-server on the PATH).',
     )
     .option('--instances <n>', 'emulated instances', parseIntOption('--instances', 1, 100), 4)
     .option(
@@ -27,7 +27,7 @@ export function registerDemoCommand(program: Command): void {
             ? Math.min(Math.max(flags.faultRate, 0), 0.5)
             : 0.1;
           const summary = await runDemo({
-            redisUrl: config.REDIS_URL,
+            redis: config,
             instances: flags.instances,
             tasksPerInstance: flags.tasksPerInstance,
             faultRate,

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { Queue } from 'bullmq';
 import { loadConfig } from '../config/config.js';
-import { createApp, pingRedis } from '../app.js';
+import { CLOSE_WAIT_MS, createApp, pingRedis, settleWithin } from '../app.js';
 import { QUEUE_NAME } from '../queue/job-contract.js';
 import { createCircuitBreaker } from '../queue/circuit-breaker.js';
 import { EXIT_CODES, runCommand } from './run-command.js';
@@ -31,7 +31,7 @@ export function registerResumeCommand(program: Command): void {
           process.stdout.write('queue resumed\n');
           return EXIT_CODES.ok;
         } finally {
-          await queue?.close();
+          await settleWithin(queue?.close() ?? Promise.resolve(), CLOSE_WAIT_MS);
           await app.close();
         }
       }),

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createApp, pingRedis, type App } from '../app.js';
+import { CLOSE_WAIT_MS, createApp, pingRedis, settleWithin, type App } from '../app.js';
 import { loadConfig, type Config } from '../config/config.js';
 import { CleanupError } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
@@ -105,7 +105,7 @@ async function withSchedules(
     await pingRedis(app.connection);
     return await body(schedules, config, process.stdout);
   } finally {
-    await schedules.close();
+    await settleWithin(schedules.close(), CLOSE_WAIT_MS);
     await app.close();
   }
 }

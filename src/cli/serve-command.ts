@@ -1,12 +1,15 @@
 import type { Command } from 'commander';
 import { loadConfig, requireCredentials, type Config } from '../config/config.js';
-import { createApp } from '../app.js';
+import { CLOSE_WAIT_MS, createApp, settleWithin, type App } from '../app.js';
+import type { RedisClient } from '../queue/redis-connection.js';
+import { CleanupError, isCleanupError } from '../errors.js';
+import { checkEvictionPolicy } from '../queue/eviction-check.js';
 import { createApi } from '../api/create-api.js';
 import { resolveApiAuth } from '../api/api-auth.js';
 import { createClientRegistry, type ClientRegistry } from '../dcs/client-registry.js';
 import type { Logger } from '../observability/logger.js';
 import { waitForShutdown } from '../bin/process-lifecycle.js';
-import { runCommand } from './run-command.js';
+import { EXIT_CODES, runCommand } from './run-command.js';
 import { parseIntOption } from './options.js';
 
 interface ServeFlags {
@@ -70,6 +73,7 @@ async function runServe(flags: ServeFlags): Promise<number> {
   // The API starts even when Redis is away: it answers 503 (and /readyz says so) until Redis is back.
   const app = createApp(config, { role: 'api' });
   const { logger } = app;
+  const eviction = await checkApiEviction(app);
   const clients = createPurgeClients(config, logger);
   const api = createApi({
     connection: app.connection,
@@ -103,11 +107,66 @@ async function runServe(flags: ServeFlags): Promise<number> {
   if (!('token' in auth))
     logger.warn({ host }, 'the API runs WITHOUT authentication (--insecure-no-auth, loopback only)');
   const close = async (): Promise<void> => {
-    await api.close();
+    // A request still waiting on a cluster caught in a failover would hold api.close() for ever:
+    // past a few seconds the remaining HTTP connections are cut, then Redis is closed under it.
+    await settleWithin(api.close(), CLOSE_WAIT_MS);
+    api.server.closeAllConnections();
     await clients?.close();
     await app.close();
     logger.info('api stopped');
     logger.flush();
   };
-  return waitForShutdown({ close }, { onSignal: (signal) => logger.info({ signal }, 'shutting down') });
+  return Promise.race([
+    waitForShutdown({ close }, { onSignal: (signal) => logger.info({ signal }, 'shutting down') }),
+    eviction.refused.then(async (err) => {
+      logger.fatal({ err: err.message }, 'refusing to serve');
+      await close();
+      process.stderr.write(`dcs-cleanup: ${err.message}\n`);
+      return EXIT_CODES.failure;
+    }),
+  ]);
+}
+
+/**
+ * Checks Redis's eviction policy before listening: throws when Redis answers and may evict keys.
+ * When Redis is away the API starts anyway, and the check runs once Redis first answers: the
+ * promise resolves with the refusal then (and never when the policy is fine).
+ */
+async function checkApiEviction(app: App): Promise<{ refused: Promise<CleanupError> }> {
+  const options = { allowEviction: app.config.REDIS_ALLOW_EVICTION, logger: app.logger };
+  if (!(await becomesReady(app.connection, 2_000))) {
+    app.logger.warn('Redis does not answer yet: its eviction policy is checked once it does');
+    const refused = new Promise<CleanupError>((resolve) => {
+      app.connection.once('ready', () => {
+        checkEvictionPolicy(app.connection, options).catch((err: unknown) => {
+          if (isCleanupError(err, 'REDIS_EVICTION')) resolve(err);
+        });
+      });
+    });
+    return { refused };
+  }
+  try {
+    await checkEvictionPolicy(app.connection, options);
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
+  return { refused: new Promise<never>(() => undefined) };
+}
+
+/** True once the connection is ready (an `api` connection has no offline queue to wait in). */
+async function becomesReady(connection: RedisClient, timeoutMs: number): Promise<boolean> {
+  if (connection.status === 'ready') return true;
+  let timer: NodeJS.Timeout | undefined;
+  let onReady: (() => void) | undefined;
+  try {
+    return await new Promise<boolean>((resolve) => {
+      onReady = () => resolve(true);
+      connection.once('ready', onReady);
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+  } finally {
+    clearTimeout(timer);
+    if (onReady) connection.off('ready', onReady);
+  }
 }

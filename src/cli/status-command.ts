@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { Queue } from 'bullmq';
 import { loadConfig } from '../config/config.js';
-import { createApp, pingRedis } from '../app.js';
+import { CLOSE_WAIT_MS, createApp, pingRedis, settleWithin } from '../app.js';
 import { QUEUE_NAME } from '../queue/job-contract.js';
 import { getQueueStatus } from '../queue/status.js';
 import { toTerminalSafe, toTerminalText } from './terminal-text.js';
@@ -37,7 +37,7 @@ export function registerStatusCommand(program: Command): void {
           }
           return EXIT_CODES.ok;
         } finally {
-          await queue?.close();
+          await settleWithin(queue?.close() ?? Promise.resolve(), CLOSE_WAIT_MS);
           await app.close();
         }
       }),

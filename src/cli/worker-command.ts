@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig, requireCredentials } from '../config/config.js';
-import { createApp, pingRedis, type App } from '../app.js';
+import { CLOSE_WAIT_MS, createApp, pingRedis, settleWithin, type App } from '../app.js';
 import { createClientRegistry } from '../dcs/client-registry.js';
 import { createCleanupWorker, type CleanupWorker } from '../queue/worker.js';
 import { buildRetryPolicy } from '../queue/retry-policy.js';
@@ -9,6 +9,7 @@ import { createMetrics, recordQueueStatus, type Metrics } from '../observability
 import { startMetricsServer } from '../observability/metrics-server.js';
 import { createWorkerHealth } from '../observability/worker-health.js';
 import { getQueueStatus } from '../queue/status.js';
+import { checkEvictionPolicy } from '../queue/eviction-check.js';
 import { waitForShutdown } from '../bin/process-lifecycle.js';
 import { EXIT_CODES, runCommand } from './run-command.js';
 import { parseIntOption } from './options.js';
@@ -71,7 +72,13 @@ async function runWorker(flags: WorkerFlags): Promise<number> {
   const credentials = requireCredentials(config);
   const app = createApp(config, { role: 'worker' });
   const { logger } = app;
-  await pingRedis(app.connection);
+  try {
+    await pingRedis(app.connection);
+    await checkEvictionPolicy(app.connection, { allowEviction: config.REDIS_ALLOW_EVICTION, logger });
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
   const metrics = createMetrics();
   const clients = createClientRegistry(config, credentials, logger);
   const pool = await createCleanupWorker({
@@ -113,8 +120,10 @@ async function runWorker(flags: WorkerFlags): Promise<number> {
     'worker started',
   );
   const close = async (): Promise<void> => {
-    await schedules.close();
-    await pool.close();
+    // In-flight jobs get the shutdown timeout (then their requests are aborted and the jobs put
+    // back); past it and a few seconds more, the connections are ended under BullMQ.
+    const shutdownMs = (flags.shutdownTimeout ?? 10) * 1000;
+    await settleWithin(Promise.all([schedules.close(), pool.close()]), shutdownMs + CLOSE_WAIT_MS);
     await metricsServer?.close();
     await clients.close();
     await app.close();

@@ -8,26 +8,13 @@ import { Credentials } from '../huawei/credentials.js';
 import { ID_PATTERN } from '../dcs/ids.js';
 import { resolveSecretFiles, type ReadSecretFile } from './secret-files.js';
 import { REGION_PATTERN, acceptConfiguredRegions, findRegionProblem } from './regions.js';
+import { checkRedisMode } from './redis-settings.js';
+import { redisSchemaShape } from './redis-schema.js';
+import { intFrom, optionalString } from './schema-parts.js';
 
 export { REGION_PATTERN } from './regions.js';
 
 const LOOPBACK_HOSTS = /^(localhost|127(\.\d{1,3}){3}|\[::1\]|::1)$/i;
-
-const optionalString = z
-  .string()
-  .trim()
-  .transform((v) => (v === '' ? undefined : v))
-  .optional();
-
-/** A decimal whole number in [min, max]; unset means `def`. An empty value is an error, not 0. */
-const intFrom = (def: number, min: number, max: number) =>
-  z
-    .string()
-    .trim()
-    .regex(/^\d{1,9}$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().min(min).max(max))
-    .default(def);
 
 /** 127.0.0.0/8, ::1 and localhost: addresses other machines cannot reach. */
 export function isLoopbackHost(host: string): boolean {
@@ -52,15 +39,11 @@ function findEndpointProblem(value: string): string | undefined {
 }
 
 export const configSchema = z.object({
-  REDIS_URL: z
-    .string()
-    .default('redis://127.0.0.1:6379')
-    .describe('Redis connection URL (redis:// or rediss://) shared by producers, workers and the API.')
-    .refine((v) => /^rediss?:\/\//.test(v) && URL.canParse(v), 'must be a redis:// or rediss:// URL'),
+  ...redisSchemaShape,
   CLEANUP_PREFIX: z
     .string()
     .default('dcs-cleanup')
-    .describe('BullMQ key prefix. Use a hash tag such as {dcs-cleanup} on Redis Cluster.')
+    .describe('BullMQ key prefix. Must carry a hash tag such as {dcs-cleanup} on Redis Cluster.')
     .refine((v) => /^[A-Za-z0-9_:.{}-]{1,64}$/.test(v), 'letters, digits, _ : . - and {} only, at most 64'),
   CLOUD_SDK_AK: optionalString.describe('Huawei Cloud access key id (AK). Needed by commands that call DCS.'),
   CLOUD_SDK_SK: optionalString.describe('Huawei Cloud secret access key (SK). Never logged.'),
@@ -227,7 +210,12 @@ export type Env = Readonly<Record<string, string | undefined>>;
  */
 export function loadConfig(env: Env = process.env, readSecretFile?: ReadSecretFile): Config {
   const secrets = resolveSecretFiles(env, readSecretFile);
-  const result = configSchema.superRefine(checkRanges).safeParse(secrets.env);
+  const result = configSchema
+    .superRefine((config, ctx) => {
+      checkRanges(config, ctx);
+      checkRedisMode(config, secrets.env, ctx);
+    })
+    .safeParse(secrets.env);
   if (result.success && secrets.problems.length === 0) {
     acceptConfiguredRegions([result.data.DCS_REGION, ...(result.data.DCS_EXTRA_REGIONS ?? [])]);
     return result.data;

@@ -12,6 +12,8 @@ export const SECRET_FILE_VARIABLES = [
   'CLOUD_SDK_SK',
   'CLOUD_SDK_SECURITY_TOKEN',
   'CLEANUP_API_TOKEN',
+  'REDIS_PASSWORD',
+  'REDIS_SENTINEL_PASSWORD',
 ] as const;
 
 export interface SecretFileProblem {

@@ -10,7 +10,8 @@ import { once } from 'node:events';
 import { startEmulator, DEMO_CREDENTIALS } from '../emulator/emulator.js';
 import { Credentials } from '../huawei/credentials.js';
 import { createDcsClient } from '../dcs/dcs-client.js';
-import { createRedisConnection } from '../queue/redis-connection.js';
+import { closeRedisConnection, createRedisConnection, describeRedis } from '../queue/redis-connection.js';
+import { redisModeOf, type RedisSettings } from '../config/redis-settings.js';
 import { createProducer } from '../queue/producer.js';
 import { createCleanupWorker } from '../queue/worker.js';
 import { createLogger } from '../observability/logger.js';
@@ -18,10 +19,11 @@ import { createMetrics } from '../observability/metrics.js';
 import { CleanupError } from '../errors.js';
 import { maskUrlPassword } from '../config/config.js';
 import { redisAnswers, startPrivateRedis, type PrivateRedis } from './private-redis.js';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis-connection.js';
 
 export interface DemoOptions {
-  redisUrl: string;
+  /** Where Redis is (any mode); in standalone mode a private redis-server stands in when none answers. */
+  redis: RedisSettings;
   instances: number;
   tasksPerInstance: number;
   /** Share of DELETEs answered with an injected 5xx. */
@@ -46,10 +48,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const started = performance.now();
   const say = (line: string): void => void options.out.write(`${line}\n`);
   let privateRedis: PrivateRedis | undefined;
-  let redisUrl = options.redisUrl;
+  let redisUrl = options.redis.REDIS_URL;
   // What the demo prints: REDIS_URL may carry a password.
   const shownUrl = (): string => maskUrlPassword(redisUrl);
-  if (!(await redisAnswers(redisUrl))) {
+  const standalone = redisModeOf(options.redis) === 'standalone';
+  if (standalone && !(await redisAnswers(redisUrl))) {
     say(`no Redis answers at ${shownUrl()}; starting a private redis-server for the demo...`);
     try {
       privateRedis = await startPrivateRedis();
@@ -68,7 +71,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const logStream = createWriteStream(logFile);
   const logger = createLogger({ level: 'info', destination: logStream });
   const metrics = createMetrics({ processMetrics: false });
-  const prefix = `dcs-cleanup-demo-${process.pid}-${Date.now().toString(36)}`;
+  // A hash tag: on a cluster every key of the demo's queues lives in one slot.
+  const prefix = `{dcs-cleanup-demo-${process.pid}-${Date.now().toString(36)}}`;
   const emulator = await startEmulator({
     seed: { instances: options.instances, tasksPerInstance: options.tasksPerInstance, seed: 7 },
     faults: {
@@ -80,7 +84,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     },
     rateLimitPerSecond: 200,
   });
-  const connection: Redis = createRedisConnection(redisUrl, 'worker');
+  const connection: RedisClient = createRedisConnection(standalone ? redisUrl : options.redis, 'worker');
   connection.on('error', () => undefined);
   const credentials = new Credentials(DEMO_CREDENTIALS.ak, DEMO_CREDENTIALS.sk);
   const client = createDcsClient({ endpoint: emulator.url, credentials, logger });
@@ -157,7 +161,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       throttled: await count('dcs_cleanup_throttle_waits_total'),
       dead_lettered: await count('dcs_cleanup_deletions_total', { outcome: 'dead_lettered' }),
       seconds: Math.round((performance.now() - started) / 100) / 10,
-      redis: privateRedis ? `${shownUrl()} (private, stopped)` : shownUrl(),
+      redis: privateRedis ? `${shownUrl()} (private, stopped)` : describeRedis(connection),
       log_file: logFile,
     };
     const dead = await pool.deadLetters.list();
@@ -179,7 +183,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   } finally {
     await producer.close();
     await client.close();
-    connection.disconnect();
+    closeRedisConnection(connection);
     await emulator.close();
     logger.flush();
     logStream.end();

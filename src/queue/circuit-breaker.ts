@@ -17,7 +17,7 @@
  * about 70 us of CPU per job and process, a third of what BullMQ itself costs per job.
  */
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 import { QUEUE_NAME } from './job-contract.js';
 
 export interface CircuitState {
@@ -54,7 +54,7 @@ export interface CircuitBreaker {
 }
 
 export interface CircuitBreakerOptions {
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   queue: Queue;
   /** Follow other processes' pauses and resumes (workers); producers and the CLI do not need it. */
@@ -83,7 +83,7 @@ export async function createCircuitBreaker(options: CircuitBreakerOptions): Prom
   let open = false;
   let timer: NodeJS.Timeout | undefined;
   let follower: NodeJS.Timeout | undefined;
-  let subscriber: Redis | undefined;
+  let subscriber: RedisClient | undefined;
   // A re-read of the paused flag must not undo a transition made meanwhile, or under way here
   // (between open()'s first line and its queue.pause(), the flag still says "running").
   let version = 0;

@@ -8,7 +8,7 @@
  * indexes existed are added once by `backfill` (the worker's retention tick runs it).
  */
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 
 /** What the indexes know of one record. */
 export interface IndexEntry {
@@ -36,7 +36,7 @@ export interface DeadLetterIndex {
   markComplete(): Promise<void>;
 }
 
-export function createDeadLetterIndex(connection: Redis, queue: Queue): DeadLetterIndex {
+export function createDeadLetterIndex(connection: RedisClient, queue: Queue): DeadLetterIndex {
   const timeKey = queue.toKey('index:time');
   const reasonKey = (reason: string): string => queue.toKey(`index:reason:${reason}`);
   const codeKey = (code: string | null): string | undefined =>

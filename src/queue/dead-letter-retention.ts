@@ -4,7 +4,7 @@
  * the time index. Each batch is a few short commands, so Redis never blocks on a long scan; a
  * backlog larger than one tick can drop is finished by the next ticks.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { DeadLetters } from './dead-letters.js';
@@ -19,7 +19,7 @@ const BATCH = 500;
 const MAX_BATCHES_PER_TICK = 20;
 
 export interface TrimDeps {
-  connection: Redis;
+  connection: RedisClient;
   deadLetters: DeadLetters;
   retention: DeadLetterRetention;
   logger: Logger;

@@ -5,7 +5,7 @@
  * by time, reason and error code (dead-letter-index.ts): filters and retention read only those.
  */
 import { Queue, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 import { hostname } from 'node:os';
 import { DEAD_LETTER_QUEUE_NAME } from './job-contract.js';
 import { enqueueReplay } from './enqueue-replay.js';
@@ -61,7 +61,7 @@ export interface DeadLetters {
 const PAGE = 500;
 
 export interface DeadLettersOptions {
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   /** Clock for `dead_lettered_at` (default Date.now). */
   now?: () => number;

@@ -4,7 +4,7 @@
  * BullMQ retries (a Redis list with a TTL, only for jobs that failed at least once).
  */
 import type { Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 import type { AttemptOutcome } from '../dcs/attempt-outcome.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -14,7 +14,7 @@ import { QUEUE_NAME, type DeleteJobData, type DeleteJobResult } from './job-cont
 const HISTORY_TTL_SEC = 7 * 24 * 3600;
 
 export interface JobFinisherDeps {
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   deadLetters: DeadLetters;
   logger: Logger;

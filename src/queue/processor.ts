@@ -20,7 +20,7 @@
  * loses it. Every finished job logs one `outcome` record.
  */
 import { DelayedError, Worker, type Job, type Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 import { parseJobData, type DeleteJobData, type DeleteJobResult } from './job-contract.js';
 import type { AttemptRecord, DeadLetters } from './dead-letters.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
@@ -38,7 +38,7 @@ export interface ProcessorDeps {
   /** The DCS client for a job's region (one per endpoint, cached by the caller). */
   getClient(region: string | undefined): TaskDeleter;
   queue: Queue;
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   deadLetters: DeadLetters;
   circuit: CircuitBreaker;

@@ -1,5 +1,5 @@
 import { Queue, type JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 import {
   BACKOFF_TYPE,
   JOB_NAME,
@@ -15,7 +15,7 @@ import {
 import { CleanupError } from '../errors.js';
 
 export interface ProducerOptions {
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   /** Attempts BullMQ grants a job before the worker dead-letters it (default 8). */
   attempts?: number;

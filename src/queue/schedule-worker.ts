@@ -4,7 +4,7 @@
  * Credentials come from this process (the client registry), never from the job.
  */
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from '../observability/logger.js';
@@ -24,7 +24,7 @@ import {
 
 export interface ScheduleWorkerOptions {
   /** A `worker`-role connection (maxRetriesPerRequest null); the caller owns it. */
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   logger: Logger;
   /** The DCS client to list with, for a region (undefined: the configured default). */

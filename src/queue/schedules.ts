@@ -12,7 +12,7 @@
  * one worker at a time, so several worker processes never run the same firing twice.
  */
 import { Queue, type JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 import { z } from 'zod';
 import { CleanupError } from '../errors.js';
 import { parsePurgeSpec, purgeSpecSchema, type PurgeSpec } from '../purge/select-purge.js';
@@ -84,7 +84,7 @@ export function lastRunsKey(prefix: string): string {
 }
 
 /** Opens the schedules queue on `connection` (the caller owns the connection). */
-export function createSchedules(options: { connection: Redis; prefix: string }): Schedules {
+export function createSchedules(options: { connection: RedisClient; prefix: string }): Schedules {
   const { connection, prefix } = options;
   const queue = new Queue<ScheduleJobData>(SCHEDULE_QUEUE_NAME, { connection, prefix });
   // Connection errors fail the calls that need Redis; unheard, BullMQ prints each with its stack.

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { DeadLetters } from './dead-letters.js';
 import { circuitKey, type CircuitState } from './circuit-breaker.js';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 
 export interface QueueStatus {
   waiting: number;
@@ -19,7 +19,7 @@ export interface QueueStatus {
 export async function getQueueStatus(
   queue: Queue,
   deadLetters: DeadLetters,
-  connection: Redis,
+  connection: RedisClient,
   prefix: string,
 ): Promise<QueueStatus> {
   const [counts, dead, paused, raw] = await Promise.all([

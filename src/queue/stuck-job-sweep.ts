@@ -1,11 +1,11 @@
 import { Job, type Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 import type { DeadLetters } from './dead-letters.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 
 export interface StuckJobSweepDeps {
-  connection: Redis;
+  connection: RedisClient;
   queue: Queue;
   deadLetters: DeadLetters;
   logger: Logger;

@@ -1,5 +1,5 @@
 import { Queue, type Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { QUEUE_NAME, BACKOFF_TYPE } from './job-contract.js';
@@ -20,7 +20,7 @@ const DEFAULT_RETENTION: DeadLetterRetention = { maxAgeMs: 30 * 86_400_000, maxC
 
 export interface CleanupWorkerOptions {
   /** A `worker`-role connection (maxRetriesPerRequest null); the caller owns it. */
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   getClient(region: string | undefined): TaskDeleter;
   /** DCS_PROJECT_ID in DCS_REGION: probed instead of a refused job's own pair (see circuit-probe.ts). */

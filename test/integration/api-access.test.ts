@@ -8,10 +8,9 @@ import { connect } from 'node:net';
 import * as crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { FastifyInstance, InjectOptions } from 'fastify';
-import type { Redis } from 'ioredis';
 import { BODY_LIMIT_BYTES, createApi } from '../../src/api/create-api.js';
 import { createDeadLetters } from '../../src/queue/dead-letters.js';
-import { createRedisConnection } from '../../src/queue/redis-connection.js';
+import { createRedisConnection, type RedisClient } from '../../src/queue/redis-connection.js';
 import type { Producer } from '../../src/queue/producer.js';
 import { createHarness, type Harness } from '../support/pipeline-harness.js';
 import { captureLogger } from '../support/log-capture.js';
@@ -39,7 +38,7 @@ function parseTopLevelRoutes(tree: string): { method: string; url: string }[] {
 
 describe('API access', () => {
   let h: Harness;
-  let apiConnection: Redis;
+  let apiConnection: RedisClient;
   let api: FastifyInstance;
   const routes = new Map<string, { method: string; url: string }>();
   const logs = captureLogger('trace');

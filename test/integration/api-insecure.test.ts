@@ -6,17 +6,16 @@
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
 import { createApi } from '../../src/api/create-api.js';
 import { isLoopbackHostHeader } from '../../src/api/api-auth.js';
 import { createDeadLetters } from '../../src/queue/dead-letters.js';
-import { createRedisConnection } from '../../src/queue/redis-connection.js';
+import { createRedisConnection, type RedisClient } from '../../src/queue/redis-connection.js';
 import { createHarness, type Harness } from '../support/pipeline-harness.js';
 import { captureLogger } from '../support/log-capture.js';
 import { REDIS_URL } from '../support/redis-prefix.js';
 
 let h: Harness;
-let connection: Redis;
+let connection: RedisClient;
 let api: FastifyInstance;
 let port: number;
 

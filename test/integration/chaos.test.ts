@@ -10,10 +10,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Queue, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { startEmulator, DEMO_CREDENTIALS, type Emulator } from '../../src/emulator/emulator.js';
 import type { FaultOptions } from '../../src/emulator/fault-injector.js';
-import { createRedisConnection } from '../../src/queue/redis-connection.js';
+import { createRedisConnection, type RedisClient } from '../../src/queue/redis-connection.js';
 import { createProducer, DEFAULT_ATTEMPTS, type Producer } from '../../src/queue/producer.js';
 import {
   DEAD_LETTER_QUEUE_NAME,
@@ -73,7 +72,7 @@ const REDIS_SERVER = hasRedisServer();
 describe.skipIf(!REDIS_SERVER)('chaos run (needs redis-server on the PATH; .ci/run installs it)', () => {
   let redis: PrivateRedis;
   let emulator: Emulator;
-  let connection: Redis;
+  let connection: RedisClient;
   let producer: Producer;
   let queue: Queue;
   const prefix = uniquePrefix('chaos');
@@ -144,7 +143,7 @@ describe.skipIf(!REDIS_SERVER)('chaos run (needs redis-server on the PATH; .ci/r
   }
 
   /** Client id and name of every connection to the private Redis. */
-  async function listClients(admin: Redis): Promise<{ id: string; name: string }[]> {
+  async function listClients(admin: RedisClient): Promise<{ id: string; name: string }[]> {
     const text = String(await admin.call('CLIENT', 'LIST'));
     return text
       .split('\n')

@@ -1,15 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { circuitKey, createCircuitBreaker, type CircuitBreaker } from '../../src/queue/circuit-breaker.js';
 import { QUEUE_NAME } from '../../src/queue/job-contract.js';
-import { createRedisConnection } from '../../src/queue/redis-connection.js';
+import { createRedisConnection, type RedisClient } from '../../src/queue/redis-connection.js';
 import { REDIS_URL, deletePrefix, uniquePrefix } from '../support/redis-prefix.js';
 import { waitFor } from '../support/wait-for.js';
 
 /** One worker process's breaker: its own connection and queue, as createCleanupWorker builds them. */
 interface Member {
-  connection: Redis;
+  connection: RedisClient;
   queue: Queue;
   circuit: CircuitBreaker;
 }

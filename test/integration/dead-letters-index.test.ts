@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/queue/redis-connection.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApi } from '../../src/api/create-api.js';
 import { ApiError } from '../../src/api/api-error.js';
@@ -157,7 +158,7 @@ describe('a slow request on a healthy Redis', () => {
 
 describe('dead-letter retention', () => {
   const prefix = uniquePrefix('dl-retention');
-  let connection: Redis;
+  let connection: RedisClient;
   let app: App;
 
   beforeAll(() => {

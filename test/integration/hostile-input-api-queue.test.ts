@@ -7,10 +7,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobsOptions } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
 import { createApi } from '../../src/api/create-api.js';
 import { createDeadLetters } from '../../src/queue/dead-letters.js';
-import { createRedisConnection } from '../../src/queue/redis-connection.js';
+import { createRedisConnection, type RedisClient } from '../../src/queue/redis-connection.js';
 import { JOB_NAME, QUEUE_NAME } from '../../src/queue/job-contract.js';
 import type { CleanupWorker } from '../../src/queue/worker.js';
 import { createHarness, type Harness } from '../support/pipeline-harness.js';
@@ -274,7 +273,7 @@ const PAYLOAD_CASES: PayloadCase[] = [
 describe('hostile input: HTTP bodies', () => {
   let h: Harness;
   let api: FastifyInstance;
-  let apiConnection: Redis;
+  let apiConnection: RedisClient;
   const logs = captureLogger('info');
 
   beforeAll(async () => {

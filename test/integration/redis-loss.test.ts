@@ -7,9 +7,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Queue, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { startEmulator, DEMO_CREDENTIALS, type Emulator } from '../../src/emulator/emulator.js';
-import { createRedisConnection } from '../../src/queue/redis-connection.js';
+import { createRedisConnection, type RedisClient } from '../../src/queue/redis-connection.js';
 import { createProducer, type Producer } from '../../src/queue/producer.js';
 import {
   DEAD_LETTER_QUEUE_NAME,
@@ -28,7 +27,7 @@ const PROJECT_ID = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
 interface World {
   redis: PrivateRedis;
   emulator: Emulator;
-  connection: Redis;
+  connection: RedisClient;
   producer: Producer;
   queue: Queue;
   prefix: string;

@@ -4,7 +4,6 @@
  * a real child process (from dist/: `npm run build` first).
  */
 import type { Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_CREDENTIALS } from '../../src/emulator/emulator.js';
 import { createDcsClient, type DcsClient } from '../../src/dcs/dcs-client.js';
@@ -13,7 +12,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { addSchedule } from '../../src/cli/schedule-command.js';
 import { parsePurgeFilters } from '../../src/purge/purge-filters.js';
 import { circuitKey } from '../../src/queue/circuit-breaker.js';
-import { createRedisConnection } from '../../src/queue/redis-connection.js';
+import { createRedisConnection, type RedisClient } from '../../src/queue/redis-connection.js';
 import { createScheduleWorker, type ScheduleWorker } from '../../src/queue/schedule-worker.js';
 import { createSchedules, type LastRun, type Schedules } from '../../src/queue/schedules.js';
 import { createHarness, type Harness } from '../support/pipeline-harness.js';
@@ -34,7 +33,7 @@ import {
 let h: Harness;
 let client: DcsClient;
 let schedules: Schedules;
-const connections: Redis[] = [];
+const connections: RedisClient[] = [];
 const scheduleWorkers: ScheduleWorker[] = [];
 const logs = captureLogger('info');
 

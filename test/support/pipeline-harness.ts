@@ -3,7 +3,6 @@
  * prefix, a producer, and a worker pool using real signed requests over loopback.
  */
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import {
   startEmulator,
   DEMO_CREDENTIALS,
@@ -12,7 +11,7 @@ import {
 } from '../../src/emulator/emulator.js';
 import { createDcsClient, type DcsClient } from '../../src/dcs/dcs-client.js';
 import { Credentials } from '../../src/huawei/credentials.js';
-import { createRedisConnection } from '../../src/queue/redis-connection.js';
+import { createRedisConnection, type RedisClient } from '../../src/queue/redis-connection.js';
 import { createProducer, type Producer } from '../../src/queue/producer.js';
 import {
   createCleanupWorker,
@@ -43,7 +42,7 @@ export const FAST_POLICY = {
 export interface Harness {
   prefix: string;
   emulator: Emulator;
-  connection: Redis;
+  connection: RedisClient;
   producer: Producer;
   queue: Queue;
   metrics: Metrics;

@@ -19,6 +19,8 @@ export function hasRedisServer(): boolean {
 export interface PrivateRedisOptions {
   /** Append-only file with `appendfsync always`: every acknowledged write survives a SIGKILL. */
   appendOnly?: boolean;
+  /** More redis-server arguments, after the defaults (so they win): `['--maxmemory-policy', 'allkeys-lru']`. */
+  extraArgs?: string[];
 }
 
 export interface PrivateRedis {
@@ -79,6 +81,7 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
     '--maxmemory-policy',
     'noeviction',
     ...(options.appendOnly ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
+    ...(options.extraArgs ?? []),
   ];
   let child: ChildProcess | undefined;
 

@@ -1,13 +1,12 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
 import { createProducer, QUEUE_NAME, type Producer } from '../../src/index.js';
-import { createRedisConnection } from '../../src/queue/redis-connection.js';
+import { createRedisConnection, type RedisClient } from '../../src/queue/redis-connection.js';
 import { REDIS_URL, deletePrefix, uniquePrefix } from './redis-prefix.js';
 
 export interface ProducerFixture {
   readonly prefix: string;
-  connection: Redis;
+  connection: RedisClient;
   producer: Producer;
   /** The deletion queue under the same prefix, to look at what was enqueued. */
   queue: Queue;

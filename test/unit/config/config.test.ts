@@ -9,6 +9,7 @@ import {
   resolveEndpoint,
   type Env,
 } from '../../../src/config/config.js';
+import { hashTagOf, parseHostPorts, redisModeOf } from '../../../src/config/redis-settings.js';
 import { CleanupError, isCleanupError } from '../../../src/errors.js';
 import { DEFAULT_RETRY_POLICY, buildRetryPolicy, type RetryPolicy } from '../../../src/queue/retry-policy.js';
 
@@ -33,6 +34,14 @@ describe('loadConfig defaults', () => {
   it('gives every default from an empty environment', () => {
     expect(loadConfig({})).toEqual({
       REDIS_URL: 'redis://127.0.0.1:6379',
+      REDIS_CLUSTER_NODES: undefined,
+      REDIS_SENTINELS: undefined,
+      REDIS_SENTINEL_MASTER: undefined,
+      REDIS_SENTINEL_PASSWORD: undefined,
+      REDIS_USERNAME: undefined,
+      REDIS_PASSWORD: undefined,
+      REDIS_TLS: false,
+      REDIS_ALLOW_EVICTION: false,
       CLEANUP_PREFIX: 'dcs-cleanup',
       CLOUD_SDK_AK: undefined,
       CLOUD_SDK_SK: undefined,
@@ -204,6 +213,84 @@ describe('loadConfig errors', () => {
     for (const secret of ['redis-password', 'the-secret-key', 'the-token', 'the-api-token']) {
       expect(rendered).not.toContain(secret);
     }
+  });
+});
+
+describe('Redis modes', () => {
+  it('reads a cluster seed list and a sentinel set', () => {
+    const cluster = loadConfig({
+      REDIS_CLUSTER_NODES: '10.0.0.1:7000, redis-b:7001',
+      CLEANUP_PREFIX: '{dcs}',
+    });
+    expect(redisModeOf(cluster)).toBe('cluster');
+    expect(parseHostPorts(cluster.REDIS_CLUSTER_NODES!)).toEqual([
+      { host: '10.0.0.1', port: 7000 },
+      { host: 'redis-b', port: 7001 },
+    ]);
+    const sentinel = loadConfig({
+      REDIS_SENTINELS: 's1:26379,[::1]:26380',
+      REDIS_SENTINEL_MASTER: 'mymaster',
+      REDIS_PASSWORD: 'p',
+      REDIS_TLS: 'true',
+    });
+    expect(redisModeOf(sentinel)).toBe('sentinel');
+    expect(sentinel.REDIS_TLS).toBe(true);
+    expect(parseHostPorts(sentinel.REDIS_SENTINELS!)[1]).toEqual({ host: '::1', port: 26380 });
+    expect(redisModeOf(loadConfig({}))).toBe('standalone');
+  });
+
+  it('refuses two modes at once, naming the variables', () => {
+    const err = configError(() =>
+      loadConfig({ REDIS_URL: 'redis://r:6379', REDIS_CLUSTER_NODES: 'a:7000', CLEANUP_PREFIX: '{x}' }),
+    );
+    expect(err.message).toContain('set only one of REDIS_URL, REDIS_CLUSTER_NODES');
+    const three = configError(() =>
+      loadConfig({
+        REDIS_CLUSTER_NODES: 'a:7000',
+        REDIS_SENTINELS: 'b:1',
+        REDIS_SENTINEL_MASTER: 'm',
+        CLEANUP_PREFIX: '{x}',
+      }),
+    );
+    expect(three.message).toContain('REDIS_CLUSTER_NODES, REDIS_SENTINELS');
+  });
+
+  it.each(['dcs-cleanup', '{}dcs', 'dcs}{x', '{}{x}'])(
+    'refuses the prefix %j on a cluster: its keys would spread over slots',
+    (prefix) => {
+      const err = configError(() => loadConfig({ REDIS_CLUSTER_NODES: 'a:7000', CLEANUP_PREFIX: prefix }));
+      expect(err.field).toBe('CLEANUP_PREFIX');
+      expect(err.message).toContain('must carry a hash tag such as {dcs-cleanup} on Redis Cluster');
+    },
+  );
+
+  it('finds the hash tag Redis Cluster hashes', () => {
+    expect(hashTagOf('{dcs-cleanup}')).toBe('dcs-cleanup');
+    expect(hashTagOf('acme:{dcs}:x')).toBe('dcs');
+    expect(hashTagOf('{}{x}')).toBeUndefined();
+    expect(hashTagOf('plain')).toBeUndefined();
+  });
+
+  it.each([
+    [{ REDIS_SENTINELS: 'a:1' }, 'REDIS_SENTINEL_MASTER'],
+    [{ REDIS_SENTINEL_MASTER: 'm' }, 'REDIS_SENTINEL_MASTER'],
+    [{ REDIS_SENTINEL_PASSWORD: 'x' }, 'REDIS_SENTINEL_PASSWORD'],
+    [{ REDIS_URL: 'redis://r:6379', REDIS_PASSWORD: 'x' }, 'REDIS_PASSWORD'],
+    [{ REDIS_TLS: 'true' }, 'REDIS_TLS'],
+    [{ REDIS_TLS: 'yes' }, 'REDIS_TLS'],
+    [{ REDIS_ALLOW_EVICTION: '1' }, 'REDIS_ALLOW_EVICTION'],
+    [{ REDIS_CLUSTER_NODES: 'a', CLEANUP_PREFIX: '{x}' }, 'REDIS_CLUSTER_NODES'],
+    [{ REDIS_CLUSTER_NODES: 'a:0', CLEANUP_PREFIX: '{x}' }, 'REDIS_CLUSTER_NODES'],
+    [{ REDIS_SENTINELS: 'a:1,b:70000', REDIS_SENTINEL_MASTER: 'm' }, 'REDIS_SENTINELS'],
+  ])('refuses %j naming %s', (env, field) => {
+    expect(configError(() => loadConfig(env)).field).toBe(field);
+  });
+
+  it('never echoes a Redis password', () => {
+    const err = configError(() =>
+      loadConfig({ REDIS_URL: 'redis://r:6379', REDIS_PASSWORD: 'hunter2-redis' }),
+    );
+    expect(`${err.message} ${JSON.stringify(err)}`).not.toContain('hunter2-redis');
   });
 });
 

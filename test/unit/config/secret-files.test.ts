@@ -79,7 +79,23 @@ describe('<NAME>_FILE secrets', () => {
 
   it('offers _FILE for the secrets and the Redis URL (which may carry a password)', () => {
     expect(SECRET_FILE_VARIABLES).toEqual(
-      expect.arrayContaining(['CLOUD_SDK_SK', 'CLOUD_SDK_SECURITY_TOKEN', 'CLEANUP_API_TOKEN', 'REDIS_URL']),
+      expect.arrayContaining([
+        'CLOUD_SDK_SK',
+        'CLOUD_SDK_SECURITY_TOKEN',
+        'CLEANUP_API_TOKEN',
+        'REDIS_URL',
+        'REDIS_PASSWORD',
+        'REDIS_SENTINEL_PASSWORD',
+      ]),
     );
+  });
+
+  it('reads the cluster password from a file', () => {
+    const config = loadConfig({
+      REDIS_CLUSTER_NODES: '127.0.0.1:7000',
+      CLEANUP_PREFIX: '{dcs}',
+      REDIS_PASSWORD_FILE: join(dir, 'sk'),
+    });
+    expect(config.REDIS_PASSWORD).toBe(SECRET);
   });
 });
