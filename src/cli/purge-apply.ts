@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { CleanupError } from '../errors.js';
 import { parseDuration } from '../purge/duration.js';
 import { checkPlanFreshness, parsePlanFile, splitPlanTasks, type PlanFile } from '../purge/plan-file.js';
 import type { SkippedTask } from '../purge/plan-purge.js';
-import { buildRunId } from '../purge/run-id.js';
+import { buildRunId, randomRunSuffix } from '../purge/run-id.js';
 import {
   checkRunFlags,
   confirmRun,
@@ -59,7 +58,7 @@ export async function runPurgeApply(file: string, flags: ApplyFlags, deps: Purge
 
 function buildApplyHeader(file: string, plan: PlanFile, max: number, now: Date): RunHeader {
   return {
-    run_id: plan.run_id ?? buildRunId('purge', now, randomBytes(3).toString('hex')),
+    run_id: plan.run_id ?? buildRunId('purge', now, randomRunSuffix()),
     mode: 'apply',
     project_id: plan.project_id,
     region: plan.region,
