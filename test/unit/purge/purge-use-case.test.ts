@@ -19,10 +19,12 @@ function inventory(instances: string[], old: number) {
   const lister: TaskLister = {
     async *listInstances(_projectId, options) {
       signals.push(options?.signal);
+      await Promise.resolve(); // a page arrives later, as from DCS
       for (const instanceId of instances) yield { instanceId };
     },
     async *listBackgroundTasks(ref, options) {
       signals.push(options?.signal);
+      await Promise.resolve();
       for (let i = 0; i < old; i++) {
         yield task(ref.instanceId, `t${i}`, 40 + i);
       }
@@ -46,10 +48,10 @@ function task(instanceId: string, id: string, ageDays: number): ListedTask {
 /** Records every enqueue and answers as a queue holding none of the tasks would. */
 function recordingEnqueue() {
   const calls: { tasks: PlannedTasks; options: PurgeEnqueueOptions; ids: string[] }[] = [];
-  const enqueue = async (tasks: PlannedTasks, options: PurgeEnqueueOptions) => {
+  const enqueue = (tasks: PlannedTasks, options: PurgeEnqueueOptions) => {
     const ids = [...tasks].map((t) => `${t.instance_id}/${t.task_id}`);
     calls.push({ tasks, options, ids });
-    return { enqueued: ids.length, duplicates: 0 };
+    return Promise.resolve({ enqueued: ids.length, duplicates: 0 });
   };
   return { calls, enqueue };
 }
@@ -107,7 +109,7 @@ describe('executePurge', () => {
     const asked: number[] = [];
     const outcome = await executePurge(
       deps,
-      run(5, { approve: async (l) => (asked.push(l.selected.length), true) }),
+      run(5, { approve: (l) => Promise.resolve((asked.push(l.selected.length), true)) }),
     );
     expect(outcome.status).toBe('guard_stopped');
     expect(outcome.listing.counts.matched).toBe(6);
@@ -121,7 +123,7 @@ describe('executePurge', () => {
     let asked = false;
     const outcome = await executePurge(
       deps,
-      run(10, { intent: 'plan', approve: async () => (asked = true) }),
+      run(10, { intent: 'plan', approve: () => Promise.resolve((asked = true)) }),
     );
     expect(outcome.status).toBe('planned');
     expect(outcome.listing.selected.length).toBe(4);
@@ -137,7 +139,7 @@ describe('executePurge', () => {
       deps,
       run(10, {
         onListed: (l) => events.push(`listed ${l.counts.matched}`),
-        approve: async (l) => (events.push(`asked ${l.selected.length}`), false),
+        approve: (l) => Promise.resolve((events.push(`asked ${l.selected.length}`), false)),
       }),
     );
     expect(outcome.status).toBe('declined');
@@ -164,6 +166,7 @@ describe('executePurge', () => {
       ...deps.lister,
       // eslint-disable-next-line require-yield
       async *listBackgroundTasks() {
+        await Promise.resolve();
         throw new Error('list call failed');
       },
     };
