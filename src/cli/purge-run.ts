@@ -142,26 +142,6 @@ export function openRunSession(config: Config, out: OutputStreams, keepDuplicate
   };
 }
 
-/** Enqueues, follows (with --wait), reports; returns the exit code (`purge apply`). */
-export async function enqueueAndFollow(
-  config: Config,
-  out: OutputStreams,
-  input: EnqueueRunInput,
-): Promise<number> {
-  const session = openRunSession(config, out, input.reportPath !== undefined);
-  try {
-    const enqueued = await session.enqueue(input.tasks, {
-      runId: input.header.run_id,
-      source: 'purge',
-      reason: input.header.mode === 'apply' ? 'purge apply' : 'purge',
-      region: input.header.region ?? undefined,
-    });
-    return await session.finish(input, enqueued);
-  } finally {
-    await session.close();
-  }
-}
-
 async function finishRun(
   queue: Queue,
   out: OutputStreams,

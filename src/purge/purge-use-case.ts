@@ -11,7 +11,7 @@
  * The lister, the enqueue, the clock and the random suffix are injected, so purge/ never imports
  * queue/; each adapter only presents the typed outcome.
  */
-import type { PlannedTasks } from './plan-purge.js';
+import type { PlannedTasks, SkippedTask } from './plan-purge.js';
 import { buildRunId } from './run-id.js';
 import { selectPurge, type PurgeListing, type PurgeSpec } from './select-purge.js';
 import type { TaskLister } from './stream-inventory.js';
@@ -64,18 +64,22 @@ export interface PurgeRequest {
   approve?: ((listing: PurgeListing) => Promise<boolean>) | undefined;
 }
 
+/** How a purge ends: stopped at the guard, planned, declined, or enqueued. */
+export type PurgeSettlement<E extends PurgeEnqueueSummary> =
+  | { status: 'guard_stopped' }
+  | { status: 'planned' }
+  | { status: 'declined' }
+  | { status: 'enqueued'; enqueued: E };
+
 interface OutcomeBase {
   runId: string;
   startedAt: Date;
-  listing: PurgeListing;
 }
 
-/** A purge's end: stopped at the guard, planned, declined, or enqueued. */
-export type PurgeOutcome<E extends PurgeEnqueueSummary> =
-  | (OutcomeBase & { status: 'guard_stopped' })
-  | (OutcomeBase & { status: 'planned' })
-  | (OutcomeBase & { status: 'declined' })
-  | (OutcomeBase & { status: 'enqueued'; enqueued: E });
+/** A listed purge's end, with what the listing saw. */
+export type PurgeOutcome<E extends PurgeEnqueueSummary> = OutcomeBase & {
+  listing: PurgeListing;
+} & PurgeSettlement<E>;
 
 /** Runs one purge (see the file comment). Throws what the listing or the enqueue throws. */
 export async function executePurge<E extends PurgeEnqueueSummary>(
@@ -89,18 +93,67 @@ export async function executePurge<E extends PurgeEnqueueSummary>(
     ...(request.signal === undefined ? {} : { signal: request.signal }),
   });
   const runId = request.runId ?? buildRunId('purge', startedAt, deps.randomHex());
-  const base: OutcomeBase = { runId, startedAt, listing };
   request.onListed?.(listing);
-  if (listing.guard.stopped) return { ...base, status: 'guard_stopped' };
-  if (request.intent === 'plan') return { ...base, status: 'planned' };
-  if (request.approve !== undefined && !(await request.approve(listing))) {
-    return { ...base, status: 'declined' };
-  }
-  const enqueued = await deps.enqueue(listing.selected, {
+  const approve = request.approve;
+  const settled = await settle(deps, request, {
+    tasks: listing.selected,
+    stopped: listing.guard.stopped,
     runId,
+    region: request.spec.scope.region,
+    approve: approve && (() => approve(listing)),
+  });
+  return { runId, startedAt, listing, ...settled };
+}
+
+/** A selection made earlier (a reviewed plan file): the same guard, run id, approval and enqueue. */
+export interface StoredPurgeRequest {
+  tasks: PlannedTasks;
+  skipped: readonly SkippedTask[];
+  /** The guard: more tasks than this and nothing is enqueued. */
+  max: number;
+  region: string | undefined;
+  source: string;
+  reason: string;
+  /** The plan's own run id; default a new one. */
+  runId?: string | undefined;
+  approve?: (() => Promise<boolean>) | undefined;
+}
+
+/** Runs a stored selection (`purge apply`): no listing, otherwise what executePurge does. */
+export async function executeStoredPurge<E extends PurgeEnqueueSummary>(
+  deps: Pick<PurgeUseCaseDeps<E>, 'enqueue' | 'now' | 'randomHex'>,
+  request: StoredPurgeRequest,
+): Promise<OutcomeBase & PurgeSettlement<E>> {
+  const startedAt = deps.now();
+  const runId = request.runId ?? buildRunId('purge', startedAt, deps.randomHex());
+  const settled = await settle(
+    deps,
+    { ...request, intent: 'run' },
+    { ...request, stopped: request.tasks.length > request.max, runId },
+  );
+  return { runId, startedAt, ...settled };
+}
+
+/** The steps after the selection: guard, plan, approval, enqueue. */
+async function settle<E extends PurgeEnqueueSummary>(
+  deps: Pick<PurgeUseCaseDeps<E>, 'enqueue'>,
+  request: Pick<PurgeRequest, 'intent' | 'source' | 'reason'>,
+  run: {
+    tasks: PlannedTasks;
+    stopped: boolean;
+    runId: string;
+    region: string | undefined;
+    approve?: (() => Promise<boolean>) | undefined;
+  },
+): Promise<PurgeSettlement<E>> {
+  if (run.stopped) return { status: 'guard_stopped' };
+  if (request.intent === 'plan') return { status: 'planned' };
+  if (run.approve !== undefined && !(await run.approve())) return { status: 'declined' };
+  const enqueued = await deps.enqueue(run.tasks, {
+    runId: run.runId,
     source: request.source,
     reason: request.reason,
-    region: request.spec.scope.region,
+    region: run.region,
   });
-  return { ...base, status: 'enqueued', enqueued };
+  return { status: 'enqueued', enqueued };
 }

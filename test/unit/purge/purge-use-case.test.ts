@@ -3,6 +3,7 @@ import type { ListedTask, PlannedTasks } from '../../../src/purge/plan-purge.js'
 import { parsePurgeFilters } from '../../../src/purge/purge-filters.js';
 import {
   executePurge,
+  executeStoredPurge,
   type PurgeEnqueueOptions,
   type PurgeRequest,
   type PurgeUseCaseDeps,
@@ -172,5 +173,52 @@ describe('executePurge', () => {
     };
     await expect(executePurge({ ...deps, lister: failing }, run(10))).rejects.toThrow('list call failed');
     expect(recorder.calls).toEqual([]);
+  });
+});
+
+describe('executeStoredPurge (a reviewed plan)', () => {
+  const planned = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      project_id: 'proj',
+      instance_id: 'inst-a',
+      task_id: `t${i}`,
+      name: 'EXTEND',
+      status: 'SUCCESS',
+      created_at: NOW.toISOString(),
+    }));
+
+  it("enqueues exactly the plan's tasks under the plan's run id", async () => {
+    const { recorder, deps } = setup(0);
+    const tasks = planned(3);
+    const outcome = await executeStoredPurge(deps, {
+      tasks,
+      skipped: [],
+      max: 3,
+      region: undefined,
+      source: 'purge',
+      reason: 'purge apply',
+      runId: 'purge-20261126T080000Z-00ff00',
+    });
+    expect(outcome.status).toBe('enqueued');
+    expect(recorder.calls).toHaveLength(1);
+    expect(recorder.calls[0]!.tasks).toBe(tasks);
+    expect(recorder.calls[0]!.options).toEqual({
+      runId: 'purge-20261126T080000Z-00ff00',
+      source: 'purge',
+      reason: 'purge apply',
+      region: undefined,
+    });
+  });
+
+  it('refuses a plan over its guard without asking, and gives a plan without a run id a new one', async () => {
+    const { recorder, deps } = setup(0);
+    let asked = false;
+    const base = { skipped: [], max: 2, region: undefined, source: 'purge', reason: 'purge apply' };
+    const approve = () => Promise.resolve((asked = true));
+    const stopped = await executeStoredPurge(deps, { ...base, tasks: planned(3), approve });
+    expect(stopped.status).toBe('guard_stopped');
+    expect(stopped.runId).toBe('purge-20261127T101500Z-ab12cd');
+    expect(recorder.calls).toEqual([]);
+    expect(asked).toBe(false);
   });
 });
