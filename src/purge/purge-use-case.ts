@@ -1,5 +1,6 @@
 /**
- * What a purge does, the one answer for the CLI, the API and the schedule worker:
+ * What a purge does, the one answer for the CLI, the API and the schedule worker (executePurge)
+ * and for `purge apply` (executeStoredPurge: step 1 is a reviewed plan's tasks instead):
  *
  *   1. select: list the scope and plan it under the guard (selectPurge: streamed, at most `max`
  *      tasks kept, compactly);
