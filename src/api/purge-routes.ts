@@ -5,24 +5,18 @@
  * The listing runs inside the request, within the bounds of purge-gate.ts; a dry run's answer lists
  * at most `planLimit` tasks (the counts cover them all).
  */
-import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { RedisClient } from '../queue/redis-connection.js';
 import { z } from 'zod';
 import { FINAL_STATUSES } from '../purge/purge-filters.js';
 import { DEFAULT_MAX_DELETIONS, MAX_MAX_DELETIONS } from '../purge/plan-purge.js';
 import { buildStreamedPlanFile, type PlanFile } from '../purge/plan-file.js';
-import { buildRunId } from '../purge/run-id.js';
-import {
-  parsePurgeSpec,
-  purgeSpecSchema,
-  selectPurge,
-  type PurgeListing,
-  type PurgeSpec,
-} from '../purge/select-purge.js';
+import { executePurge, type PurgeOutcome } from '../purge/purge-use-case.js';
+import { randomRunSuffix } from '../purge/run-id.js';
+import { parsePurgeSpec, purgeSpecSchema, type PurgeListing, type PurgeSpec } from '../purge/select-purge.js';
 import { taskInputSchema } from '../queue/job-contract.js';
 import { DEFAULT_LIST_CONCURRENCY, type TaskLister } from '../purge/stream-inventory.js';
-import { enqueueSelection } from '../queue/enqueue-selection.js';
+import { enqueueSelection, type EnqueueSelectionResult } from '../queue/enqueue-selection.js';
 import type { Producer } from '../queue/producer.js';
 import type { Logger } from '../observability/logger.js';
 import type { PlannedTask } from '../purge/plan-purge.js';
@@ -150,22 +144,29 @@ export function registerPurgeRoutes(app: FastifyInstance, deps: PurgeRouteDeps):
     }
     const spec = buildSpec(body, deps);
     const answer = await gate.run(reply, async (signal) => {
-      const at = now();
-      const region = spec.scope.region;
-      const listing = await selectPurge(lister(region), spec, {
-        now: at,
-        concurrency: body.concurrency,
-        signal,
-      });
-      if (listing.guard.stopped) {
-        throw new ApiError(
-          'PURGE_GUARD',
-          `${listing.counts.matched} tasks match, more than max ${body.max}: nothing was enqueued (narrow the filters or raise max)`,
-        );
-      }
-      const runId = buildRunId('purge', at, randomBytes(3).toString('hex'));
-      if (body.dry_run) return answerPlan(listing, spec, body, { runId, at, planLimit: limits.planLimit });
-      return enqueueListing(deps, listing, { runId, region, reason: body.reason });
+      const outcome = await executePurge(
+        {
+          lister: lister(spec.scope.region),
+          // A large selection takes a while to enqueue: the deadline grows with it (about 1 ms per task).
+          enqueue: (tasks, labels) =>
+            withRedis(
+              deps.connection,
+              () => enqueueSelection(deps.producer, tasks, labels),
+              REDIS_DEADLINE_MS + tasks.length,
+            ),
+          now,
+          randomHex: randomRunSuffix,
+        },
+        {
+          spec,
+          intent: body.dry_run ? 'plan' : 'run',
+          source: 'api-purge',
+          reason: body.reason ?? 'purge',
+          concurrency: body.concurrency,
+          signal,
+        },
+      );
+      return presentOutcome(outcome, spec, body, limits.planLimit);
     });
     return answer ?? reply;
   });
@@ -221,29 +222,31 @@ function answerPlan(
   return { dry_run: true as const, plan, truncated: { listed: selected.length, omitted, message } };
 }
 
-/** Enqueues a listing's selection under `runId`. */
-async function enqueueListing(
-  deps: PurgeRouteDeps,
-  listing: PurgeListing,
-  run: { runId: string; region: string | undefined; reason: string | undefined },
+/** The answer of a purge's outcome; past the guard a 409. */
+function presentOutcome(
+  outcome: PurgeOutcome<EnqueueSelectionResult>,
+  spec: PurgeSpec,
+  body: PurgeBody,
+  planLimit: number,
 ) {
-  const options = {
-    runId: run.runId,
-    source: 'api-purge',
-    reason: run.reason ?? 'purge',
-    region: run.region,
-  };
-  // A large selection takes a while to enqueue: the deadline grows with it (about 1 ms per task).
-  const summary = await withRedis(
-    deps.connection,
-    () => enqueueSelection(deps.producer, listing.selected, options),
-    REDIS_DEADLINE_MS + listing.selected.length,
-  );
-  return {
-    dry_run: false as const,
-    run_id: run.runId,
-    enqueued: summary.enqueued,
-    duplicates: summary.duplicates,
-    counts: { ...listing.counts, selected: listing.selected.length },
-  };
+  const { listing, runId } = outcome;
+  switch (outcome.status) {
+    case 'guard_stopped':
+      throw new ApiError(
+        'PURGE_GUARD',
+        `${listing.counts.matched} tasks match, more than max ${body.max}: nothing was enqueued (narrow the filters or raise max)`,
+      );
+    case 'declined':
+      throw new Error('an API purge asks no approval, so none is declined');
+    case 'planned':
+      return answerPlan(listing, spec, body, { runId, at: outcome.startedAt, planLimit });
+    case 'enqueued':
+      return {
+        dry_run: false as const,
+        run_id: runId,
+        enqueued: outcome.enqueued.enqueued,
+        duplicates: outcome.enqueued.duplicates,
+        counts: { ...listing.counts, selected: listing.selected.length },
+      };
+  }
 }

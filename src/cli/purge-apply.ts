@@ -1,14 +1,14 @@
-import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { CleanupError } from '../errors.js';
 import { parseDuration } from '../purge/duration.js';
 import { checkPlanFreshness, parsePlanFile, splitPlanTasks, type PlanFile } from '../purge/plan-file.js';
 import type { SkippedTask } from '../purge/plan-purge.js';
-import { buildRunId } from '../purge/run-id.js';
+import { executeStoredPurge } from '../purge/purge-use-case.js';
+import { randomRunSuffix } from '../purge/run-id.js';
 import {
   checkRunFlags,
   confirmRun,
-  enqueueAndFollow,
+  openRunSession,
   stopAtGuard,
   type PurgeDeps,
   type RunFlags,
@@ -34,38 +34,62 @@ export async function runPurgeApply(file: string, flags: ApplyFlags, deps: Purge
   const now = deps.now();
   checkPlanFreshness(plan, now, maxAgeMs, flags.allowStale === true);
   const { tasks, skipped } = splitPlanTasks(plan);
-  const header = buildApplyHeader(file, plan, flags.max ?? plan.max, now);
+  const max = flags.max ?? plan.max;
   deps.stdout.write(
     `plan ${file}: ${tasks.length} task(s) in project ${plan.project_id}, made ${plan.created_at} by ${plan.created_by}\n`,
   );
   for (const s of skipped) deps.stderr.write(`skipping ${s.instance_id}/${s.task_id}: ${describeSkip(s)}\n`);
-  if (tasks.length > header.max) {
-    deps.stdout.write(
-      `guard: the plan has ${tasks.length} task(s), more than --max ${header.max}: nothing was enqueued\n`,
+  const session = openRunSession(deps.config, deps, flags.report !== undefined);
+  try {
+    const question = `Delete the ${tasks.length} task(s) of ${file}?`;
+    const outcome = await executeStoredPurge(
+      { enqueue: session.enqueue, now: () => now, randomHex: randomRunSuffix },
+      {
+        tasks,
+        skipped,
+        max,
+        region: plan.region ?? undefined,
+        source: 'purge',
+        reason: 'purge apply',
+        runId: plan.run_id,
+        approve: tasks.length > 0 ? () => confirmRun(deps, flags, question) : undefined,
+      },
     );
-    return stopAtGuard(header, tasks.length, flags.report);
+    const header = buildApplyHeader(file, plan, max, outcome);
+    switch (outcome.status) {
+      case 'guard_stopped':
+        deps.stdout.write(
+          `guard: the plan has ${tasks.length} task(s), more than --max ${max}: nothing was enqueued\n`,
+        );
+        return await stopAtGuard(header, tasks.length, flags.report);
+      case 'declined':
+        return EXIT_CODES.failure;
+      case 'planned':
+        throw new Error('a stored purge always runs: it is never only planned');
+      case 'enqueued': {
+        const input = { header, tasks, skipped, wait: flags.wait === true, waitTimeoutMs };
+        return await session.finish({ ...input, reportPath: flags.report }, outcome.enqueued);
+      }
+    }
+  } finally {
+    await session.close();
   }
-  const question = `Delete the ${tasks.length} task(s) of ${file}?`;
-  if (tasks.length > 0 && !(await confirmRun(deps, flags, question))) return EXIT_CODES.failure;
-  return enqueueAndFollow(deps.config, deps, {
-    header,
-    tasks,
-    skipped,
-    wait: flags.wait === true,
-    waitTimeoutMs,
-    reportPath: flags.report,
-  });
 }
 
-function buildApplyHeader(file: string, plan: PlanFile, max: number, now: Date): RunHeader {
+function buildApplyHeader(
+  file: string,
+  plan: PlanFile,
+  max: number,
+  run: { runId: string; startedAt: Date },
+): RunHeader {
   return {
-    run_id: plan.run_id ?? buildRunId('purge', now, randomBytes(3).toString('hex')),
+    run_id: run.runId,
     mode: 'apply',
     project_id: plan.project_id,
     region: plan.region,
     filters: plan.filters,
     max,
-    started_at: now.toISOString(),
+    started_at: run.startedAt.toISOString(),
     selection: {
       plan: file,
       plan_created_at: plan.created_at,

@@ -1,14 +1,15 @@
 import type { Command } from 'commander';
-import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
-import { loadConfig, requireCredentials, type Config } from '../config/config.js';
+import { loadConfig, requireCredentials } from '../config/config.js';
 import { createClientRegistry } from '../dcs/client-registry.js';
 import { CleanupError } from '../errors.js';
 import { buildStreamedPlanFile } from '../purge/plan-file.js';
 import { DEFAULT_LIST_CONCURRENCY } from '../purge/stream-inventory.js';
 import { MAX_MAX_DELETIONS } from '../purge/plan-purge.js';
-import { buildRunId } from '../purge/run-id.js';
-import { selectPurge, type PurgeListing, type PurgeSpec } from '../purge/select-purge.js';
+import { executePurge, type PurgeOutcome } from '../purge/purge-use-case.js';
+import { randomRunSuffix } from '../purge/run-id.js';
+import type { PurgeListing, PurgeSpec } from '../purge/select-purge.js';
+import type { EnqueueSelectionResult } from '../queue/enqueue-selection.js';
 import { askConfirmation, isInteractiveTerminal } from './confirm-prompt.js';
 import { preferLeanHeap } from './lean-heap.js';
 import { parseIntOption } from './options.js';
@@ -18,10 +19,11 @@ import { runPurgeApply, type ApplyFlags } from './purge-apply.js';
 import {
   checkRunFlags,
   confirmRun,
-  enqueueAndFollow,
+  openRunSession,
   stopAtGuard,
   type PurgeDeps,
   type RunFlags,
+  type RunSession,
   type RunHeader,
 } from './purge-run.js';
 import { EXIT_CODES, runCommand } from './run-command.js';
@@ -131,43 +133,75 @@ export async function runPurge(flags: PurgeFlags, deps: PurgeDeps): Promise<numb
   }
   const enqueues = !flags.dryRun && flags.out === undefined;
   const waitTimeoutMs = checkRunFlags(flags, enqueues, deps.interactive);
-  const startedAt = deps.now();
-  const listing = await listScope(spec, flags.concurrency, deps.config, startedAt);
-  const runId = buildRunId('purge', startedAt, randomBytes(3).toString('hex'));
-  printListing(deps.stdout, spec, listing);
-  const header = buildHeader(runId, spec, startedAt, listing.counts);
-  if (listing.guard.stopped) {
-    printGuardStop(deps.stdout, listing);
-    return stopAtGuard(header, listing.counts.matched, flags.report);
+  const session = openRunSession(deps.config, deps, flags.report !== undefined);
+  try {
+    const outcome = await purgeScope(spec, flags, deps, session);
+    const header = buildHeader(outcome.runId, spec, outcome.startedAt, outcome.listing.counts);
+    const { listing } = outcome;
+    switch (outcome.status) {
+      case 'guard_stopped':
+        printGuardStop(deps.stdout, listing);
+        return await stopAtGuard(header, listing.counts.matched, flags.report);
+      case 'declined':
+        return EXIT_CODES.failure;
+      case 'enqueued':
+        return await session.finish(
+          {
+            header,
+            tasks: listing.selected,
+            skipped: listing.skipped,
+            wait: flags.wait === true,
+            waitTimeoutMs,
+            reportPath: flags.report,
+          },
+          outcome.enqueued,
+        );
+      case 'planned':
+        if (flags.out !== undefined) return await writePlan(flags.out, listing, spec, header, deps);
+        printPlannedTasks(deps.stdout, listing.selected);
+        deps.stdout.write(
+          `dry run: nothing was enqueued; ${listing.selected.length} task(s) would be deleted\n`,
+        );
+        return EXIT_CODES.ok;
+    }
+  } finally {
+    await session.close();
   }
-  if (flags.dryRun) {
-    printPlannedTasks(deps.stdout, listing.selected);
-    deps.stdout.write(`dry run: nothing was enqueued; ${listing.selected.length} task(s) would be deleted\n`);
-    return EXIT_CODES.ok;
-  }
-  if (flags.out !== undefined) return writePlan(flags.out, listing, spec, header, deps);
-  const question = `Delete ${listing.selected.length} task(s) (${describeSpec(spec)})?`;
-  if (listing.selected.length > 0 && !(await confirmRun(deps, flags, question))) return EXIT_CODES.failure;
-  return enqueueAndFollow(deps.config, deps, {
-    header,
-    tasks: listing.selected,
-    skipped: listing.skipped,
-    wait: flags.wait === true,
-    waitTimeoutMs,
-    reportPath: flags.report,
-  });
 }
 
-/** Lists the scope with credentials from the configuration; the clients are closed after. */
-async function listScope(
+/** The purge use case with credentials from the configuration; the DCS clients are closed after. */
+async function purgeScope(
   spec: PurgeSpec,
-  concurrency: number,
-  config: Config,
-  now: Date,
-): Promise<PurgeListing> {
-  const clients = createClientRegistry(config, requireCredentials(config));
+  flags: PurgeFlags,
+  deps: PurgeDeps,
+  session: RunSession,
+): Promise<PurgeOutcome<EnqueueSelectionResult>> {
+  const clients = createClientRegistry(deps.config, requireCredentials(deps.config));
   try {
-    return await selectPurge(clients.get(spec.scope.region), spec, { now, concurrency });
+    return await executePurge(
+      {
+        lister: clients.get(spec.scope.region),
+        enqueue: session.enqueue,
+        now: deps.now,
+        randomHex: randomRunSuffix,
+      },
+      {
+        spec,
+        intent: flags.dryRun || flags.out !== undefined ? 'plan' : 'run',
+        source: 'purge',
+        reason: 'purge',
+        concurrency: flags.concurrency,
+        onListed: (listing) => printListing(deps.stdout, spec, listing),
+        approve: async (listing) => {
+          if (listing.selected.length === 0) return true;
+          return confirmRun(
+            deps,
+            flags,
+            `Delete ${listing.selected.length} task(s) (${describeSpec(spec)})?`,
+          );
+        },
+      },
+    );
   } finally {
     await clients.close();
   }

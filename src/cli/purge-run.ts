@@ -4,7 +4,7 @@
  * return the exit code.
  */
 import type { Queue } from 'bullmq';
-import { createApp, pingRedis } from '../app.js';
+import { createApp, pingRedis, type App } from '../app.js';
 import type { Config } from '../config/config.js';
 import { CleanupError } from '../errors.js';
 import { parseDuration } from '../purge/duration.js';
@@ -13,17 +13,21 @@ import type { PlannedTask, PlannedTasks, SkippedTask } from '../purge/plan-purge
 import {
   countOutcomes,
   decideRunExit,
-  formatElapsed,
+  describeSummary,
   reportSkipped,
   type OutcomeCounts,
+  type RunHeader,
   type TaskReport,
 } from '../purge/run-report.js';
-import { enqueueSelection, jobIdsOf } from '../queue/enqueue-selection.js';
+import type { EnqueuePurge } from '../purge/purge-use-case.js';
+import { enqueueSelection, jobIdsOf, type EnqueueSelectionResult } from '../queue/enqueue-selection.js';
 import { buildJobId } from '../queue/job-contract.js';
 import { followRun, type JobEnd } from '../queue/run-tracker.js';
 import { createProgressPrinter, type ProgressStream } from './purge-progress.js';
 import { EXIT_CODES } from './run-command.js';
 import { writeJsonFile } from './write-json-file.js';
+
+export { describeSummary, type RunHeader } from '../purge/run-report.js';
 
 export interface OutputStreams {
   stdout: ProgressStream;
@@ -96,19 +100,6 @@ export async function stopAtGuard(
   return EXIT_CODES.guardStopped;
 }
 
-/** Everything a report says about the run besides the tasks. */
-export interface RunHeader {
-  run_id: string;
-  mode: 'purge' | 'apply';
-  project_id: string;
-  region: string | null;
-  filters: unknown;
-  max: number;
-  started_at: string;
-  /** Listing counts (purge) or plan counts (apply). */
-  selection: Record<string, unknown>;
-}
-
 export interface EnqueueRunInput {
   header: RunHeader;
   tasks: PlannedTasks;
@@ -119,65 +110,77 @@ export interface EnqueueRunInput {
   reportPath?: string | undefined;
 }
 
-/** Enqueues, follows (with --wait), reports; returns the exit code. */
-export async function enqueueAndFollow(
-  config: Config,
+/**
+ * The queue side of a CLI run: `enqueue` (the purge use case's) makes the app, checks Redis and
+ * enqueues; `finish` follows (with --wait), prints the summary, writes the report and returns the
+ * exit code; `close` closes the app, if one was made.
+ */
+export interface RunSession {
+  enqueue: EnqueuePurge<EnqueueSelectionResult>;
+  finish(input: EnqueueRunInput, enqueued: EnqueueSelectionResult): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** A session whose app is made on the first enqueue (after the confirmation, as the run needs it). */
+export function openRunSession(config: Config, out: OutputStreams, keepDuplicateIds: boolean): RunSession {
+  let app: App | undefined;
+  let started = 0;
+  return {
+    async enqueue(tasks, labels) {
+      started = Date.now();
+      app = createApp(config, { role: 'producer', logger: createLogger({ level: 'silent' }) });
+      await pingRedis(app.connection);
+      return enqueueSelection(app.producer(), tasks, { ...labels, keepDuplicateIds });
+    },
+    async finish(input, enqueued) {
+      if (app === undefined) throw new Error('finish before enqueue');
+      return finishRun(app.producer().queue, out, input, enqueued, started);
+    },
+    async close() {
+      await app?.close();
+    },
+  };
+}
+
+async function finishRun(
+  queue: Queue,
   out: OutputStreams,
   input: EnqueueRunInput,
+  enqueued: EnqueueSelectionResult,
+  started: number,
 ): Promise<number> {
   const { header, tasks } = input;
-  const started = Date.now();
-  const app = createApp(config, { role: 'producer', logger: createLogger({ level: 'silent' }) });
-  try {
-    await pingRedis(app.connection);
-    const enqueued = await enqueueSelection(app.producer(), tasks, {
-      runId: header.run_id,
-      source: 'purge',
-      reason: header.mode === 'apply' ? 'purge apply' : 'purge',
-      region: header.region ?? undefined,
-      keepDuplicateIds: input.reportPath !== undefined,
+  const queued = `enqueued ${enqueued.enqueued}, already queued ${enqueued.duplicates}`;
+  out.stdout.write(`run ${header.run_id}: ${queued} (followed as part of this run)\n`);
+  const ends =
+    input.wait && tasks.length > 0 ? await followJobs(queue, input, out) : new Map<string, JobEnd>();
+  // Counted without a report object per task: those are made only for --report.
+  const counts = countRunOutcomes(tasks, input.skipped, ends);
+  const selected = tasks.length + input.skipped.length;
+  const exit = EXIT_CODES[decideRunExit({ guardStopped: false, counts, waited: input.wait })];
+  const durationMs = Date.now() - started;
+  out.stdout.write(`${describeSummary(header.run_id, selected, counts, durationMs, input.wait)}\n`);
+  if (counts.dead_lettered > 0)
+    out.stdout.write('some tasks ended in the dead letters: see `dcs-cleanup dlq list`\n');
+  if (input.reportPath !== undefined) {
+    // One line per task, made as the file is written.
+    const reports = function* (): Generator<TaskReport> {
+      for (const task of tasks) yield toTaskReport(task, ends, enqueued.duplicateIds);
+      yield* input.skipped.map(reportSkipped);
+    };
+    const totals = { selected, enqueued: enqueued.enqueued, duplicates: enqueued.duplicates, ...counts };
+    await writeJsonFile(input.reportPath, {
+      ...header,
+      finished_at: new Date().toISOString(),
+      duration_ms: durationMs,
+      waited: input.wait,
+      guard: { max: header.max, stopped: false },
+      counts: totals,
+      exit_code: exit,
+      tasks: reports(),
     });
-    const queued = `enqueued ${enqueued.enqueued}, already queued ${enqueued.duplicates}`;
-    out.stdout.write(`run ${header.run_id}: ${queued} (followed as part of this run)\n`);
-    const ends =
-      input.wait && tasks.length > 0
-        ? await followJobs(app.producer().queue, input, out)
-        : new Map<string, JobEnd>();
-    // Counted without a report object per task: those are made only for --report.
-    const counts = countRunOutcomes(tasks, input.skipped, ends);
-    const selected = tasks.length + input.skipped.length;
-    const exit = EXIT_CODES[decideRunExit({ guardStopped: false, counts, waited: input.wait })];
-    const durationMs = Date.now() - started;
-    out.stdout.write(`${describeSummary(header.run_id, selected, counts, durationMs, input.wait)}\n`);
-    if (counts.dead_lettered > 0)
-      out.stdout.write('some tasks ended in the dead letters: see `dcs-cleanup dlq list`\n');
-    if (input.reportPath !== undefined) {
-      // One line per task, made as the file is written.
-      const reports = function* (): Generator<TaskReport> {
-        for (const task of tasks) yield toTaskReport(task, ends, enqueued.duplicateIds);
-        yield* input.skipped.map(reportSkipped);
-      };
-      const totals = {
-        selected,
-        enqueued: enqueued.enqueued,
-        duplicates: enqueued.duplicates,
-        ...counts,
-      };
-      await writeJsonFile(input.reportPath, {
-        ...header,
-        finished_at: new Date().toISOString(),
-        duration_ms: durationMs,
-        waited: input.wait,
-        guard: { max: header.max, stopped: false },
-        counts: totals,
-        exit_code: exit,
-        tasks: reports(),
-      });
-    }
-    return exit;
-  } finally {
-    await app.close();
   }
+  return exit;
 }
 
 /** Polls the run's jobs to their end (or the timeout), drawing progress on stderr. */
@@ -228,26 +231,6 @@ function toTaskReport(task: PlannedTask, ends: Map<string, JobEnd>, duplicates: 
     report.reason = end.note;
   }
   return report;
-}
-
-/** The closing line of a run. */
-export function describeSummary(
-  runId: string,
-  selected: number,
-  c: OutcomeCounts,
-  durationMs: number,
-  waited: boolean,
-): string {
-  const parts = [
-    `selected ${selected}`,
-    `deleted ${c.deleted}`,
-    `already gone ${c.already_gone}`,
-    `dead-lettered ${c.dead_lettered}`,
-    `skipped ${c.skipped}`,
-  ];
-  if (c.unknown > 0) parts.push(`unknown ${c.unknown}`);
-  if (c.pending > 0) parts.push(`${waited ? 'still open' : 'queued'} ${c.pending}`);
-  return `run ${runId}: ${parts.join(', ')}; took ${formatElapsed(durationMs)}`;
 }
 
 function usageError(message: string, field: string): CleanupError {

@@ -78,3 +78,36 @@ export function formatElapsed(ms: number): string {
   const rest = `${String(m).padStart(2, '0')}m ${String(s % 60).padStart(2, '0')}s`;
   return h > 0 ? `${h}h ${rest}` : rest;
 }
+
+/** Everything a report says about the run besides the tasks. */
+export interface RunHeader {
+  run_id: string;
+  mode: 'purge' | 'apply';
+  project_id: string;
+  region: string | null;
+  filters: unknown;
+  max: number;
+  started_at: string;
+  /** Listing counts (purge) or plan counts (apply). */
+  selection: Record<string, unknown>;
+}
+
+/** The closing line of a run. */
+export function describeSummary(
+  runId: string,
+  selected: number,
+  c: OutcomeCounts,
+  durationMs: number,
+  waited: boolean,
+): string {
+  const parts = [
+    `selected ${selected}`,
+    `deleted ${c.deleted}`,
+    `already gone ${c.already_gone}`,
+    `dead-lettered ${c.dead_lettered}`,
+    `skipped ${c.skipped}`,
+  ];
+  if (c.unknown > 0) parts.push(`unknown ${c.unknown}`);
+  if (c.pending > 0) parts.push(`${waited ? 'still open' : 'queued'} ${c.pending}`);
+  return `run ${runId}: ${parts.join(', ')}; took ${formatElapsed(durationMs)}`;
+}

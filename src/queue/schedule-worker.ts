@@ -5,11 +5,11 @@
  */
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { RedisClient } from './redis-connection.js';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from '../observability/logger.js';
-import { buildRunId } from '../purge/run-id.js';
-import { selectPurge } from '../purge/select-purge.js';
+import { executePurge } from '../purge/purge-use-case.js';
+import { buildScheduleRunId, randomRunSuffix } from '../purge/run-id.js';
 import type { TaskLister } from '../purge/stream-inventory.js';
 import { circuitKey } from './circuit-breaker.js';
 import { enqueueSelection } from './enqueue-selection.js';
@@ -92,21 +92,26 @@ export function createScheduleWorker(options: ScheduleWorkerOptions): ScheduleWo
     runId: string,
     base: Pick<LastRun, 'run_id' | 'job_id' | 'started_at'>,
   ): Promise<LastRun> {
-    const region = data.spec.scope.region;
-    const listing = await selectPurge(options.getLister(region), data.spec, {
-      now: new Date(base.started_at),
-      ...(options.listConcurrency === undefined ? {} : { concurrency: options.listConcurrency }),
-    });
-    const stopped = listing.guard.stopped;
-    const enqueued =
-      stopped || listing.selected.length === 0
-        ? { enqueued: 0, duplicates: 0 }
-        : await enqueueSelection(options.producer, listing.selected, {
-            runId,
-            source: 'schedule',
-            reason: `schedule ${data.schedule}`,
-            region,
-          });
+    const startedAt = new Date(base.started_at);
+    const outcome = await executePurge(
+      {
+        lister: options.getLister(data.spec.scope.region),
+        enqueue: (tasks, labels) => enqueueSelection(options.producer, tasks, labels),
+        now: () => startedAt,
+        randomHex: randomRunSuffix,
+      },
+      {
+        spec: data.spec,
+        intent: 'run',
+        source: 'schedule',
+        reason: `schedule ${data.schedule}`,
+        runId,
+        concurrency: options.listConcurrency,
+      },
+    );
+    const { listing } = outcome;
+    const stopped = outcome.status === 'guard_stopped';
+    const enqueued = outcome.status === 'enqueued' ? outcome.enqueued : { enqueued: 0, duplicates: 0 };
     return {
       ...base,
       status: stopped ? 'guard_stopped' : listing.counts.matched === 0 ? 'nothing_matched' : 'enqueued',
@@ -140,13 +145,4 @@ export function createScheduleWorker(options: ScheduleWorkerOptions): ScheduleWo
       return closing;
     },
   };
-}
-
-/**
- * `sched-<name>-<time>-<hash of the job id>`: stable for one firing (a retried or re-delivered firing
- * keeps its run id) and distinct between firings, even two manual ones in the same second.
- */
-export function buildScheduleRunId(schedule: string, jobId: string, at: Date): string {
-  const hash = createHash('sha256').update(jobId).digest('hex');
-  return buildRunId(`sched-${schedule}`, at, hash);
 }
