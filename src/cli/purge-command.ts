@@ -1,7 +1,8 @@
+import { createConfiguredCredentialProvider } from '../dcs/credential-sources/create-credential-provider.js';
 import type { Command } from 'commander';
 import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
-import { loadConfig, requireCredentials, type Config } from '../config/config.js';
+import { loadConfig, type Config } from '../config/config.js';
 import { createClientRegistry } from '../dcs/client-registry.js';
 import { CleanupError } from '../errors.js';
 import { buildStreamedPlanFile } from '../purge/plan-file.js';
@@ -165,7 +166,7 @@ async function listScope(
   config: Config,
   now: Date,
 ): Promise<PurgeListing> {
-  const clients = createClientRegistry(config, requireCredentials(config));
+  const clients = createClientRegistry(config, createConfiguredCredentialProvider(config));
   try {
     return await selectPurge(clients.get(spec.scope.region), spec, { now, concurrency });
   } finally {

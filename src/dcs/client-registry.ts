@@ -1,3 +1,4 @@
+import type { CredentialProvider } from '../huawei/credential-provider.js';
 import type { Credentials } from '../huawei/credentials.js';
 import { resolveEndpoint, type Config } from '../config/config.js';
 import type { Logger } from '../observability/logger.js';
@@ -11,7 +12,7 @@ export interface ClientRegistry {
 
 export function createClientRegistry(
   config: Config,
-  credentials: Credentials,
+  credentials: Credentials | CredentialProvider,
   logger?: Logger,
 ): ClientRegistry {
   const clients = new Map<string, DcsClient>();

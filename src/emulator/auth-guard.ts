@@ -5,6 +5,7 @@
  * extended by requests made during it. Malformed headers and unknown AKs fail without any streak.
  */
 import { Credentials } from '../huawei/credentials.js';
+import type { TemporaryKeyLookup } from './credential-issuer.js';
 import {
   findSignatureProblem,
   headerValue,
@@ -24,6 +25,8 @@ export interface AuthGuardOptions {
   now: () => number;
   maxFailures: number;
   lockoutMs: number;
+  /** Temporary keys (metadata, IAM), accepted until they expire. */
+  lookupTemporary?: (accessKeyId: string) => TemporaryKeyLookup;
 }
 
 export type AuthOutcome =
@@ -35,6 +38,10 @@ export interface AuthGuard {
   lockedAccessKeys(): string[];
   /** Forgets every streak and lockout. */
   reset(): void;
+  /** Accepts one more key pair (a rotated key). */
+  addKey(pair: AccessKeyPair): void;
+  /** Refuses `accessKeyId` from now on (a revoked key); true when it was accepted. */
+  revokeKey(accessKeyId: string): boolean;
 }
 
 interface Streak {
@@ -44,12 +51,11 @@ interface Streak {
 
 /** A guard accepting `options.keys`. */
 export function createAuthGuard(options: AuthGuardOptions): AuthGuard {
-  const keys = new Map<string, AcceptedKey>(
-    options.keys.map((k) => [
-      k.ak,
-      { credentials: new Credentials(k.ak, k.sk), securityToken: k.securityToken || undefined },
-    ]),
-  );
+  const toAccepted = (k: AccessKeyPair): AcceptedKey => ({
+    credentials: new Credentials(k.ak, k.sk),
+    securityToken: k.securityToken || undefined,
+  });
+  const keys = new Map<string, AcceptedKey>(options.keys.map((k) => [k.ak, toAccepted(k)]));
   const streaks = new Map<string, Streak>();
 
   const fail = (reason: string, accessKeyId?: string): AuthOutcome => ({ ok: false, accessKeyId, reason });
@@ -58,7 +64,9 @@ export function createAuthGuard(options: AuthGuardOptions): AuthGuard {
     check(request) {
       const auth = parseAuthorization(headerValue(request.headers, 'authorization'));
       if (auth === undefined) return fail('Authorization header is missing or malformed');
-      const key = keys.get(auth.accessKeyId);
+      const temporary = keys.has(auth.accessKeyId) ? undefined : options.lookupTemporary?.(auth.accessKeyId);
+      if (temporary?.expired) return fail('the security token has expired', auth.accessKeyId);
+      const key = keys.get(auth.accessKeyId) ?? temporary?.key;
       if (key === undefined) return fail('unknown access key', auth.accessKeyId);
       const nowMs = options.now();
       const streak = streaks.get(auth.accessKeyId) ?? { failures: 0, lockedUntilMs: 0 };
@@ -82,5 +90,7 @@ export function createAuthGuard(options: AuthGuardOptions): AuthGuard {
       return [...streaks].filter(([, s]) => s.lockedUntilMs > nowMs).map(([ak]) => ak);
     },
     reset: () => streaks.clear(),
+    addKey: (pair) => void keys.set(pair.ak, toAccepted(pair)),
+    revokeKey: (accessKeyId) => keys.delete(accessKeyId),
   };
 }
