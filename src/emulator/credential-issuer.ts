@@ -32,6 +32,8 @@ export interface CredentialIssuer {
   lookup(accessKeyId: string): TemporaryKeyLookup;
   /** Sets issued so far, expired ones included. */
   issuedCount(): number;
+  /** Every set issued so far (tests search logs and Redis for them). */
+  issuedSets(): IssuedSet[];
   /** Changes the lifetime of the sets issued from now on. */
   setLifetimeMs(lifetimeMs: number | undefined): void;
 }
@@ -46,6 +48,7 @@ export function createCredentialIssuer(
   now: () => number,
 ): CredentialIssuer {
   const issued = new Map<string, Entry>();
+  const sets: IssuedSet[] = [];
   let lifetimeMs = options.lifetimeMs;
   return {
     issue(durationMs) {
@@ -57,7 +60,9 @@ export function createCredentialIssuer(
         key: { credentials: new Credentials(access, secret), securityToken: securitytoken },
         expiresAtMs,
       });
-      return { access, secret, securitytoken, expires_at: new Date(expiresAtMs).toISOString() };
+      const set = { access, secret, securitytoken, expires_at: new Date(expiresAtMs).toISOString() };
+      sets.push(set);
+      return set;
     },
     lookup(accessKeyId) {
       const entry = issued.get(accessKeyId);
@@ -65,6 +70,7 @@ export function createCredentialIssuer(
       return { key: entry.key, expired: now() >= entry.expiresAtMs };
     },
     issuedCount: () => issued.size,
+    issuedSets: () => [...sets],
     setLifetimeMs(value) {
       lifetimeMs = value;
     },

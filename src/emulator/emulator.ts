@@ -10,7 +10,11 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAuthGuard, type AccessKeyPair } from './auth-guard.js';
-import { createCredentialIssuer, type TemporaryCredentialOptions } from './credential-issuer.js';
+import {
+  createCredentialIssuer,
+  type IssuedSet,
+  type TemporaryCredentialOptions,
+} from './credential-issuer.js';
 import { createEmulatorState, type RemainingTask, type RemainingTaskFilter } from './emulator-state.js';
 import { createFaultInjector, type FaultOptions, type ScriptedAnswer } from './fault-injector.js';
 import { answerInspection } from './inspection-routes.js';
@@ -100,6 +104,8 @@ export interface Emulator {
   revokeKey(accessKeyId: string): boolean;
   /** Temporary credential sets issued so far by the metadata and IAM routes. */
   credentialsIssued(): number;
+  /** Every temporary set issued so far, secrets included (for tests that search for leaks). */
+  issuedCredentials(): IssuedSet[];
   /** Lifetime of the temporary credentials issued from now on (undefined: as asked). */
   setCredentialLifetimeMs(lifetimeMs: number | undefined): void;
 }
@@ -172,6 +178,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     addKey: (pair) => ctx.auth.addKey(pair),
     revokeKey: (ak) => ctx.auth.revokeKey(ak),
     credentialsIssued: () => issuer.issuedCount(),
+    issuedCredentials: () => issuer.issuedSets(),
     setCredentialLifetimeMs: (ms) => issuer.setLifetimeMs(ms),
   };
 
