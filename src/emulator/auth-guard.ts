@@ -40,7 +40,7 @@ export interface AuthGuard {
   reset(): void;
   /** Accepts one more key pair (a rotated key). */
   addKey(pair: AccessKeyPair): void;
-  /** Refuses `accessKeyId` from now on (a revoked key); true when it was accepted. */
+  /** Refuses `accessKeyId`, static or temporary, from now on (a revoked key); true when it was known. */
   revokeKey(accessKeyId: string): boolean;
 }
 
@@ -57,6 +57,7 @@ export function createAuthGuard(options: AuthGuardOptions): AuthGuard {
   });
   const keys = new Map<string, AcceptedKey>(options.keys.map((k) => [k.ak, toAccepted(k)]));
   const streaks = new Map<string, Streak>();
+  const revoked = new Set<string>();
 
   const fail = (reason: string, accessKeyId?: string): AuthOutcome => ({ ok: false, accessKeyId, reason });
 
@@ -64,6 +65,7 @@ export function createAuthGuard(options: AuthGuardOptions): AuthGuard {
     check(request) {
       const auth = parseAuthorization(headerValue(request.headers, 'authorization'));
       if (auth === undefined) return fail('Authorization header is missing or malformed');
+      if (revoked.has(auth.accessKeyId)) return fail('access key revoked', auth.accessKeyId);
       const temporary = keys.has(auth.accessKeyId) ? undefined : options.lookupTemporary?.(auth.accessKeyId);
       if (temporary?.expired) return fail('the security token has expired', auth.accessKeyId);
       const key = keys.get(auth.accessKeyId) ?? temporary?.key;
@@ -90,7 +92,15 @@ export function createAuthGuard(options: AuthGuardOptions): AuthGuard {
       return [...streaks].filter(([, s]) => s.lockedUntilMs > nowMs).map(([ak]) => ak);
     },
     reset: () => streaks.clear(),
-    addKey: (pair) => void keys.set(pair.ak, toAccepted(pair)),
-    revokeKey: (accessKeyId) => keys.delete(accessKeyId),
+    addKey(pair) {
+      revoked.delete(pair.ak);
+      keys.set(pair.ak, toAccepted(pair));
+    },
+    revokeKey(accessKeyId) {
+      const known = keys.has(accessKeyId) || options.lookupTemporary?.(accessKeyId) !== undefined;
+      keys.delete(accessKeyId);
+      if (known) revoked.add(accessKeyId);
+      return known;
+    },
   };
 }

@@ -66,7 +66,10 @@ export function createCredentialProvider(
           }),
       });
     case 'assume_role':
-      return createRefreshingCredentialProvider({ ...common, fetch: buildAssumeRoleFetch(settings) });
+      return createRefreshingCredentialProvider({
+        ...common,
+        fetch: buildAssumeRoleFetch(settings, common.now),
+      });
   }
 }
 
@@ -96,7 +99,10 @@ function buildFileFetch(path: string, profile: string): () => Promise<IssuedCred
 type AssumeRoleSettings = Extract<CredentialSourceSettings, { source: 'assume_role' }>;
 
 /** `POST /v3.0/OS-CREDENTIAL/securitytokens`, method assume_role, signed with the base account's keys. */
-function buildAssumeRoleFetch(settings: AssumeRoleSettings): () => Promise<IssuedCredentials> {
+function buildAssumeRoleFetch(
+  settings: AssumeRoleSettings,
+  now: () => number,
+): () => Promise<IssuedCredentials> {
   const base = new Credentials(settings.base.ak, settings.base.sk, settings.base.securityToken);
   const url = settings.iamEndpoint + SECURITY_TOKENS_PATH;
   const body = JSON.stringify({
@@ -114,7 +120,7 @@ function buildAssumeRoleFetch(settings: AssumeRoleSettings): () => Promise<Issue
   });
   return () => {
     const headers = { 'content-type': 'application/json;charset=UTF-8' };
-    const signed = signRequest({ method: 'POST', url, headers, body }, base, new Date());
+    const signed = signRequest({ method: 'POST', url, headers, body }, base, new Date(now()));
     return fetchCredentialJson({ method: 'POST', url, headers: signed.headers, body, service: 'IAM' });
   };
 }
