@@ -6,7 +6,7 @@ import { createHarness, type Harness } from '../support/pipeline-harness.js';
 import { startCli, type CliProcess } from '../support/cli-process.js';
 import { waitFor } from '../support/wait-for.js';
 import { REDIS_URL } from '../support/redis-prefix.js';
-import { DEMO_CREDENTIALS } from '../../src/emulator/emulator.js';
+import { DEMO_CREDENTIALS, startEmulator } from '../../src/emulator/emulator.js';
 
 let h: Harness | undefined;
 let dir: string | undefined;
@@ -129,5 +129,53 @@ describe('temporary credentials expiring mid-run', () => {
     await expectCleanRun(h, worker);
     // The old key was refused at least once (that is how the worker learnt), and nothing was lost.
     expect(h.emulator.stats().authFailures).toBeGreaterThan(0);
+  }, 60_000);
+});
+
+describe('credentials that cannot be fetched', () => {
+  it('delays the jobs without spending attempts while the metadata service is down, then deletes them all', async () => {
+    h = await createHarness('tmp-down', { seed: { instances: 1, tasksPerInstance: 0 } });
+    const ids = Array.from({ length: 5 }, (_, i) => `${'c'.repeat(31)}${i}`);
+    await h.producer.enqueueMany(
+      ids.map((id) => ({ project_id: h!.projectId, instance_id: h!.instanceId, task_id: id })),
+    );
+    // Nothing listens there yet: the metadata service and DCS both start later on that port.
+    const later = await startEmulator({ rateLimitPerSecond: 0, port: 0 });
+    const port = later.port;
+    await later.close();
+    const url = `http://127.0.0.1:${port}`;
+    const worker = startCli(['worker', '--concurrency', '4', '--rate-limit', '0', '--exit-when-idle'], {
+      ...baseEnv(h),
+      DCS_ENDPOINT: url,
+      CLOUD_SDK_CREDENTIALS_SOURCE: 'metadata',
+      HUAWEICLOUD_METADATA_URL: url,
+      RETRY_BUSY_FLOOR_MS: '300',
+      RETRY_BUSY_JITTER_MS: '300',
+    });
+    await waitFor(
+      () => worker.stdout().includes('credentials_unavailable'),
+      'a job delayed without credentials',
+      30_000,
+      50,
+    );
+    expect(await h.queue.getJobCounts('failed')).toMatchObject({ failed: 0 });
+    const emulator = await startEmulator({ rateLimitPerSecond: 0, port });
+    try {
+      emulator.addInstance(h.projectId, { instance_id: h.instanceId });
+      emulator.addTasks(
+        h.instanceId,
+        ids.map((id) => ({ id, status: 'SUCCESS' as const })),
+      );
+      expect(await worker.exited, worker.stderr()).toBe(0);
+      expect(emulator.remainingTasks()).toHaveLength(0);
+      const counts = await h.queue.getJobCounts('failed', 'completed');
+      expect(counts).toMatchObject({ failed: 0, completed: ids.length });
+      const jobs = await h.queue.getJobs(['completed']);
+      // attemptsMade counts the completing run only: the delays without credentials spent none.
+      expect(jobs.map((j) => j.attemptsMade)).toEqual(ids.map(() => 1));
+      expect(worker.stdout()).not.toContain('"level":60');
+    } finally {
+      await emulator.close();
+    }
   }, 60_000);
 });
