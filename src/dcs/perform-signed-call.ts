@@ -46,7 +46,8 @@ export interface CallResult {
 
 /**
  * Signs and sends one call, then classifies its answer. Never rejects for HTTP or transport
- * failures. Signed afresh each time: X-Sdk-Date must be within 15 minutes of the gateway's clock.
+ * failures; rejects with CREDENTIALS_UNAVAILABLE when no usable credentials can be obtained.
+ * Signed afresh each time: X-Sdk-Date must be within 15 minutes of the gateway's clock.
  */
 export async function performSignedCall(context: CallContext, call: SignedCall): Promise<CallResult> {
   // From the cache, without waiting, unless the credentials expired (src/huawei/credential-provider.ts).
