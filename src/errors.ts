@@ -11,6 +11,8 @@ export const ERROR_CODES = {
   INVALID_INPUT: 'A line of an input file, an HTTP body or a CLI argument is malformed.',
   INVALID_JOB: 'A queue payload does not match the job contract.',
   INVALID_PLAN: 'A purge plan file is malformed, too old or does not match this configuration.',
+  CREDENTIALS_UNAVAILABLE:
+    'Temporary credentials could not be obtained (metadata service, IAM or credentials file); retried.',
   DCS_AUTH_FAILED: 'DCS rejected the credentials (401): bad AK/SK, clock skew, expired token.',
   DCS_FORBIDDEN: 'DCS refused the call (403): account read-only or the IAM role lacks the permission.',
   DCS_MISCONFIGURED: 'The endpoint or path is wrong (404 APIGW.0101 / 111404001): a configuration error.',

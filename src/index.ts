@@ -27,5 +27,12 @@ export { classifyAttempt, ACTIONS } from './dcs/classify.js';
 export type { Action, Verdict, AttemptResult } from './dcs/classify.js';
 export { signRequest } from './huawei/signer.js';
 export { Credentials } from './huawei/credentials.js';
+export {
+  createRefreshingCredentialProvider,
+  createStaticCredentialProvider,
+} from './huawei/credential-provider.js';
+export type { CredentialProvider, IssuedCredentials } from './huawei/credential-provider.js';
+export { createCredentialProvider } from './dcs/credential-sources/create-credential-provider.js';
+export type { CredentialSourceSettings } from './config/credential-settings.js';
 export { CleanupError, ERROR_CODES, isCleanupError } from './errors.js';
 export type { ErrorCode } from './errors.js';

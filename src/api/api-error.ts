@@ -91,7 +91,7 @@ function fromCleanupCode(code: ErrorCode): ApiErrorCode {
   }
   if (code === 'INVALID_JOB') return 'INVALID_JOB';
   if (code.startsWith('INVALID_')) return 'INVALID_INPUT';
-  if (code.startsWith('DCS_')) return 'DCS_ERROR';
+  if (code.startsWith('DCS_') || code === 'CREDENTIALS_UNAVAILABLE') return 'DCS_ERROR';
   return 'INTERNAL';
 }
 

@@ -1,6 +1,7 @@
+import { createConfiguredCredentialProvider } from '../dcs/credential-sources/create-credential-provider.js';
 import type { Command } from 'commander';
 import { hostname, userInfo } from 'node:os';
-import { loadConfig, requireCredentials } from '../config/config.js';
+import { loadConfig } from '../config/config.js';
 import { createClientRegistry } from '../dcs/client-registry.js';
 import { CleanupError } from '../errors.js';
 import { buildStreamedPlanFile } from '../purge/plan-file.js';
@@ -176,7 +177,7 @@ async function purgeScope(
   deps: PurgeDeps,
   session: RunSession,
 ): Promise<PurgeOutcome<EnqueueSelectionResult>> {
-  const clients = createClientRegistry(deps.config, requireCredentials(deps.config));
+  const clients = createClientRegistry(deps.config, createConfiguredCredentialProvider(deps.config));
   try {
     return await executePurge(
       {

@@ -1,5 +1,7 @@
+import { hasCredentialSource } from '../config/credential-settings.js';
+import { createConfiguredCredentialProvider } from '../dcs/credential-sources/create-credential-provider.js';
 import type { Command } from 'commander';
-import { loadConfig, requireCredentials, type Config } from '../config/config.js';
+import { loadConfig, type Config } from '../config/config.js';
 import { CLOSE_WAIT_MS, createApp, settleWithin, type App } from '../app.js';
 import type { RedisClient } from '../queue/redis-connection.js';
 import { CleanupError, isCleanupError } from '../errors.js';
@@ -47,8 +49,8 @@ export function registerServeCommand(program: Command): void {
 
 /** DCS clients for purges, when the API has credentials; without them POST /v1/purges answers 501. */
 function createPurgeClients(config: Config, logger: Logger): ClientRegistry | undefined {
-  if (config.CLOUD_SDK_AK === undefined || config.CLOUD_SDK_SK === undefined) return undefined;
-  return createClientRegistry(config, requireCredentials(config), logger);
+  if (!hasCredentialSource(config)) return undefined;
+  return createClientRegistry(config, createConfiguredCredentialProvider(config, logger), logger);
 }
 
 /** Whether `serve` mounts Bull Board: only when asked, by a flag or CLEANUP_BULL_BOARD. */

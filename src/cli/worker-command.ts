@@ -1,5 +1,7 @@
+import { resolveCredentialSettings } from '../config/credential-settings.js';
+import { createConfiguredCredentialProvider } from '../dcs/credential-sources/create-credential-provider.js';
 import type { Command } from 'commander';
-import { loadConfig, requireCredentials } from '../config/config.js';
+import { loadConfig } from '../config/config.js';
 import { CLOSE_WAIT_MS, createApp, pingRedis, settleWithin, type App } from '../app.js';
 import { createClientRegistry } from '../dcs/client-registry.js';
 import { createCleanupWorker, type CleanupWorker } from '../queue/worker.js';
@@ -69,9 +71,10 @@ export function registerWorkerCommand(program: Command): void {
 
 async function runWorker(flags: WorkerFlags): Promise<number> {
   const config = loadConfig();
-  const credentials = requireCredentials(config);
+  const credentialSettings = resolveCredentialSettings(config);
   const app = createApp(config, { role: 'worker' });
   const { logger } = app;
+  const credentials = createConfiguredCredentialProvider(config, logger, credentialSettings);
   try {
     await pingRedis(app.connection);
     await checkEvictionPolicy(app.connection, { allowEviction: config.REDIS_ALLOW_EVICTION, logger });

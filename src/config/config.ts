@@ -13,6 +13,7 @@ import { redisSchemaShape } from './redis-schema.js';
 import { intFrom, optionalString } from './schema-parts.js';
 
 export { REGION_PATTERN } from './regions.js';
+import { checkCredentialAliases, credentialSettingsShape, requireStaticKeys } from './credential-settings.js';
 
 const LOOPBACK_HOSTS = /^(localhost|127(\.\d{1,3}){3}|\[::1\]|::1)$/i;
 
@@ -50,6 +51,7 @@ export const configSchema = z.object({
   CLOUD_SDK_SECURITY_TOKEN: optionalString.describe(
     'Security token of temporary credentials (sent as X-Security-Token). Never logged.',
   ),
+  ...credentialSettingsShape,
   DCS_REGION: z
     .string()
     .default('cn-north-4')
@@ -233,6 +235,7 @@ export function loadConfig(env: Env = process.env, readSecretFile?: ReadSecretFi
 
 /** Pairs of settings that must be in order. */
 function checkRanges(config: Config, ctx: z.RefinementCtx): void {
+  checkCredentialAliases(config, ctx);
   if (config.RETRY_THROTTLE_MAX_MS < config.RETRY_THROTTLE_MIN_MS) {
     ctx.addIssue({
       code: 'custom',
@@ -271,15 +274,10 @@ export function keptCompletedJobs(
   return perSecond * config.JOBS_DEDUPE_WINDOW_SEC;
 }
 
-/** The credentials from the configuration; INVALID_CONFIG naming what is missing. */
+/** The static credentials of the environment (aliases included); INVALID_CONFIG naming what is missing. */
 export function requireCredentials(config: Config): Credentials {
-  const missing = (['CLOUD_SDK_AK', 'CLOUD_SDK_SK'] as const).filter((name) => config[name] === undefined);
-  if (missing.length > 0) {
-    throw new CleanupError('INVALID_CONFIG', `missing credentials: set ${missing.join(' and ')}`, {
-      field: missing.join(','),
-    });
-  }
-  return new Credentials(config.CLOUD_SDK_AK!, config.CLOUD_SDK_SK!, config.CLOUD_SDK_SECURITY_TOKEN);
+  const keys = requireStaticKeys(config);
+  return new Credentials(keys.ak, keys.sk, keys.securityToken);
 }
 
 /** The base URL for `region`: DCS_ENDPOINT when set, else the public endpoint of the region. */

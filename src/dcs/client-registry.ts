@@ -1,3 +1,4 @@
+import type { CredentialProvider } from '../huawei/credential-provider.js';
 import type { Credentials } from '../huawei/credentials.js';
 import { resolveEndpoint, type Config } from '../config/config.js';
 import type { Logger } from '../observability/logger.js';
@@ -16,7 +17,7 @@ export interface ClientRegistry {
 
 export function createClientRegistry(
   config: Config,
-  credentials: Credentials,
+  credentials: Credentials | CredentialProvider,
   logger?: Logger,
 ): ClientRegistry {
   // Map order is the recency order: the first entry is the least recently used.

@@ -1,7 +1,8 @@
 import { Pool } from 'undici';
 import { isAllowedEndpoint } from '../config/config.js';
 import { CleanupError } from '../errors.js';
-import type { Credentials } from '../huawei/credentials.js';
+import { createStaticCredentialProvider, type CredentialProvider } from '../huawei/credential-provider.js';
+import { Credentials } from '../huawei/credentials.js';
 import type { QueryParams } from '../huawei/signer.js';
 import type { Logger } from '../observability/logger.js';
 import type { AttemptOutcome } from './attempt-outcome.js';
@@ -20,7 +21,8 @@ export const MAX_PAGE_SIZE = 1000;
 export interface DcsClientOptions {
   /** Base URL, e.g. `https://dcs.cn-north-4.myhuaweicloud.com`; plain http only to loopback. */
   endpoint: string;
-  credentials: Credentials;
+  /** Fixed keys, or a provider that refreshes them (every call asks it). */
+  credentials: Credentials | CredentialProvider;
   /** Defaults 5 s, 15 s, 15 s. */
   connectTimeoutMs?: number;
   headersTimeoutMs?: number;
@@ -106,7 +108,10 @@ export function createDcsClient(options: DcsClientOptions): DcsClient {
     dispatcher: pool,
     origin: base.origin,
     basePath: base.path,
-    credentials: options.credentials,
+    credentials:
+      options.credentials instanceof Credentials
+        ? createStaticCredentialProvider(options.credentials)
+        : options.credentials,
     now: options.now ?? (() => new Date()),
     logger: options.logger,
     maxErrorBodyBytes: options.maxErrorBodyBytes ?? 64 * 1024,

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
+import type { CredentialProvider } from '../huawei/credential-provider.js';
 import type { Credentials } from '../huawei/credentials.js';
 import { buildQueryString, signRequest, type QueryParams } from '../huawei/signer.js';
 import type { Logger } from '../observability/logger.js';
@@ -19,7 +20,7 @@ export interface CallContext {
   /** `https://host[:port]` of the endpoint, and the endpoint's own path prefix ('' for none). */
   origin: string;
   basePath: string;
-  credentials: Credentials;
+  credentials: CredentialProvider;
   now: () => Date;
   logger: Logger | undefined;
   maxErrorBodyBytes: number;
@@ -48,9 +49,24 @@ export interface CallResult {
 
 /**
  * Signs and sends one call, then classifies its answer. Never rejects for HTTP or transport
- * failures. Signed afresh each time: X-Sdk-Date must be within 15 minutes of the gateway's clock.
+ * failures; rejects with CREDENTIALS_UNAVAILABLE when no usable credentials can be obtained.
+ * Signed afresh each time: X-Sdk-Date must be within 15 minutes of the gateway's clock.
  */
 export async function performSignedCall(context: CallContext, call: SignedCall): Promise<CallResult> {
+  // From the cache, without waiting, unless the credentials expired (src/huawei/credential-provider.ts).
+  const credentials = context.credentials.current() ?? (await context.credentials.fresh());
+  const first = await sendSignedCall(context, call, credentials);
+  if (first.outcome.status !== 401) return first;
+  // Expired temporary credentials, or a rotated key: one retry with the new set, not the breaker.
+  const renewed = await context.credentials.renewAfterRejection(credentials);
+  return renewed === undefined ? first : sendSignedCall(context, call, renewed);
+}
+
+async function sendSignedCall(
+  context: CallContext,
+  call: SignedCall,
+  credentials: Credentials,
+): Promise<CallResult> {
   const path = context.basePath + call.path;
   // The wire query is built by the same function the signer uses, so both are byte-identical.
   const query = call.query === undefined ? '' : buildQueryString(call.query);
@@ -61,7 +77,7 @@ export async function performSignedCall(context: CallContext, call: SignedCall):
   };
   const signed = signRequest(
     { method: call.method, url: context.origin + path, query: call.query, headers },
-    context.credentials,
+    credentials,
     context.now(),
   );
   const wirePath = query === '' ? path : `${path}?${query}`;
@@ -77,7 +93,7 @@ export async function performSignedCall(context: CallContext, call: SignedCall):
     deadlines: context.deadlines,
   });
   const durationMs = Math.round((performance.now() - started) * 100) / 100;
-  const outcome = buildOutcome(context, exchange, durationMs, signed.authorization);
+  const outcome = buildOutcome(context, exchange, durationMs, signed.authorization, credentials);
   if (context.logger?.isLevelEnabled('debug')) logCall(context.logger, call.method, wirePath, outcome);
   return { outcome, exchange };
 }
@@ -87,6 +103,7 @@ function buildOutcome(
   exchange: Exchange,
   durationMs: number,
   authorization: string,
+  credentials: Credentials,
 ): AttemptOutcome {
   if (exchange.kind === 'error')
     return buildNetworkOutcome(exchange.error, exchange.callerAborted, durationMs);
@@ -97,7 +114,7 @@ function buildOutcome(
     durationMs,
   );
   if (outcome.errorMsg !== undefined) {
-    outcome.errorMsg = redactEchoes(outcome.errorMsg, authorization, context.credentials);
+    outcome.errorMsg = redactEchoes(outcome.errorMsg, authorization, credentials);
   }
   return outcome;
 }

@@ -6,6 +6,7 @@
  * A key limited to some projects is refused (401, counted in its streak) for any other project.
  */
 import { Credentials } from '../huawei/credentials.js';
+import type { TemporaryKeyLookup } from './credential-issuer.js';
 import {
   findSignatureProblem,
   headerValue,
@@ -27,6 +28,8 @@ export interface AuthGuardOptions {
   now: () => number;
   maxFailures: number;
   lockoutMs: number;
+  /** Temporary keys (metadata, IAM), accepted until they expire. */
+  lookupTemporary?: (accessKeyId: string) => TemporaryKeyLookup;
 }
 
 export type AuthOutcome =
@@ -38,6 +41,10 @@ export interface AuthGuard {
   lockedAccessKeys(): string[];
   /** Forgets every streak and lockout. */
   reset(): void;
+  /** Accepts one more key pair (a rotated key). */
+  addKey(pair: AccessKeyPair): void;
+  /** Refuses `accessKeyId`, static or temporary, from now on (a revoked key); true when it was known. */
+  revokeKey(accessKeyId: string): boolean;
 }
 
 interface Streak {
@@ -47,16 +54,16 @@ interface Streak {
 
 /** A guard accepting `options.keys`. */
 export function createAuthGuard(options: AuthGuardOptions): AuthGuard {
-  const keys = new Map<string, AcceptedKey>(
-    options.keys.map((k) => [
-      k.ak,
-      { credentials: new Credentials(k.ak, k.sk), securityToken: k.securityToken || undefined },
-    ]),
-  );
+  const toAccepted = (k: AccessKeyPair): AcceptedKey => ({
+    credentials: new Credentials(k.ak, k.sk),
+    securityToken: k.securityToken || undefined,
+  });
+  const keys = new Map<string, AcceptedKey>(options.keys.map((k) => [k.ak, toAccepted(k)]));
   const streaks = new Map<string, Streak>();
   const projects = new Map(
     options.keys.filter((k) => k.projects !== undefined).map((k) => [k.ak, new Set(k.projects)]),
   );
+  const revoked = new Set<string>();
 
   const fail = (reason: string, accessKeyId?: string): AuthOutcome => ({ ok: false, accessKeyId, reason });
 
@@ -64,7 +71,10 @@ export function createAuthGuard(options: AuthGuardOptions): AuthGuard {
     check(request) {
       const auth = parseAuthorization(headerValue(request.headers, 'authorization'));
       if (auth === undefined) return fail('Authorization header is missing or malformed');
-      const key = keys.get(auth.accessKeyId);
+      if (revoked.has(auth.accessKeyId)) return fail('access key revoked', auth.accessKeyId);
+      const temporary = keys.has(auth.accessKeyId) ? undefined : options.lookupTemporary?.(auth.accessKeyId);
+      if (temporary?.expired) return fail('the security token has expired', auth.accessKeyId);
+      const key = keys.get(auth.accessKeyId) ?? temporary?.key;
       if (key === undefined) return fail('unknown access key', auth.accessKeyId);
       const nowMs = options.now();
       const streak = streaks.get(auth.accessKeyId) ?? { failures: 0, lockedUntilMs: 0 };
@@ -94,5 +104,15 @@ export function createAuthGuard(options: AuthGuardOptions): AuthGuard {
       return [...streaks].filter(([, s]) => s.lockedUntilMs > nowMs).map(([ak]) => ak);
     },
     reset: () => streaks.clear(),
+    addKey(pair) {
+      revoked.delete(pair.ak);
+      keys.set(pair.ak, toAccepted(pair));
+    },
+    revokeKey(accessKeyId) {
+      const known = keys.has(accessKeyId) || options.lookupTemporary?.(accessKeyId) !== undefined;
+      keys.delete(accessKeyId);
+      if (known) revoked.add(accessKeyId);
+      return known;
+    },
   };
 }

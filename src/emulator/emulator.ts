@@ -10,6 +10,11 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAuthGuard, type AccessKeyPair } from './auth-guard.js';
+import {
+  createCredentialIssuer,
+  type IssuedSet,
+  type TemporaryCredentialOptions,
+} from './credential-issuer.js';
 import { createEmulatorState, type RemainingTask, type RemainingTaskFilter } from './emulator-state.js';
 import { createFaultInjector, type FaultOptions, type ScriptedAnswer } from './fault-injector.js';
 import { answerInspection } from './inspection-routes.js';
@@ -56,6 +61,8 @@ export interface EmulatorOptions {
   maxAuthFailures?: number;
   /** Default 5 minutes. */
   lockoutMs?: number;
+  /** Temporary credentials of the metadata and IAM routes (docs/emulator.md). */
+  temporaryCredentials?: TemporaryCredentialOptions;
   /** Called once per answered API request (for debug logs). */
   onRequest?: (entry: RequestLogEntry) => void;
 }
@@ -91,6 +98,16 @@ export interface Emulator {
   deleteRequestCount(taskId: string): number;
   inventory(): InventorySummary;
   exportState(): EmulatorStateFile;
+  /** Accepts one more key pair (a rotated key), from now on. */
+  addKey(pair: AccessKeyPair): void;
+  /** Refuses a key from now on (a revoked key); true when it was accepted. */
+  revokeKey(accessKeyId: string): boolean;
+  /** Temporary credential sets issued so far by the metadata and IAM routes. */
+  credentialsIssued(): number;
+  /** Every temporary set issued so far, secrets included (for tests that search for leaks). */
+  issuedCredentials(): IssuedSet[];
+  /** Lifetime of the temporary credentials issued from now on (undefined: as asked). */
+  setCredentialLifetimeMs(lifetimeMs: number | undefined): void;
 }
 
 /** Starts an emulator listening on `options.host:options.port`. */
@@ -98,11 +115,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const now = options.now ?? Date.now;
   const initial = buildInitialInventory(options.seed, now());
   const keys = options.credentials === undefined ? [DEMO_CREDENTIALS] : [options.credentials].flat();
+  const issuer = createCredentialIssuer(options.temporaryCredentials ?? {}, now);
   const ctx: PipelineContext = {
     state: createEmulatorState(initial),
+    issuer,
     auth: createAuthGuard({
       keys,
       now,
+      lookupTemporary: (ak) => issuer.lookup(ak),
       maxFailures: options.maxAuthFailures ?? 5,
       lockoutMs: options.lockoutMs ?? 5 * 60_000,
     }),
@@ -155,6 +175,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     deleteRequestCount: (taskId) => ctx.stats.deleteRequestCount(taskId),
     inventory: () => summarize(ctx.state.toStateFile()),
     exportState: () => ctx.state.toStateFile(),
+    addKey: (pair) => ctx.auth.addKey(pair),
+    revokeKey: (ak) => ctx.auth.revokeKey(ak),
+    credentialsIssued: () => issuer.issuedCount(),
+    issuedCredentials: () => issuer.issuedSets(),
+    setCredentialLifetimeMs: (ms) => issuer.setLifetimeMs(ms),
   };
 
   const server = createServer(

@@ -6,6 +6,10 @@
  *   GET  /__emulator/tasks?project=&instance=&status=   remaining tasks
  *   POST /__emulator/scripts                            {"task_id": "...", "answers": [ScriptedAnswer, ...]}
  *   GET  /__emulator/inventory                          projects, instances and their task counts
+ *   POST /__emulator/keys          {"ak","sk","security_token"?}   accept one more key pair
+ *   POST /__emulator/keys/revoke   {"ak"}                          refuse a key from now on
+ *   GET  /__emulator/credentials   POST /__emulator/credentials {"lifetime_ms": n|null}
+ *                                  temporary sets issued / lifetime of the next ones
  */
 import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
@@ -25,7 +29,17 @@ export interface InspectionTarget {
   remainingTasks(filter?: RemainingTaskFilter): RemainingTask[];
   scriptTask(taskId: string, answers: ScriptedAnswer[]): void;
   inventory(): unknown;
+  addKey(pair: { ak: string; sk: string; securityToken?: string }): void;
+  revokeKey(accessKeyId: string): boolean;
+  credentialsIssued(): number;
+  setCredentialLifetimeMs(lifetimeMs: number | undefined): void;
 }
+
+const keySchema = z
+  .object({ ak: z.string().min(1), sk: z.string().min(1), security_token: z.string().min(1).optional() })
+  .strict();
+const revokeSchema = z.object({ ak: z.string().min(1) }).strict();
+const lifetimeSchema = z.object({ lifetime_ms: z.number().int().min(1).max(86_400_000).nullable() }).strict();
 
 const scriptSchema = z.object({
   task_id: z.string().min(1),
@@ -106,8 +120,37 @@ function route(
     case 'GET /__emulator/inventory':
       return target.inventory();
     default:
+      return routeKeys(target, key, body);
+  }
+}
+
+function routeKeys(target: InspectionTarget, key: string, body: Buffer | undefined): unknown {
+  switch (key) {
+    case 'POST /__emulator/keys': {
+      const k = parseBody(keySchema, body, 'key');
+      target.addKey({ ak: k.ak, sk: k.sk, ...(k.security_token ? { securityToken: k.security_token } : {}) });
+      return { ak: k.ak, accepted: true };
+    }
+    case 'POST /__emulator/keys/revoke': {
+      const { ak } = parseBody(revokeSchema, body, 'key');
+      return { ak, revoked: target.revokeKey(ak) };
+    }
+    case 'GET /__emulator/credentials':
+      return { issued: target.credentialsIssued() };
+    case 'POST /__emulator/credentials': {
+      const { lifetime_ms: lifetimeMs } = parseBody(lifetimeSchema, body, 'credentials');
+      target.setCredentialLifetimeMs(lifetimeMs ?? undefined);
+      return { issued: target.credentialsIssued(), lifetime_ms: lifetimeMs };
+    }
+    default:
       return undefined;
   }
+}
+
+function parseBody<T>(schema: z.ZodType<T>, body: Buffer | undefined, what: string): T {
+  const parsed = schema.safeParse(readJson(body));
+  if (!parsed.success) throw buildInputError(what, parsed.error);
+  return parsed.data;
 }
 
 function readJson(body: Buffer | undefined): unknown {

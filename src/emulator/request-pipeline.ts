@@ -3,11 +3,14 @@
  *   route match (404 APIGW.0101) -> signature and lockout (401 APIGW.0301) -> per-API rate limit
  *   (429 APIGW.0308) -> scripted answer for the task (DELETE only) -> injected fault and latency
  *   (faulty routes only) -> the DCS answer from the inventory.
+ * The metadata and IAM credential routes (credential-routes.ts) skip the rate limit and the faults.
  * Requests under /__emulator/ skip all of it and go to the inspection API.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { answerDcsRoute, matchDcsRoute, type MatchedRoute } from './dcs-routes.js';
 import type { AuthGuard } from './auth-guard.js';
+import type { CredentialIssuer } from './credential-issuer.js';
+import { answerCredentialRoute, isCredentialRoute } from './credential-routes.js';
 import type { EmulatorState } from './emulator-state.js';
 import type { FaultInjector, ScriptedAnswer } from './fault-injector.js';
 import type { RateLimiter } from './rate-limiter.js';
@@ -31,6 +34,8 @@ export interface PipelineContext {
   /** Replaced by a reset with state, hence read on every request. */
   state: EmulatorState;
   auth: AuthGuard;
+  /** Temporary credentials for the metadata and IAM routes. */
+  issuer: CredentialIssuer;
   limiter: RateLimiter;
   faults: FaultInjector;
   stats: StatsRecorder;
@@ -161,6 +166,15 @@ export function createRequestPipeline(
     };
     if (path.startsWith('/__emulator/')) {
       readBody(x, (body) => inspect(req.method ?? '', path, new URLSearchParams(rawQuery), body, res));
+      return;
+    }
+    if (isCredentialRoute(req.method, path)) {
+      const routeCtx = {
+        issuer: ctx.issuer,
+        auth: ctx.auth,
+        onAuthFailure: () => ctx.stats.recordAuthFailure(),
+      };
+      readBody(x, (body) => answerCredentialRoute(routeCtx, req, res, { path, rawQuery, requestId, body }));
       return;
     }
     const match = matchDcsRoute(req.method, path);

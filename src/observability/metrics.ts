@@ -98,6 +98,7 @@ export const RETRY_REASONS = [
   'http_5xx',
   'http_other',
   'busy',
+  'credentials_unavailable',
 ] as const;
 export type RetryReason = (typeof RETRY_REASONS)[number];
 

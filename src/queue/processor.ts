@@ -33,6 +33,7 @@ import { retryReasonLabel, type Metrics } from '../observability/metrics.js';
 import { createCredentialGate, type TaskDeleter } from './credential-gate.js';
 import { findUnreadableProblem } from './unreadable-jobs.js';
 import type { TrustedCheck } from './circuit-probe.js';
+import { isCleanupError } from '../errors.js';
 
 export interface ProcessorDeps {
   /** The DCS client for a job's region (one per endpoint, cached by the caller). */
@@ -104,11 +105,16 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     if (circuit.isOpen() && (await circuit.refresh())) return requeue(job, token, 'circuit open');
 
     const client = deps.getClient(data.region);
-    const failed = await gate.check(client, data.project_id);
-    if (failed) return refuse(job, token, data, failed, [], started);
-
     const history: AttemptRecord[] = [];
-    const outcome = await attempt(client, data, history, signal);
+    let outcome: AttemptOutcome | undefined;
+    try {
+      const failed = await gate.check(client, data.project_id);
+      if (failed) return await refuse(job, token, data, failed, [], started);
+      outcome = await attempt(client, data, history, signal);
+    } catch (err) {
+      if (!isCleanupError(err, 'CREDENTIALS_UNAVAILABLE')) throw err;
+      return delayWithoutCredentials(job, token, data, err.message);
+    }
     if (outcome === undefined || signal?.aborted)
       return requeue(job, token, signal?.aborted ? 'shutdown' : 'circuit open');
     const { action, reason } = outcome.verdict;
@@ -184,6 +190,29 @@ export function createProcessor(deps: ProcessorDeps): Processor {
       }
     }
     return openCircuit(job, token, data, o);
+  }
+
+  /** No credentials (metadata service or IAM down, file unreadable): later, no attempt spent. */
+  async function delayWithoutCredentials(
+    job: Job,
+    token: string | undefined,
+    data: DeleteJobData,
+    why: string,
+  ): Promise<never> {
+    const delayMs = busyDelayMs(policy);
+    metrics?.retries.inc({ reason: 'credentials_unavailable' });
+    logger.warn(
+      {
+        job_id: job.id,
+        task_id: data.task_id,
+        reason: 'credentials_unavailable',
+        delay_ms: delayMs,
+        err: why,
+      },
+      'retry scheduled',
+    );
+    await job.moveToDelayed(Date.now() + delayMs, token);
+    throw new DelayedError('credentials unavailable');
   }
 
   async function openCircuit(

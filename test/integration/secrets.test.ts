@@ -6,7 +6,9 @@
  * /metrics pages and every API answer are searched: the SK, the security token, the API token and
  * every Authorization header value sent must appear nowhere.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
@@ -290,6 +292,93 @@ describe('secrets never leave the process that holds them', () => {
     expect([...new Set(found)]).toEqual([]);
     expect(haystacks.redis!.length).toBeGreaterThan(1_000);
   }, 150_000);
+
+  it.each(['metadata', 'assume_role', 'file'] as const)(
+    'with credentials from %s, refreshed mid-run: no temporary AK secret or token in logs, Redis or dead letters',
+    async (source) => {
+      const emu = await startEmulator({
+        rateLimitPerSecond: 0,
+        credentials: { ak: AK, sk: SK, securityToken: TOKEN },
+        temporaryCredentials: { lifetimeMs: 1_500 },
+      });
+      const recorder = await startRecordingProxy(emu.url);
+      const runPrefix = uniquePrefix(`secrets-${source}`);
+      const dir = mkdtempSync(join(tmpdir(), 'dcs-cleanup-secrets-'));
+      try {
+        const file = join(dir, 'credentials');
+        writeFileSync(file, `[default]\nak = ${AK}\nsk = ${SK}\nsecurity_token = ${TOKEN}\n`);
+        const instance = emu.addInstance(PROJECT);
+        const tasks = emu.addTasks(
+          instance.instance_id,
+          Array.from({ length: 40 }, () => ({ status: 'SUCCESS' as const })),
+        );
+        emu.scriptTask(tasks[0]!.id, [{ status: 400, errorCode: '111400070' }]);
+        recorder.echoHeadersFor(tasks[1]!.id);
+        const runEnv = {
+          ...env(),
+          CLEANUP_PREFIX: runPrefix,
+          DCS_ENDPOINT: recorder.url,
+          CLOUD_SDK_CREDENTIALS_SOURCE: source,
+          HUAWEICLOUD_METADATA_URL: emu.url,
+          HUAWEICLOUD_IAM_ENDPOINT: emu.url,
+          CLOUD_SDK_ASSUME_ROLE_DOMAIN_NAME: 'canary-domain',
+          CLOUD_SDK_ASSUME_ROLE_AGENCY_NAME: 'canary-agency',
+          CLOUD_SDK_CREDENTIALS_FILE: file,
+          ...(source === 'metadata' || source === 'file'
+            ? { CLOUD_SDK_AK: '', CLOUD_SDK_SK: '', CLOUD_SDK_SECURITY_TOKEN: '' }
+            : {}),
+        };
+        const csv = [
+          'project_id,instance_id,task_id',
+          ...tasks.map((t) => `${PROJECT},${instance.instance_id},${t.id}`),
+        ];
+        const enqueue = await runCli(['enqueue', '--file', '-'], runEnv, csv.join('\n'));
+        expect(enqueue.code).toBe(0);
+        // 40 deletions at 10/s outlive several 1.5 s credentials.
+        const worker = startCli(
+          ['worker', '--concurrency', '4', '--rate-limit', '10', '--exit-when-idle'],
+          runEnv,
+        );
+        expect(await worker.exited, worker.stderr()).toBe(0);
+        const dlq = await runCli(['dlq', 'list', '--json'], runEnv);
+        expect(dlq.code).toBe(0);
+        expect(dlq.stdout).toContain('111400070');
+
+        const issued = emu.issuedCredentials();
+        if (source !== 'file') expect(issued.length).toBeGreaterThanOrEqual(2);
+        const sentAuthorizations = recorder.received
+          .map((h) => h.authorization)
+          .filter((a): a is string => a !== undefined);
+        expect(sentAuthorizations.length).toBeGreaterThan(30);
+        const needles = [
+          ...forms(SK).map((n) => ['SK', n] as const),
+          ...forms(TOKEN).map((n) => ['security token', n] as const),
+          ...issued.flatMap((set) => [
+            ...forms(set.secret).map((n) => ['temporary SK', n] as const),
+            ...forms(set.securitytoken).map((n) => ['temporary token', n] as const),
+          ]),
+          ...sentAuthorizations.map((a) => ['signature', a.slice(a.indexOf('Signature=') + 10)] as const),
+        ];
+        const haystacks: Record<string, string> = {
+          redis: await dumpPrefix(redis, runPrefix),
+          'worker output': `${worker.stdout()}\n${worker.stderr()}`,
+          'enqueue output': `${enqueue.stdout}\n${enqueue.stderr}`,
+          'dlq output': `${dlq.stdout}\n${dlq.stderr}`,
+        };
+        const found: string[] = [];
+        for (const [where, text] of Object.entries(haystacks)) {
+          for (const [what, needle] of needles) if (text.includes(needle)) found.push(`${what} in ${where}`);
+        }
+        expect([...new Set(found)]).toEqual([]);
+      } finally {
+        await recorder.close();
+        await emu.close();
+        await deletePrefix(runPrefix);
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    90_000,
+  );
 
   it('the emulator takes its SK and security token from the environment, never from its command line', async () => {
     const emu = start(

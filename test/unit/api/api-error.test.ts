@@ -18,6 +18,9 @@ describe('the API error handler', () => {
       'GET /v2/p/instances failed: HTTP 401 APIGW.0301, request_id r1',
     );
   });
+  app.get('/credentials', () => {
+    throw new CleanupError('CREDENTIALS_UNAVAILABLE', 'IAM answered HTTP 503: POST https://iam.example/v3.0');
+  });
   app.get('/redis', () => {
     throw new CleanupError('REDIS_UNAVAILABLE', 'Redis did not answer');
   });
@@ -44,6 +47,9 @@ describe('the API error handler', () => {
     });
     expect((await app.inject({ url: '/dcs' })).statusCode).toBe(502);
     expect((await app.inject({ url: '/redis' })).statusCode).toBe(503);
+    const credentials = await app.inject({ url: '/credentials' });
+    expect(credentials.statusCode).toBe(502);
+    expect(credentials.json().error.code).toBe('DCS_ERROR');
     const api = await app.inject({ url: '/api' });
     expect(api.statusCode).toBe(400);
     expect(api.json().error.fields).toEqual([{ field: 'tasks[0].task_id', message: 'required' }]);
