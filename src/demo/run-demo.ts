@@ -161,7 +161,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       throttled: await count('dcs_cleanup_throttle_waits_total'),
       dead_lettered: await count('dcs_cleanup_deletions_total', { outcome: 'dead_lettered' }),
       seconds: Math.round((performance.now() - started) / 100) / 10,
-      redis: privateRedis ? `${shownUrl()} (private, stopped)` : describeRedis(connection),
+      redis: privateRedis
+        ? `${shownUrl()} (private, stopped)`
+        : standalone
+          ? shownUrl()
+          : describeRedis(connection),
       log_file: logFile,
     };
     const dead = await pool.deadLetters.list();
