@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from '../../src/demo/private-redis.js';
+import { redisAnswers } from '../../src/demo/private-redis.js';
 
 /** True when `redis-server` can be run from the PATH. */
 export function hasRedisServer(): boolean {
@@ -43,21 +44,7 @@ async function waitUntilAnswering(url: string, child: ChildProcess, timeoutMs: n
   const deadline = Date.now() + timeoutMs;
   for (let tries = 0; tries < 1_000; tries++) {
     if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
-    const redis = new Redis(url, {
-      lazyConnect: true,
-      connectTimeout: 500,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    });
-    redis.on('error', () => undefined);
-    try {
-      await redis.connect();
-      if ((await redis.ping()) === 'PONG') return;
-    } catch {
-      // not up yet
-    } finally {
-      redis.disconnect();
-    }
+    if (await redisAnswers(url, 500)) return;
     if (Date.now() > deadline)
       throw new Error(`redis-server did not answer on ${url} within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));

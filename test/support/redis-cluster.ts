@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { waitFor } from './wait-for.js';
+import { redisAnswers } from '../../src/demo/private-redis.js';
 
 export interface ClusterNode {
   port: number;
@@ -49,23 +50,8 @@ async function freeClusterPort(taken: Set<number>): Promise<number> {
   }
 }
 
-async function answersPing(port: number): Promise<boolean> {
-  const redis = new Redis(port, '127.0.0.1', {
-    lazyConnect: true,
-    connectTimeout: 500,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-    return (await redis.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    redis.disconnect();
-  }
-}
+/** True when the server on `port` answers PING. */
+const answersPing = (port: number): Promise<boolean> => redisAnswers(`redis://127.0.0.1:${port}`, 500);
 
 /** Asks `port` which master serves `slot`; undefined when it cannot tell. */
 async function askMasterOf(port: number, slot: number): Promise<number | undefined> {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from '../../src/demo/private-redis.js';
 import { waitFor } from './wait-for.js';
+import { redisAnswers } from '../../src/demo/private-redis.js';
 
 export const SENTINEL_MASTER = 'dcs-test-master';
 
@@ -24,23 +25,8 @@ export interface TestSentinelSet {
   stop(): Promise<void>;
 }
 
-async function answersPing(port: number): Promise<boolean> {
-  const redis = new Redis(port, '127.0.0.1', {
-    lazyConnect: true,
-    connectTimeout: 500,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-    return (await redis.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    redis.disconnect();
-  }
-}
+/** True when the server on `port` answers PING. */
+const answersPing = (port: number): Promise<boolean> => redisAnswers(`redis://127.0.0.1:${port}`, 500);
 
 export async function startRedisSentinelSet(): Promise<TestSentinelSet> {
   const dir = await mkdtemp(join(tmpdir(), 'dcs-cleanup-test-sentinel-'));
