@@ -10,24 +10,13 @@ import {
   type Env,
 } from '../../../src/config/config.js';
 import { hashTagOf, parseHostPorts, redisModeOf } from '../../../src/config/redis-settings.js';
-import { CleanupError, isCleanupError } from '../../../src/errors.js';
 import { DEFAULT_RETRY_POLICY, buildRetryPolicy, type RetryPolicy } from '../../../src/queue/retry-policy.js';
+import { configError } from '../../support/config-error.js';
 
 /** The policy without `attempts`, which the producer sets per job rather than the worker. */
 function omitAttempts(policy: RetryPolicy): Omit<RetryPolicy, 'attempts'> {
   const { attempts: _attempts, ...rest } = policy;
   return rest;
-}
-
-/** The INVALID_CONFIG error `fn` throws; fails the test when it throws nothing or something else. */
-function configError(fn: () => unknown): CleanupError {
-  try {
-    fn();
-  } catch (err) {
-    expect(isCleanupError(err, 'INVALID_CONFIG'), String(err)).toBe(true);
-    return err as CleanupError;
-  }
-  throw new Error('expected an INVALID_CONFIG error, nothing was thrown');
 }
 
 describe('loadConfig defaults', () => {

@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig, requireCredentials } from '../../../src/config/config.js';
 import { hasCredentialSource, resolveCredentialSettings } from '../../../src/config/credential-settings.js';
-import { CleanupError } from '../../../src/errors.js';
-
-function configError(fn: () => unknown): CleanupError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof CleanupError && err.code === 'INVALID_CONFIG') return err;
-    throw err;
-  }
-  throw new Error('expected INVALID_CONFIG');
-}
+import { configError } from '../../support/config-error.js';
 
 describe('credential settings', () => {
   it('accepts the official SDK variables as aliases of CLOUD_SDK_*', () => {

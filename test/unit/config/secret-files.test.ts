@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../../src/config/config.js';
 import { SECRET_FILE_VARIABLES } from '../../../src/config/secret-files.js';
-import { CleanupError, isCleanupError } from '../../../src/errors.js';
+import { configError } from '../../support/config-error.js';
 
 const SECRET = 'sk-from-a-mounted-file-0123456789';
 let dir: string;
@@ -20,16 +20,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-function configError(fn: () => unknown): CleanupError {
-  try {
-    fn();
-  } catch (err) {
-    expect(isCleanupError(err, 'INVALID_CONFIG'), String(err)).toBe(true);
-    return err as CleanupError;
-  }
-  throw new Error('expected an INVALID_CONFIG error, nothing was thrown');
-}
 
 describe('<NAME>_FILE secrets', () => {
   it('reads a secret from its file, without the trailing newline', () => {
