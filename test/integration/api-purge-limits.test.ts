@@ -13,10 +13,10 @@ import { REDIS_URL } from '../support/redis-prefix.js';
 import { waitFor } from '../support/wait-for.js';
 import { createApp, type App } from '../../src/app.js';
 import { configSchema } from '../../src/config/config.js';
-import { createApi, type ApiDeps } from '../../src/api/create-api.js';
+import type { ApiDeps } from '../../src/api/create-api.js';
 import { parsePlanFile } from '../../src/purge/plan-file.js';
-import { createMetrics } from '../../src/observability/metrics.js';
 import { createDcsClient, type DcsClient } from '../../src/dcs/dcs-client.js';
+import { createAppApi } from '../support/app-api.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
 const INSTANCES = 30;
@@ -57,14 +57,9 @@ afterAll(async () => {
 
 /** A listening API with these purge limits and timeouts; its base URL. */
 async function startApi(extra: Pick<ApiDeps, 'timeouts'> & { deadlineMs?: number } = {}): Promise<URL> {
-  const api = createApi({
-    connection: apiApp.connection,
-    prefix: apiApp.prefix,
-    producer: apiApp.producer(),
-    deadLetters: apiApp.deadLetters(),
+  const api = createAppApi(apiApp, {
     logger: logs.logger,
     auth: { token: TOKEN },
-    metrics: createMetrics({ processMetrics: false }),
     bullBoard: false,
     purges: {
       lister: () => dcs,

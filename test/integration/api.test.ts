@@ -8,14 +8,14 @@ import { REDIS_URL } from '../support/redis-prefix.js';
 import { waitFor } from '../support/wait-for.js';
 import { createApp, type App } from '../../src/app.js';
 import { configSchema } from '../../src/config/config.js';
-import { createApi, BODY_LIMIT_BYTES } from '../../src/api/create-api.js';
+import { BODY_LIMIT_BYTES } from '../../src/api/create-api.js';
 import { MAX_TASKS_PER_REQUEST } from '../../src/api/deletion-routes.js';
 import { formatApiDocument } from '../../src/api/openapi-routes.js';
 import { circuitKey } from '../../src/queue/circuit-breaker.js';
 import { buildJobId } from '../../src/queue/job-contract.js';
-import { createMetrics } from '../../src/observability/metrics.js';
 import { createDcsClient, type DcsClient } from '../../src/dcs/dcs-client.js';
 import { startMetricsServer } from '../../src/observability/metrics-server.js';
+import { createAppApi } from '../support/app-api.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
@@ -33,14 +33,9 @@ beforeAll(async () => {
   const config = configSchema.parse({ REDIS_URL, CLEANUP_PREFIX: h.prefix });
   apiApp = createApp(config, { role: 'api', logger: logs.logger });
   await new Promise((resolve) => apiApp.connection.once('ready', resolve));
-  api = createApi({
-    connection: apiApp.connection,
-    prefix: apiApp.prefix,
-    producer: apiApp.producer(),
-    deadLetters: apiApp.deadLetters(),
+  api = createAppApi(apiApp, {
     logger: logs.logger,
     auth: { token: TOKEN },
-    metrics: createMetrics({ processMetrics: false }),
     purges: { lister: () => dcs, defaultProjectId: h.projectId },
     bullBoard: { writable: false },
   });
@@ -181,14 +176,9 @@ describe('authentication', () => {
   });
 
   it('serves no Bull Board unless asked for', async () => {
-    const bare = createApi({
-      connection: apiApp.connection,
-      prefix: apiApp.prefix,
-      producer: apiApp.producer(),
-      deadLetters: apiApp.deadLetters(),
+    const bare = createAppApi(apiApp, {
       logger: logs.logger,
       auth: { token: TOKEN },
-      metrics: createMetrics({ processMetrics: false }),
     });
     expectErrorBody(
       await bare.inject({ method: 'GET', url: '/admin/queues', headers: AUTH }),
@@ -432,14 +422,9 @@ describe('POST /v1/purges', () => {
     });
     const fields = expectErrorBody(bad, 400, 'INVALID_INPUT').fields.map((f: any) => f.field);
     expect(fields).toEqual(expect.arrayContaining(['older_than', 'statuses[0]']));
-    const noCredentials = createApi({
-      connection: apiApp.connection,
-      prefix: apiApp.prefix,
-      producer: apiApp.producer(),
-      deadLetters: apiApp.deadLetters(),
+    const noCredentials = createAppApi(apiApp, {
       logger: logs.logger,
       auth: { token: TOKEN },
-      metrics: createMetrics({ processMetrics: false }),
       bullBoard: false,
     });
     try {
@@ -489,14 +474,9 @@ describe('with Redis down', () => {
   beforeAll(() => {
     const config = configSchema.parse({ REDIS_URL: 'redis://127.0.0.1:1', CLEANUP_PREFIX: h.prefix });
     down = createApp(config, { role: 'api', logger: logs.logger });
-    downApi = createApi({
-      connection: down.connection,
-      prefix: down.prefix,
-      producer: down.producer(),
-      deadLetters: down.deadLetters(),
+    downApi = createAppApi(down, {
       logger: logs.logger,
       auth: { token: TOKEN },
-      metrics: createMetrics({ processMetrics: false }),
     });
   });
   afterAll(async () => {

@@ -6,7 +6,6 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { RedisClient } from '../../src/queue/redis-connection.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApi } from '../../src/api/create-api.js';
 import { ApiError } from '../../src/api/api-error.js';
 import { withRedis } from '../../src/api/redis-guard.js';
 import { createApp, type App } from '../../src/app.js';
@@ -17,6 +16,7 @@ import { createDeadLetterTrim } from '../../src/queue/dead-letter-retention.js';
 import { captureLogger } from '../support/log-capture.js';
 import { hasRedisServer, startPrivateRedis, type PrivateRedis } from '../support/private-redis.js';
 import { REDIS_URL, deletePrefix, uniquePrefix } from '../support/redis-prefix.js';
+import { createAppApi } from '../support/app-api.js';
 
 const TOKEN = 'dead-letter-index-test-token';
 const DAY_MS = 86_400_000;
@@ -68,14 +68,9 @@ describe.runIf(hasRedisServer())('GET /v1/dead-letters with a filter, among thou
     });
     await new Promise((resolve) => app.connection.once('ready', resolve));
     await addMany(app.deadLetters(), 4_000, (n) => RARE.has(n));
-    api = createApi({
-      connection: app.connection,
-      prefix: app.prefix,
-      producer: app.producer(),
-      deadLetters: app.deadLetters(),
+    api = createAppApi(app, {
       logger: captureLogger('warn').logger,
       auth: { token: TOKEN },
-      metrics: createMetrics({ processMetrics: false }),
       bullBoard: false,
     });
   }, 120_000);
