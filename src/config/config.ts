@@ -10,7 +10,7 @@ import { resolveSecretFiles, type ReadSecretFile } from './secret-files.js';
 import { REGION_PATTERN, acceptConfiguredRegions, findRegionProblem } from './regions.js';
 import { checkRedisMode } from './redis-settings.js';
 import { redisSchemaShape } from './redis-schema.js';
-import { intFrom, optionalString } from './schema-parts.js';
+import { hostFrom, intFrom, optionalString } from './schema-parts.js';
 
 export { REGION_PATTERN } from './regions.js';
 import { checkCredentialAliases, credentialSettingsShape, requireStaticKeys } from './credential-settings.js';
@@ -105,14 +105,9 @@ export const configSchema = z.object({
   METRICS_PORT: intFrom(0, 0, 65_535).describe(
     'Port of the worker Prometheus /metrics endpoint; 0 turns it off.',
   ),
-  METRICS_HOST: z
-    .string()
-    .trim()
-    .min(1, 'must not be empty')
-    .default('127.0.0.1')
-    .describe(
-      'Address the worker metrics server (/metrics, /healthz) listens on; the container image sets 0.0.0.0.',
-    ),
+  METRICS_HOST: hostFrom('127.0.0.1').describe(
+    'Address the worker metrics server (/metrics, /healthz) listens on; the container image sets 0.0.0.0.',
+  ),
   WORKER_HEALTH_GRACE_MS: intFrom(120_000, 1_000, 3_600_000).describe(
     'How long Redis may be silent before the worker /healthz answers 503 (a blip must not restart a fleet).',
   ),
@@ -131,12 +126,7 @@ export const configSchema = z.object({
   CLEANUP_API_TOKEN: optionalString.describe(
     'Bearer token required by every /v1 route of the HTTP API. Never logged.',
   ),
-  API_HOST: z
-    .string()
-    .trim()
-    .min(1, 'must not be empty')
-    .default('127.0.0.1')
-    .describe('Address the HTTP API listens on.'),
+  API_HOST: hostFrom('127.0.0.1').describe('Address the HTTP API listens on.'),
   API_PORT: intFrom(8080, 0, 65_535).describe('Port the HTTP API listens on.'),
   CLEANUP_BULL_BOARD: z
     .enum(['true', 'false', '1', '0'], { error: 'must be true, false, 1 or 0' })

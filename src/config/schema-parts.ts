@@ -17,3 +17,6 @@ export const intFrom = (def: number, min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().min(min).max(max))
     .default(def);
+
+/** An address to listen on; unset means `def`, blank is an error. */
+export const hostFrom = (def: string) => z.string().trim().min(1, 'must not be empty').default(def);
