@@ -1,4 +1,5 @@
-import { Queue, type Worker } from 'bullmq';
+import type { Queue, Worker } from 'bullmq';
+import { openQueue } from './open-queue.js';
 import type { RedisClient } from './redis-connection.js';
 import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
@@ -61,10 +62,8 @@ export interface CleanupWorker {
 export async function createCleanupWorker(options: CleanupWorkerOptions): Promise<CleanupWorker> {
   const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.policy };
   const { connection, prefix, logger } = options;
-  const queue = new Queue(QUEUE_NAME, { connection, prefix });
-  // The worker's own 'error' below logs connection trouble once; unheard, BullMQ would print it
-  // again for this queue with its stack on stderr.
-  queue.on('error', () => undefined);
+  // The worker's own 'error' below logs connection trouble once.
+  const queue = openQueue(connection, prefix);
   const deadLetters = createDeadLetters({ connection, prefix });
   const circuit = await createCircuitBreaker({ connection, prefix, queue, listen: true });
   const getClient = (region: string | undefined): TaskDeleter => options.getClient(region);

@@ -2,7 +2,7 @@
  * A whole pipeline in one test process: the emulator on a free port, a real Redis under a unique
  * prefix, a producer, and a worker pool using real signed requests over loopback.
  */
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import {
   startEmulator,
   DEMO_CREDENTIALS,
@@ -18,7 +18,7 @@ import {
   type CleanupWorker,
   type CleanupWorkerOptions,
 } from '../../src/queue/worker.js';
-import { QUEUE_NAME } from '../../src/queue/job-contract.js';
+import { openQueue } from '../../src/queue/open-queue.js';
 import { createMetrics, type Metrics } from '../../src/observability/metrics.js';
 import { captureLogger } from './log-capture.js';
 import { REDIS_URL, deletePrefix, uniquePrefix } from './redis-prefix.js';
@@ -62,7 +62,7 @@ export async function createHarness(label: string, emulatorOptions: EmulatorOpti
   const emulator = await startEmulator({ rateLimitPerSecond: 0, ...emulatorOptions });
   const connection = createRedisConnection(REDIS_URL, 'worker');
   const producer = createProducer({ connection, prefix, attempts: FAST_POLICY.attempts });
-  const queue = new Queue(QUEUE_NAME, { connection, prefix });
+  const queue = openQueue(connection, prefix);
   const logs = captureLogger('info');
   const metrics = createMetrics({ processMetrics: false });
   let credentials = new Credentials(DEMO_CREDENTIALS.ak, DEMO_CREDENTIALS.sk);
