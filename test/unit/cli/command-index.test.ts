@@ -7,7 +7,10 @@ describe('the command index', () => {
     for (const [name, load] of Object.entries(COMMAND_LOADERS)) {
       const alone = createRootCommand();
       (await load())(alone);
-      expect(alone.commands.map((c) => c.name()), name).toEqual([name]);
+      expect(
+        alone.commands.map((c) => c.name()),
+        name,
+      ).toEqual([name]);
     }
   });
 
