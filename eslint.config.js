@@ -66,6 +66,27 @@ export default defineConfig(
               message:
                 'Production code never imports the emulator or the demo (only cli/, demo/ and tests do).',
             },
+            {
+              group: ['**/bin/*'],
+              message: 'Only src/bin is an entry point: nothing imports it.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/cli/**', 'src/demo/**', 'src/emulator/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/bin/*'],
+              message:
+                'cli/ never imports bin/: a long-running command returns a service (RunningService) and src/bin waits for the signals.',
+            },
           ],
         },
       ],

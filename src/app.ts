@@ -1,112 +1,13 @@
 /**
- * Composition root: builds what a command or a test needs from a Config, lazily, and closes it all.
- * Tests reuse it with their own prefix and logger.
+ * The composition root: the one place that turns a Config into running parts. Its pieces live in
+ * src/app/ (docs/architecture.md "Where things start"):
+ *  - create-app.ts: createApp, the shared parts (logger, Redis connection, producer, dead letters);
+ *  - start-worker.ts: startWorker, a worker process (pool, schedules, metrics server, DCS clients);
+ *  - start-api.ts: startApi, the HTTP API;
+ *  - worker-settings.ts: every worker default, resolved once from the configuration schema.
+ * Commands, the demo, the test harness and the benchmarks start their services here.
  */
-import {
-  closeRedisConnection,
-  createRedisConnection,
-  describeRedis,
-  type ConnectionRole,
-  type RedisClient,
-} from './queue/redis-connection.js';
-import { keptCompletedJobs, type Config } from './config/config.js';
-import { CleanupError } from './errors.js';
-import { createLogger, type Logger } from './observability/logger.js';
-import { createProducer, type Producer, type ProducerOptions } from './queue/producer.js';
-import { createDeadLetters, type DeadLetters } from './queue/dead-letters.js';
-
-export interface App {
-  readonly config: Config;
-  readonly logger: Logger;
-  readonly connection: RedisClient;
-  readonly prefix: string;
-  producer(): Producer;
-  deadLetters(): DeadLetters;
-  close(): Promise<void>;
-}
-
-export interface AppOptions {
-  role: ConnectionRole;
-  logger?: Logger;
-}
-
-/** How long a close waits for BullMQ before the connection is ended under it. */
-export const CLOSE_WAIT_MS = 5_000;
-
-/**
- * Resolves when `work` settles (its failure ignored) or after `ms`, whichever comes first. A BullMQ
- * close can wait for ever on a cluster connection caught in a failover; bounding it lets
- * `App.close()` end the connection, and with it whatever the close still waited for.
- */
-export async function settleWithin(work: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    work.catch(() => undefined),
-    new Promise((resolve) => {
-      timer = setTimeout(resolve, ms);
-    }),
-  ]);
-  clearTimeout(timer);
-}
-
-export function createApp(config: Config, options: AppOptions): App {
-  const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL });
-  const connection = createRedisConnection(config, options.role);
-  // ioredis reports connection errors as events; without a listener they would print unhandled.
-  connection.on('error', () => undefined);
-  let producer: Producer | undefined;
-  let deadLetters: DeadLetters | undefined;
-  return {
-    config,
-    logger,
-    connection,
-    prefix: config.CLEANUP_PREFIX,
-    producer: () => (producer ??= createProducer(buildProducerOptions(config, connection))),
-    deadLetters: () => (deadLetters ??= createDeadLetters({ connection, prefix: config.CLEANUP_PREFIX })),
-    async close() {
-      await settleWithin(Promise.all([producer?.close(), deadLetters?.close()]), CLOSE_WAIT_MS);
-      closeRedisConnection(connection);
-    },
-  };
-}
-
-/** The producer options the configuration sets: prefix, dedupe window and finished jobs kept. */
-export function buildProducerOptions(config: Config, connection: RedisClient): ProducerOptions {
-  return {
-    connection,
-    prefix: config.CLEANUP_PREFIX,
-    dedupeWindowSec: config.JOBS_DEDUPE_WINDOW_SEC,
-    keepCompleted: keptCompletedJobs(config),
-  };
-}
-
-/** Resolves once Redis answers PING; REDIS_UNAVAILABLE after `timeoutMs`. */
-export async function pingRedis(connection: RedisClient, timeoutMs = 5_000): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  // ioredis reports "max retries per request" for a refused connection: keep the real cause to show.
-  let lastError: Error | undefined;
-  const onError = (err: Error): void => {
-    lastError = err;
-  };
-  connection.on('error', onError);
-  try {
-    await Promise.race([
-      connection.ping(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]);
-  } catch (err) {
-    const where = describeRedis(connection);
-    throw new CleanupError(
-      'REDIS_UNAVAILABLE',
-      `Redis at ${where} did not answer (${(lastError ?? (err as Error)).message}); is the Redis configuration (REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS) right?`,
-      {
-        cause: err,
-      },
-    );
-  } finally {
-    clearTimeout(timer);
-    connection.off('error', onError);
-  }
-}
+export * from './app/create-app.js';
+export * from './app/worker-settings.js';
+export * from './app/start-worker.js';
+export * from './app/start-api.js';

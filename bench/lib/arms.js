@@ -4,8 +4,7 @@
  * seconds of each other (A B A B...), which is what keeps ratios steady on a noisy machine.
  */
 import { fileURLToPath } from 'node:url';
-import { Queue } from 'bullmq';
-import { QUEUE_NAME } from '../../dist/queue/job-contract.js';
+import { openQueue } from '../../dist/queue/open-queue.js';
 import { readCpuMs, readLines, sampleCpu, sleep, startNode, stopProcess } from './proc.js';
 import { addJobs, createPrefix, deletePrefix, readWindow, waitForCompleted } from './queue.js';
 import { waitForWorkers } from './workers.js';
@@ -22,7 +21,7 @@ export async function startQueueArm(ctx, { label, startWorkers, redis = ctx.redi
   // queue's slot); `prefix`: a fixed one (a cluster hash tag) instead of a fresh one.
   const prefix = given ?? createPrefix(label);
   ctx = { ...ctx, redis };
-  const queue = new Queue(QUEUE_NAME, { connection: ctx.redis, prefix });
+  const queue = openQueue(ctx.redis, prefix);
   const procs = startWorkers(prefix);
   try {
     await waitForWorkers(ctx.redis, prefix, procs);

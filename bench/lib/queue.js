@@ -4,9 +4,9 @@
  * that prefix only (SCAN + UNLINK; never FLUSHALL or FLUSHDB: the Redis is shared).
  */
 import { randomBytes } from 'node:crypto';
-import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { JOB_NAME, JOB_SCHEMA_VERSION, QUEUE_NAME, buildJobId } from '../../dist/queue/job-contract.js';
+import { openQueue } from '../../dist/queue/open-queue.js';
 import { DEFAULT_ATTEMPTS, DEFAULT_DEDUPE_WINDOW_SEC, buildJobOptions } from '../../dist/queue/producer.js';
 import { sleep } from './proc.js';
 
@@ -38,7 +38,7 @@ export function buildJob(task, jobOptions, enqueuedAt) {
 
 /** Adds `tasks` to the queue of `prefix` with addBulk, 1,000 at a time. */
 export async function addJobs(connection, prefix, tasks) {
-  const queue = new Queue(QUEUE_NAME, { connection, prefix });
+  const queue = openQueue(connection, prefix);
   const options = buildJobOptions(DEFAULT_ATTEMPTS, DEFAULT_DEDUPE_WINDOW_SEC);
   const now = new Date().toISOString();
   for (let i = 0; i < tasks.length; i += 1000) {

@@ -5,13 +5,12 @@
  */
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { Queue } from 'bullmq';
-import { QUEUE_NAME } from '../../dist/queue/job-contract.js';
+import { openQueue } from '../../dist/queue/open-queue.js';
 import { DEFAULT_ATTEMPTS, DEFAULT_DEDUPE_WINDOW_SEC, buildJobOptions } from '../../dist/queue/producer.js';
 import { buildJob, connectRedis } from './queue.js';
 
 const connection = connectRedis();
-const queue = new Queue(QUEUE_NAME, { connection, prefix: process.env.BENCH_PREFIX });
+const queue = openQueue(connection, process.env.BENCH_PREFIX);
 const options = buildJobOptions(DEFAULT_ATTEMPTS, DEFAULT_DEDUPE_WINDOW_SEC);
 const now = new Date().toISOString();
 let chunk = [];

@@ -1,7 +1,6 @@
 /** Starts the workers under test: the real CLI worker, or the no-op BullMQ baseline. */
 import { fileURLToPath } from 'node:url';
-import { Queue } from 'bullmq';
-import { QUEUE_NAME } from '../../dist/queue/job-contract.js';
+import { openQueue } from '../../dist/queue/open-queue.js';
 import { CREDENTIALS } from './inventory.js';
 import { CLI, sleep, startNode, waitUntilQuiet } from './proc.js';
 import { REDIS_URL } from './queue.js';
@@ -46,7 +45,7 @@ export function startNoopWorker({ prefix, concurrency, delayMs = 0 }) {
 
 /** Waits until `count` workers are registered on the queue of `prefix`, then until `pid` is idle. */
 export async function waitForWorkers(connection, prefix, procs, timeoutMs = 60_000) {
-  const queue = new Queue(QUEUE_NAME, { connection, prefix });
+  const queue = openQueue(connection, prefix);
   const deadline = Date.now() + timeoutMs;
   try {
     while ((await queue.getWorkersCount()) < procs.length) {

@@ -6,7 +6,9 @@ type Register = (program: Command) => void;
 /**
  * Every command, loaded on demand: a process loads the code of the command it runs and nothing
  * else (the API server's and the emulator's modules cost a second of start-up CPU on their own).
- * `buildProgram` in program.ts registers the same commands eagerly; a unit test keeps both in step.
+ * Each command lives in its own file under src/cli and is listed here with one line; commands
+ * return an exit code (or, for long-running ones, a service src/bin waits on) instead of calling
+ * process.exit.
  */
 export const COMMAND_LOADERS: Readonly<Record<string, () => Promise<Register>>> = {
   enqueue: async () => (await import('./enqueue-command.js')).registerEnqueueCommand,

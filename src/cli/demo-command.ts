@@ -27,7 +27,7 @@ export function registerDemoCommand(program: Command): void {
             ? Math.min(Math.max(flags.faultRate, 0), 0.5)
             : 0.1;
           const summary = await runDemo({
-            redis: config,
+            config,
             instances: flags.instances,
             tasksPerInstance: flags.tasksPerInstance,
             faultRate,

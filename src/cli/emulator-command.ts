@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
-import { waitForShutdown } from '../bin/process-lifecycle.js';
 import {
   DEMO_CREDENTIALS,
   startEmulator,
@@ -19,7 +18,7 @@ import {
   type EmulatorFlags,
 } from './emulator-options.js';
 import { parseIntOption } from './options.js';
-import { runCommand } from './run-command.js';
+import { runCommand, type RunningService } from './run-command.js';
 
 export function registerEmulatorCommand(program: Command): void {
   program
@@ -126,7 +125,7 @@ export function registerEmulatorCommand(program: Command): void {
     .action(runCommand(runEmulator));
 }
 
-async function runEmulator(flags: EmulatorFlags): Promise<number> {
+async function runEmulator(flags: EmulatorFlags): Promise<RunningService> {
   const options = buildEmulatorOptions(flags, loadEmulatorSecrets());
   if (flags.stateFile !== undefined) options.seed = await readStateFile(flags.stateFile);
   const logger = createLogger({ level: flags.logLevel, name: 'dcs-emulator' });
@@ -138,16 +137,14 @@ async function runEmulator(flags: EmulatorFlags): Promise<number> {
   }
   const emulator = await startEmulator(options);
   process.stdout.write(`${JSON.stringify(describeStart(emulator, flags.ak ?? DEMO_CREDENTIALS.ak))}\n`);
-  return waitForShutdown(
-    {
-      close: async () => {
-        await emulator.close();
-        logger.info('emulator stopped');
-        logger.flush();
-      },
+  return {
+    onSignal: (signal) => logger.info({ signal }, 'shutting down'),
+    close: async () => {
+      await emulator.close();
+      logger.info('emulator stopped');
+      logger.flush();
     },
-    { onSignal: (signal) => logger.info({ signal }, 'shutting down') },
-  );
+  };
 }
 
 function describeStart(emulator: Emulator, accessKeyId: string): Record<string, unknown> {

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import { loadConfig } from '../config/config.js';
 import { CLOSE_WAIT_MS, createApp, pingRedis, settleWithin } from '../app.js';
-import { QUEUE_NAME } from '../queue/job-contract.js';
+import { openQueue } from '../queue/open-queue.js';
 import { createCircuitBreaker } from '../queue/circuit-breaker.js';
 import { EXIT_CODES, runCommand } from './run-command.js';
 
@@ -19,7 +19,7 @@ export function registerResumeCommand(program: Command): void {
         let queue: Queue | undefined;
         try {
           await pingRedis(app.connection);
-          queue = new Queue(QUEUE_NAME, { connection: app.connection, prefix: app.prefix });
+          queue = openQueue(app.connection, app.prefix);
           // The breaker's own close: clears its state, resumes the queue and tells every worker at once.
           const circuit = await createCircuitBreaker({
             connection: app.connection,

@@ -1,15 +1,49 @@
+import type { Command } from 'commander';
 import { isCleanupError } from '../errors.js';
 
 /**
- * Wraps a command body that resolves to an exit code. Typed errors print as one clear line
- * (usage and input errors exit 64); anything else prints its message and exits 1.
+ * What a long-running command (worker, serve, emulator) returns instead of an exit code: src/bin
+ * waits for SIGTERM/SIGINT (or for `ended`), then closes it. The CLI itself never waits for signals.
+ */
+export interface RunningService {
+  /** Releases everything the command opened; called once. */
+  close(): Promise<void>;
+  /** Settles with an exit code when the service ends on its own (worker --exit-when-idle, a refusal). */
+  readonly ended?: Promise<number>;
+  /** Told the signal that starts the shutdown (to log it). */
+  onSignal?(signal: NodeJS.Signals): void;
+}
+
+const services = new WeakMap<Command, RunningService>();
+
+/** The service the command run by `program` started, if it is a long-running one. */
+export function startedService(program: Command): RunningService | undefined {
+  return services.get(program);
+}
+
+function rootOf(command: Command): Command {
+  let root = command;
+  while (root.parent) root = root.parent;
+  return root;
+}
+
+/**
+ * Wraps a command body that resolves to an exit code or a running service. Typed errors print as one
+ * clear line (usage and input errors exit 64); anything else prints its message and exits 1.
  */
 export function runCommand<A extends unknown[]>(
-  body: (...args: A) => Promise<number>,
+  body: (...args: A) => Promise<number | RunningService>,
 ): (...args: A) => Promise<void> {
   return async (...args: A) => {
     try {
-      process.exitCode = await body(...args);
+      const result = await body(...args);
+      if (typeof result === 'number') {
+        process.exitCode = result;
+        return;
+      }
+      // commander passes the command itself last.
+      const command = args.at(-1) as Command;
+      services.set(rootOf(command), result);
     } catch (err) {
       process.exitCode = reportError(err);
     }

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import { loadConfig } from '../config/config.js';
 import { CLOSE_WAIT_MS, createApp, pingRedis, settleWithin } from '../app.js';
-import { QUEUE_NAME } from '../queue/job-contract.js';
+import { openQueue } from '../queue/open-queue.js';
 import { getQueueStatus } from '../queue/status.js';
 import { toTerminalSafe, toTerminalText } from './terminal-text.js';
 import { EXIT_CODES, runCommand } from './run-command.js';
@@ -19,7 +19,7 @@ export function registerStatusCommand(program: Command): void {
         let queue: Queue | undefined;
         try {
           await pingRedis(app.connection);
-          queue = new Queue(QUEUE_NAME, { connection: app.connection, prefix: app.prefix });
+          queue = openQueue(app.connection, app.prefix);
           const s = await getQueueStatus(queue, app.deadLetters(), app.connection, app.prefix);
           if (flags.json) {
             // The breaker's state holds what DCS answered: it must not drive the terminal.

@@ -1,19 +1,7 @@
-import { resolveCredentialSettings } from '../config/credential-settings.js';
-import { createConfiguredCredentialProvider } from '../dcs/credential-sources/create-credential-provider.js';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
-import { CLOSE_WAIT_MS, createApp, pingRedis, settleWithin, type App } from '../app.js';
-import { createClientRegistry } from '../dcs/client-registry.js';
-import { createCleanupWorker, type CleanupWorker } from '../queue/worker.js';
-import { buildRetryPolicy } from '../queue/retry-policy.js';
-import { createScheduleWorker } from '../queue/schedule-worker.js';
-import { createMetrics, recordQueueStatus, type Metrics } from '../observability/metrics.js';
-import { startMetricsServer } from '../observability/metrics-server.js';
-import { createWorkerHealth } from '../observability/worker-health.js';
-import { getQueueStatus } from '../queue/status.js';
-import { checkEvictionPolicy } from '../queue/eviction-check.js';
-import { waitForShutdown } from '../bin/process-lifecycle.js';
-import { EXIT_CODES, runCommand } from './run-command.js';
+import { createApp, startWorker, type WorkerOverrides } from '../app.js';
+import { EXIT_CODES, runCommand, type RunningService } from './run-command.js';
 import { parseIntOption } from './options.js';
 
 interface WorkerFlags {
@@ -23,6 +11,17 @@ interface WorkerFlags {
   metricsPort?: number;
   shutdownTimeout?: number;
   lockDurationMs?: number;
+}
+
+/** The flags as overrides of the configuration (src/app/worker-settings.ts resolves the rest). */
+export function workerOverrides(flags: WorkerFlags): WorkerOverrides {
+  return {
+    concurrency: flags.concurrency,
+    rateLimitPerSecond: flags.rateLimit,
+    metricsPort: flags.metricsPort,
+    shutdownTimeoutMs: flags.shutdownTimeout === undefined ? undefined : flags.shutdownTimeout * 1_000,
+    lockDurationMs: flags.lockDurationMs,
+  };
 }
 
 export function registerWorkerCommand(program: Command): void {
@@ -52,15 +51,13 @@ export function registerWorkerCommand(program: Command): void {
     )
     .option(
       '--shutdown-timeout <seconds>',
-      'on SIGTERM, how long in-flight requests may finish before they are aborted',
+      'on SIGTERM, how long in-flight requests may finish before they are aborted (default WORKER_SHUTDOWN_TIMEOUT_SEC, 10)',
       parseIntOption('--shutdown-timeout', 0, 3_600),
-      10,
     )
     .option(
       '--lock-duration-ms <ms>',
-      'how long a job stays claimed by a worker that died (kill -9) before another worker takes it over',
+      'how long a job stays claimed by a worker that died (kill -9) before another worker takes it over (default WORKER_LOCK_DURATION_MS, 30000)',
       parseIntOption('--lock-duration-ms', 1_000, 600_000),
-      30_000,
     )
     .addHelpText(
       'after',
@@ -69,119 +66,39 @@ export function registerWorkerCommand(program: Command): void {
     .action(runCommand(runWorker));
 }
 
-async function runWorker(flags: WorkerFlags): Promise<number> {
-  const config = loadConfig();
-  const credentialSettings = resolveCredentialSettings(config);
-  const app = createApp(config, { role: 'worker' });
+async function runWorker(flags: WorkerFlags): Promise<RunningService> {
+  const app = createApp(loadConfig(), { role: 'worker' });
   const { logger } = app;
-  const credentials = createConfiguredCredentialProvider(config, logger, credentialSettings);
-  try {
-    await pingRedis(app.connection);
-    await checkEvictionPolicy(app.connection, { allowEviction: config.REDIS_ALLOW_EVICTION, logger });
-  } catch (err) {
+  const worker = await startWorker(app, workerOverrides(flags)).catch(async (err: unknown) => {
     await app.close();
     throw err;
-  }
-  const metrics = createMetrics();
-  const clients = createClientRegistry(config, credentials, logger);
-  const pool = await createCleanupWorker({
-    connection: app.connection,
-    prefix: app.prefix,
-    getClient: (region) => clients.get(region),
-    ...(config.DCS_PROJECT_ID === undefined
-      ? {}
-      : { trusted: { projectId: config.DCS_PROJECT_ID, region: config.DCS_REGION } }),
-    logger,
-    metrics,
-    concurrency: flags.concurrency ?? config.WORKER_CONCURRENCY,
-    rateLimitPerSecond: flags.rateLimit ?? config.WORKER_RATE_LIMIT,
-    shutdownTimeoutMs: (flags.shutdownTimeout ?? 10) * 1000,
-    lockDurationMs: flags.lockDurationMs ?? 30_000,
-    probeIntervalMs: config.WORKER_PROBE_INTERVAL_MS,
-    deadLetterRetention: {
-      maxAgeMs: config.DEAD_LETTER_MAX_AGE_DAYS * 86_400_000,
-      maxCount: config.DEAD_LETTER_MAX_COUNT,
-    },
-    policy: buildRetryPolicy(config),
   });
-  // Scheduled purges fire in every worker process; BullMQ hands each firing to one of them.
-  const schedules = createScheduleWorker({
-    connection: app.connection,
-    prefix: app.prefix,
-    logger,
-    getLister: (r) => clients.get(r),
-    producer: app.producer(),
-  });
-  const metricsServer = await serveWorkerMetrics(app, pool, metrics, flags.metricsPort);
   logger.info(
     {
-      concurrency: flags.concurrency ?? config.WORKER_CONCURRENCY,
-      rate_limit: flags.rateLimit ?? config.WORKER_RATE_LIMIT,
+      concurrency: worker.settings.concurrency,
+      rate_limit: worker.settings.rateLimitPerSecond,
       prefix: app.prefix,
-      metrics_port: metricsServer?.port ?? null,
+      metrics_port: worker.metricsPort ?? null,
     },
     'worker started',
   );
-  const close = async (): Promise<void> => {
-    // In-flight jobs get the shutdown timeout (then their requests are aborted and the jobs put
-    // back); past it and a few seconds more, the connections are ended under BullMQ.
-    const shutdownMs = (flags.shutdownTimeout ?? 10) * 1000;
-    await settleWithin(Promise.all([schedules.close(), pool.close()]), shutdownMs + CLOSE_WAIT_MS);
-    await metricsServer?.close();
-    await clients.close();
-    await app.close();
-    logger.info('worker stopped');
-    logger.flush();
+  return {
+    onSignal: (signal) => logger.info({ signal }, 'shutting down'),
+    ...(flags.exitWhenIdle ? { ended: exitWhenIdle(worker.pool) } : {}),
+    close: async () => {
+      await worker.close();
+      await app.close();
+      logger.info('worker stopped');
+      logger.flush();
+    },
   };
-  if (flags.exitWhenIdle) {
-    const state = await Promise.race([
-      pool.waitUntilIdle(),
-      waitForShutdown({ close: () => Promise.resolve() }).then(() => 'signal' as const),
-    ]);
-    await close();
-    if (state === 'paused') {
-      process.stderr.write(
-        'dcs-cleanup: the circuit breaker paused the queue (see the fatal log record); fix the credentials or endpoint, then run `dcs-cleanup resume`\n',
-      );
-      return EXIT_CODES.failure;
-    }
-    return EXIT_CODES.ok;
-  }
-  return waitForShutdown({ close }, { onSignal: (signal) => logger.info({ signal }, 'shutting down') });
 }
 
-/** The worker's /metrics and /healthz (src/observability/metrics-server.ts), unless the port is 0. */
-async function serveWorkerMetrics(
-  app: App,
-  pool: CleanupWorker,
-  metrics: Metrics,
-  portFlag: number | undefined,
-): Promise<{ port: number; close(): Promise<void> } | undefined> {
-  const { config } = app;
-  const port = portFlag ?? config.METRICS_PORT;
-  if (port === 0) return undefined;
-  const health = createWorkerHealth({
-    ping: () => app.connection.ping(),
-    graceMs: config.WORKER_HEALTH_GRACE_MS,
-  });
-  health.start();
-  const server = await startMetricsServer(metrics.registry, port, config.METRICS_HOST, {
-    beforeScrape: async () => {
-      recordQueueStatus(
-        metrics,
-        await getQueueStatus(pool.queue, pool.deadLetters, app.connection, app.prefix),
-      );
-    },
-    health: () => health.report(),
-  }).catch((err: unknown) => {
-    health.stop();
-    throw err;
-  });
-  return {
-    port: server.port,
-    close: async () => {
-      health.stop();
-      await server.close();
-    },
-  };
+/** --exit-when-idle: exit 0 once the queue is idle, 1 when the circuit breaker paused it. */
+async function exitWhenIdle(pool: { waitUntilIdle(): Promise<'idle' | 'paused'> }): Promise<number> {
+  if ((await pool.waitUntilIdle()) === 'idle') return EXIT_CODES.ok;
+  process.stderr.write(
+    'dcs-cleanup: the circuit breaker paused the queue (see the fatal log record); fix the credentials or endpoint, then run `dcs-cleanup resume`\n',
+  );
+  return EXIT_CODES.failure;
 }

@@ -150,6 +150,12 @@ export const configSchema = z.object({
   WORKER_PROBE_INTERVAL_MS: intFrom(120_000, 100, 3_600_000).describe(
     'While the circuit breaker holds the queue paused, how often one worker probes DCS with one signed call.',
   ),
+  WORKER_SHUTDOWN_TIMEOUT_SEC: intFrom(10, 0, 3_600).describe(
+    'On SIGTERM, how long in-flight DELETEs may finish before they are aborted and their jobs put back (worker --shutdown-timeout).',
+  ),
+  WORKER_LOCK_DURATION_MS: intFrom(30_000, 1_000, 600_000).describe(
+    'How long a job stays claimed by a worker that died (kill -9) before another worker takes it over (worker --lock-duration-ms).',
+  ),
   RETRY_IN_PROCESS_RETRIES: intFrom(3, 0, 10).describe(
     'Quick retries of a transient failure (5xx, timeout, reset) inside one job run, before a BullMQ retry.',
   ),

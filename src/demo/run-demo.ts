@@ -9,21 +9,32 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { startEmulator, DEMO_CREDENTIALS } from '../emulator/emulator.js';
 import { Credentials } from '../huawei/credentials.js';
-import { createDcsClient } from '../dcs/dcs-client.js';
-import { closeRedisConnection, createRedisConnection, describeRedis } from '../queue/redis-connection.js';
-import { redisModeOf, type RedisSettings } from '../config/redis-settings.js';
+import { describeRedis } from '../queue/redis-connection.js';
+import { redisModeOf } from '../config/redis-settings.js';
 import { createProducer } from '../queue/producer.js';
-import { createCleanupWorker } from '../queue/worker.js';
+import { buildProducerOptions, createApp, startWorker, type App, type WorkerService } from '../app.js';
 import { createLogger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
 import { CleanupError } from '../errors.js';
-import { maskUrlPassword } from '../config/config.js';
+import { maskUrlPassword, type Config } from '../config/config.js';
 import { redisAnswers, startPrivateRedis, type PrivateRedis } from './private-redis.js';
-import type { RedisClient } from '../queue/redis-connection.js';
+
+/** Faster retries than production's, so a demo with injected faults ends in seconds. */
+const DEMO_POLICY = {
+  inProcessBaseMs: 50,
+  inProcessCapMs: 500,
+  backoffBaseMs: 200,
+  backoffCapMs: 2_000,
+  throttleMinMs: 200,
+  throttleMaxMs: 500,
+};
 
 export interface DemoOptions {
-  /** Where Redis is (any mode); in standalone mode a private redis-server stands in when none answers. */
-  redis: RedisSettings;
+  /**
+   * The configuration: where Redis is (any mode; in standalone mode a private redis-server stands in
+   * when none answers) and the rest; the demo sets its own prefix, endpoint and worker settings.
+   */
+  config: Config;
   instances: number;
   tasksPerInstance: number;
   /** Share of DELETEs answered with an injected 5xx. */
@@ -48,10 +59,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const started = performance.now();
   const say = (line: string): void => void options.out.write(`${line}\n`);
   let privateRedis: PrivateRedis | undefined;
-  let redisUrl = options.redis.REDIS_URL;
+  let redisUrl = options.config.REDIS_URL;
   // What the demo prints: REDIS_URL may carry a password.
   const shownUrl = (): string => maskUrlPassword(redisUrl);
-  const standalone = redisModeOf(options.redis) === 'standalone';
+  const standalone = redisModeOf(options.config) === 'standalone';
   if (standalone && !(await redisAnswers(redisUrl))) {
     say(`no Redis answers at ${shownUrl()}; starting a private redis-server for the demo...`);
     try {
@@ -84,11 +95,19 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     },
     rateLimitPerSecond: 200,
   });
-  const connection: RedisClient = createRedisConnection(standalone ? redisUrl : options.redis, 'worker');
-  connection.on('error', () => undefined);
-  const credentials = new Credentials(DEMO_CREDENTIALS.ak, DEMO_CREDENTIALS.sk);
-  const client = createDcsClient({ endpoint: emulator.url, credentials, logger });
-  const producer = createProducer({ connection, prefix, attempts: 4 });
+  // The worker the `worker` command runs (src/app/start-worker.ts), on the demo's own settings.
+  const config: Config = {
+    ...options.config,
+    REDIS_URL: redisUrl,
+    CLEANUP_PREFIX: prefix,
+    DCS_ENDPOINT: emulator.url,
+    WORKER_CONCURRENCY: 32,
+    WORKER_RATE_LIMIT: 0,
+    METRICS_PORT: 0,
+  };
+  const app: App = createApp(config, { role: 'worker', logger });
+  const producer = createProducer({ ...buildProducerOptions(config, app.connection), attempts: 4 });
+  let worker: WorkerService | undefined;
   try {
     const project = emulator.inventory().projects[0]!;
     say(`emulator at ${emulator.url}: project ${project.project_id}, ${project.instances.length} instances`);
@@ -120,24 +139,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       `injected faults: ${Math.round(options.faultRate * 100)}% 5xx, 1% 429, 5-25 ms latency; 2 tasks DCS refuses (400)`,
     );
 
-    const pool = await createCleanupWorker({
-      connection,
-      prefix,
-      getClient: () => client,
-      logger,
+    worker = await startWorker(app, {
+      credentials: new Credentials(DEMO_CREDENTIALS.ak, DEMO_CREDENTIALS.sk),
       metrics,
-      concurrency: 32,
-      rateLimitPerSecond: 0,
-      policy: {
-        inProcessBaseMs: 50,
-        inProcessCapMs: 500,
-        attempts: 4,
-        backoffBaseMs: 200,
-        backoffCapMs: 2_000,
-        throttleMinMs: 200,
-        throttleMaxMs: 500,
-      },
+      policy: DEMO_POLICY,
+      // The demo's prefix has no schedules, and every key it makes is removed after.
+      schedules: false,
     });
+    const { pool } = worker;
     const progress = setInterval(() => {
       void pool.queue.getJobCounts('wait', 'active', 'delayed', 'completed').then((c) => {
         say(`  waiting ${c.wait}, active ${c.active}, delayed ${c.delayed}, done ${c.completed}`);
@@ -145,7 +154,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     }, 1_000);
     await pool.waitUntilIdle();
     clearInterval(progress);
-    await pool.close();
+    await worker.close();
 
     const count = async (name: string, label: Record<string, string> = {}): Promise<number> => {
       const m = (await metrics.registry.getSingleMetric(name)?.get())?.values ?? [];
@@ -165,7 +174,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         ? `${shownUrl()} (private, stopped)`
         : standalone
           ? shownUrl()
-          : describeRedis(connection),
+          : describeRedis(app.connection),
       log_file: logFile,
     };
     const dead = await pool.deadLetters.list();
@@ -185,9 +194,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     await pool.queue.obliterate({ force: true });
     return summary;
   } finally {
+    await worker?.close();
     await producer.close();
-    await client.close();
-    closeRedisConnection(connection);
+    await app.close();
     await emulator.close();
     logger.flush();
     logStream.end();

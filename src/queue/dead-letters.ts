@@ -4,7 +4,8 @@
  * finished, so a crash in between can duplicate a record but never lose one. Sorted sets index them
  * by time, reason and error code (dead-letter-index.ts): filters and retention read only those.
  */
-import { Queue, type Job } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
+import { openQueue } from './open-queue.js';
 import type { RedisClient } from './redis-connection.js';
 import { hostname } from 'node:os';
 import { DEAD_LETTER_QUEUE_NAME } from './job-contract.js';
@@ -68,12 +69,7 @@ export interface DeadLettersOptions {
 }
 
 export function createDeadLetters(options: DeadLettersOptions): DeadLetters {
-  const queue = new Queue<DeadLetterRecord>(DEAD_LETTER_QUEUE_NAME, {
-    connection: options.connection,
-    prefix: options.prefix,
-  });
-  // Connection errors fail the calls that need Redis; unheard, BullMQ prints each with its stack.
-  queue.on('error', () => undefined);
+  const queue = openQueue<DeadLetterRecord>(options.connection, options.prefix, DEAD_LETTER_QUEUE_NAME);
   const host = hostname();
   const index = createDeadLetterIndex(options.connection, queue);
 

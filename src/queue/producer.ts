@@ -1,4 +1,5 @@
-import { Queue, type JobsOptions } from 'bullmq';
+import type { JobsOptions, Queue } from 'bullmq';
+import { openQueue } from './open-queue.js';
 import type { RedisClient } from './redis-connection.js';
 import {
   BACKOFF_TYPE,
@@ -119,10 +120,7 @@ export function buildJobOptions(
 
 /** Creates a producer on the `dcs-cleanup` queue. The connection stays the caller's. */
 export function createProducer(options: ProducerOptions): Producer {
-  const queue = new Queue(QUEUE_NAME, { connection: options.connection, prefix: options.prefix });
-  // A lost connection fails the call that needs it; unheard, BullMQ would also print every
-  // connection error with its stack on stderr.
-  queue.on('error', () => undefined);
+  const queue = openQueue(options.connection, options.prefix);
   const jobOptions = buildJobOptions(
     options.attempts ?? DEFAULT_ATTEMPTS,
     options.dedupeWindowSec ?? DEFAULT_DEDUPE_WINDOW_SEC,

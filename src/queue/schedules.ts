@@ -11,7 +11,8 @@
  * BullMQ turns each firing into exactly one job with a deterministic id, and a job is processed by
  * one worker at a time, so several worker processes never run the same firing twice.
  */
-import { Queue, type JobsOptions } from 'bullmq';
+import type { JobsOptions, Queue } from 'bullmq';
+import { openQueue } from './open-queue.js';
 import type { RedisClient } from './redis-connection.js';
 import { z } from 'zod';
 import { CleanupError } from '../errors.js';
@@ -86,9 +87,7 @@ export function lastRunsKey(prefix: string): string {
 /** Opens the schedules queue on `connection` (the caller owns the connection). */
 export function createSchedules(options: { connection: RedisClient; prefix: string }): Schedules {
   const { connection, prefix } = options;
-  const queue = new Queue<ScheduleJobData>(SCHEDULE_QUEUE_NAME, { connection, prefix });
-  // Connection errors fail the calls that need Redis; unheard, BullMQ prints each with its stack.
-  queue.on('error', () => undefined);
+  const queue = openQueue<ScheduleJobData>(connection, prefix, SCHEDULE_QUEUE_NAME);
   const key = lastRunsKey(prefix);
 
   async function readLastRun(name: string): Promise<LastRun | null> {

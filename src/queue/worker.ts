@@ -1,4 +1,5 @@
-import { Queue, type Worker } from 'bullmq';
+import type { Queue, Worker } from 'bullmq';
+import { openQueue } from './open-queue.js';
 import type { RedisClient } from './redis-connection.js';
 import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
@@ -11,13 +12,16 @@ import { createDeadLetterTrim, type DeadLetterRetention } from './dead-letter-re
 import { TolerantWorker } from './unreadable-jobs.js';
 import type { TaskDeleter } from './credential-gate.js';
 import { createTrustedCheck, probeOpenCircuit, type TrustedPair } from './circuit-probe.js';
-import { DEFAULT_RETRY_POLICY, backoffDelayMs, type RetryPolicy } from './retry-policy.js';
+import { backoffDelayMs, type RetryPolicy } from './retry-policy.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 
 const UNLIMITED_RATE = 1_000_000_000;
-const DEFAULT_RETENTION: DeadLetterRetention = { maxAgeMs: 30 * 86_400_000, maxCount: 100_000 };
 
+/**
+ * Everything the pool needs, resolved: the defaults come from the configuration schema and are
+ * applied once, in src/app/worker-settings.ts (the composition root), not here.
+ */
 export interface CleanupWorkerOptions {
   /** A `worker`-role connection (maxRetriesPerRequest null); the caller owns it. */
   connection: RedisClient;
@@ -26,24 +30,24 @@ export interface CleanupWorkerOptions {
   /** DCS_PROJECT_ID in DCS_REGION: probed instead of a refused job's own pair (see circuit-probe.ts). */
   trusted?: TrustedPair | undefined;
   logger: Logger;
-  metrics?: Metrics;
-  concurrency?: number;
+  metrics?: Metrics | undefined;
+  concurrency: number;
   /** DELETE requests per second across every worker of this prefix; 0 turns the limit off. */
-  rateLimitPerSecond?: number;
-  policy?: Partial<RetryPolicy>;
-  /** How often a process probes DCS while the breaker is open (default 2 min). */
-  probeIntervalMs?: number;
-  /** On close, how long in-flight jobs may run before their requests are aborted (default 10 s). */
-  shutdownTimeoutMs?: number;
-  /** BullMQ lock duration: a killed worker's jobs go back to wait after about this long (default 30 s). */
-  lockDurationMs?: number;
-  stalledIntervalMs?: number;
-  /** How often failed and unreadable jobs are swept into the dead letters (default 30 s). */
-  sweepIntervalMs?: number;
-  /** Dead-letter retention (default 30 days, 100,000 records); 0 turns a limit off. */
-  deadLetterRetention?: DeadLetterRetention;
-  /** How often one worker process applies the retention (default 60 s). */
-  trimIntervalMs?: number;
+  rateLimitPerSecond: number;
+  policy: RetryPolicy;
+  /** How often a process probes DCS while the breaker is open. */
+  probeIntervalMs: number;
+  /** On close, how long in-flight jobs may run before their requests are aborted. */
+  shutdownTimeoutMs: number;
+  /** BullMQ lock duration: a killed worker's jobs go back to wait after about this long. */
+  lockDurationMs: number;
+  stalledIntervalMs: number;
+  /** How often failed and unreadable jobs are swept into the dead letters. */
+  sweepIntervalMs: number;
+  /** Dead-letter retention; 0 turns a limit off. */
+  deadLetterRetention: DeadLetterRetention;
+  /** How often one worker process applies the retention. */
+  trimIntervalMs: number;
 }
 
 export interface CleanupWorker {
@@ -59,12 +63,9 @@ export interface CleanupWorker {
 
 /** Starts a worker pool on the `dcs-cleanup` queue. */
 export async function createCleanupWorker(options: CleanupWorkerOptions): Promise<CleanupWorker> {
-  const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.policy };
-  const { connection, prefix, logger } = options;
-  const queue = new Queue(QUEUE_NAME, { connection, prefix });
-  // The worker's own 'error' below logs connection trouble once; unheard, BullMQ would print it
-  // again for this queue with its stack on stderr.
-  queue.on('error', () => undefined);
+  const { connection, prefix, logger, policy } = options;
+  // The worker's own 'error' below logs connection trouble once.
+  const queue = openQueue(connection, prefix);
   const deadLetters = createDeadLetters({ connection, prefix });
   const circuit = await createCircuitBreaker({ connection, prefix, queue, listen: true });
   const getClient = (region: string | undefined): TaskDeleter => options.getClient(region);
@@ -78,7 +79,7 @@ export async function createCleanupWorker(options: CleanupWorkerOptions): Promis
     policy,
     metrics: options.metrics,
   });
-  const rate = options.rateLimitPerSecond ?? 50;
+  const rate = options.rateLimitPerSecond;
   // One signal aborts every in-flight request at shutdown. A processor taking BullMQ's own signal
   // would make BullMQ build an AbortController per job, and a listener on a fresh signal costs
   // ~15 us of CPU against ~1.5 us on this long-lived one. Every request in flight listens to it.
@@ -89,12 +90,12 @@ export async function createCleanupWorker(options: CleanupWorkerOptions): Promis
     connection,
     prefix,
     name: `${hostname()}:${process.pid}`,
-    concurrency: options.concurrency ?? 32,
+    concurrency: options.concurrency,
     // Even with the rate limit off a limiter is set: BullMQ honours a queue-wide rateLimit() (our 429
     // handling) only for workers that have one, so "off" is a limit no one reaches.
     limiter: { max: rate > 0 ? rate : UNLIMITED_RATE, duration: 1_000 },
-    lockDuration: options.lockDurationMs ?? 30_000,
-    stalledInterval: options.stalledIntervalMs ?? options.lockDurationMs ?? 30_000,
+    lockDuration: options.lockDurationMs,
+    stalledInterval: options.stalledIntervalMs,
     // A DELETE is idempotent: a job whose worker died is safe to run again, many times.
     maxStalledCount: 20,
     settings: {
@@ -106,13 +107,13 @@ export async function createCleanupWorker(options: CleanupWorkerOptions): Promis
   });
   worker.on('error', (err) => logger.error({ err: err.message }, 'worker error'));
   const sweep = createStuckJobSweep({ connection, queue, deadLetters, logger, metrics: options.metrics });
-  const sweeper = setInterval(() => void sweep().catch(() => undefined), options.sweepIntervalMs ?? 30_000);
+  const sweeper = setInterval(() => void sweep().catch(() => undefined), options.sweepIntervalMs);
   sweeper.unref();
-  const trimIntervalMs = options.trimIntervalMs ?? 60_000;
+  const { trimIntervalMs } = options;
   const trim = createDeadLetterTrim({
     connection,
     deadLetters,
-    retention: options.deadLetterRetention ?? DEFAULT_RETENTION,
+    retention: options.deadLetterRetention,
     logger,
     metrics: options.metrics,
     lockMs: trimIntervalMs,
@@ -133,7 +134,7 @@ export async function createCleanupWorker(options: CleanupWorkerOptions): Promis
       logger.warn({ action: state.action }, 'credentials proved again: queue resumed');
     }
     return outcome.ok;
-  }, options.probeIntervalMs ?? 120_000);
+  }, options.probeIntervalMs);
 
   let closing: Promise<void> | undefined;
   return {
@@ -164,7 +165,7 @@ export async function createCleanupWorker(options: CleanupWorkerOptions): Promis
       closing ??= (async () => {
         clearInterval(sweeper);
         clearInterval(trimmer);
-        const timer = setTimeout(() => shutdown.abort('shutdown'), options.shutdownTimeoutMs ?? 10_000);
+        const timer = setTimeout(() => shutdown.abort('shutdown'), options.shutdownTimeoutMs);
         await worker.close();
         clearTimeout(timer);
         await circuit.stop();

@@ -9,7 +9,8 @@
  *   runs            <= attempts + 429 answers for the task + times the job stalled (killed worker, lost lock)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Queue, type Job } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
+import { openQueue } from '../../src/queue/open-queue.js';
 import { startEmulator, DEMO_CREDENTIALS, type Emulator } from '../../src/emulator/emulator.js';
 import type { FaultOptions } from '../../src/emulator/fault-injector.js';
 import { createRedisConnection, type RedisClient } from '../../src/queue/redis-connection.js';
@@ -96,8 +97,7 @@ describe.skipIf(!REDIS_SERVER)('chaos run (needs redis-server on the PATH; .ci/r
     connection = createRedisConnection(redis.url, 'worker');
     connection.on('error', () => undefined);
     producer = createProducer({ connection, prefix });
-    queue = new Queue(QUEUE_NAME, { connection, prefix });
-    queue.on('error', () => undefined);
+    queue = openQueue(connection, prefix);
   });
 
   afterAll(async () => {
@@ -248,8 +248,7 @@ describe.skipIf(!REDIS_SERVER)('chaos run (needs redis-server on the PATH; .ci/r
     // Nothing waiting, active, delayed, failed or dead-lettered; every job completed deleted or already_gone.
     expect(await pendingJobs()).toBe(0);
     expect(await queue.getFailedCount()).toBe(0);
-    const deadQueue = new Queue(DEAD_LETTER_QUEUE_NAME, { connection, prefix });
-    deadQueue.on('error', () => undefined);
+    const deadQueue = openQueue(connection, prefix, DEAD_LETTER_QUEUE_NAME);
     const deadLetters = await deadQueue.getJobCountByTypes('wait', 'delayed', 'completed', 'failed');
     await deadQueue.close();
     expect(deadLetters).toBe(0);

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
+import { openQueue } from '../../src/queue/open-queue.js';
 import { circuitKey, createCircuitBreaker, type CircuitBreaker } from '../../src/queue/circuit-breaker.js';
-import { QUEUE_NAME } from '../../src/queue/job-contract.js';
 import { createRedisConnection, type RedisClient } from '../../src/queue/redis-connection.js';
 import { REDIS_URL, deletePrefix, uniquePrefix } from '../support/redis-prefix.js';
 import { waitFor } from '../support/wait-for.js';
@@ -18,7 +18,7 @@ const members: Member[] = [];
 
 async function join(followIntervalMs = 60_000): Promise<Member> {
   const connection = createRedisConnection(REDIS_URL, 'worker');
-  const queue = new Queue(QUEUE_NAME, { connection, prefix });
+  const queue = openQueue(connection, prefix);
   const circuit = await createCircuitBreaker({ connection, prefix, queue, listen: true, followIntervalMs });
   const member = { connection, queue, circuit };
   members.push(member);

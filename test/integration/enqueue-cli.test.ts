@@ -6,10 +6,11 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
+import { openQueue } from '../../src/queue/open-queue.js';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { QUEUE_NAME, buildJobId } from '../../src/queue/job-contract.js';
+import { buildJobId } from '../../src/queue/job-contract.js';
 import { CLI, runCli } from '../support/cli-process.js';
 import { REDIS_URL, deletePrefix, uniquePrefix } from '../support/redis-prefix.js';
 
@@ -44,7 +45,7 @@ describe('dcs-cleanup enqueue', () => {
   }
 
   async function withQueue<T>(prefix: string, body: (queue: Queue) => Promise<T>): Promise<T> {
-    const queue = new Queue(QUEUE_NAME, { connection, prefix });
+    const queue = openQueue(connection, prefix);
     try {
       return await body(queue);
     } finally {

@@ -6,13 +6,13 @@
  * documented recovery (enqueue the same input again: the deletions are idempotent).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Queue, type Job } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
+import { openQueue } from '../../src/queue/open-queue.js';
 import { startEmulator, DEMO_CREDENTIALS, type Emulator } from '../../src/emulator/emulator.js';
 import { createRedisConnection, type RedisClient } from '../../src/queue/redis-connection.js';
 import { createProducer, type Producer } from '../../src/queue/producer.js';
 import {
   DEAD_LETTER_QUEUE_NAME,
-  QUEUE_NAME,
   type DeleteJobResult,
   type TaskInput,
 } from '../../src/queue/job-contract.js';
@@ -61,8 +61,7 @@ async function createWorld(appendOnly: boolean): Promise<World> {
   const connection = createRedisConnection(redis.url, 'producer');
   connection.on('error', () => undefined);
   const prefix = uniquePrefix(appendOnly ? 'redis-aof' : 'redis-volatile');
-  const queue = new Queue(QUEUE_NAME, { connection, prefix });
-  queue.on('error', () => undefined);
+  const queue = openQueue(connection, prefix);
   return {
     redis,
     emulator,
@@ -141,8 +140,7 @@ async function outcomes(queue: Queue): Promise<Record<string, number>> {
 }
 
 async function deadLetterCount(w: World): Promise<number> {
-  const dead = new Queue(DEAD_LETTER_QUEUE_NAME, { connection: w.connection, prefix: w.prefix });
-  dead.on('error', () => undefined);
+  const dead = openQueue(w.connection, w.prefix, DEAD_LETTER_QUEUE_NAME);
   try {
     return await dead.getJobCountByTypes('wait', 'delayed', 'completed', 'failed');
   } finally {

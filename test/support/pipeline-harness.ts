@@ -1,24 +1,30 @@
 /**
  * A whole pipeline in one test process: the emulator on a free port, a real Redis under a unique
- * prefix, a producer, and a worker pool using real signed requests over loopback.
+ * prefix, a producer, and worker pools started by startWorker (src/app/start-worker.ts), the wiring
+ * the `worker` command ships, with real signed requests over loopback. Only the settings differ:
+ * the emulator as DCS_ENDPOINT, a small pool, a fast retry policy.
  */
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import {
   startEmulator,
   DEMO_CREDENTIALS,
   type Emulator,
   type EmulatorOptions,
 } from '../../src/emulator/emulator.js';
-import { createDcsClient, type DcsClient } from '../../src/dcs/dcs-client.js';
 import { Credentials } from '../../src/huawei/credentials.js';
-import { createRedisConnection, type RedisClient } from '../../src/queue/redis-connection.js';
-import { createProducer, type Producer } from '../../src/queue/producer.js';
+import type { CredentialProvider } from '../../src/huawei/credential-provider.js';
+import { configSchema } from '../../src/config/config.js';
 import {
-  createCleanupWorker,
-  type CleanupWorker,
-  type CleanupWorkerOptions,
-} from '../../src/queue/worker.js';
-import { QUEUE_NAME } from '../../src/queue/job-contract.js';
+  buildProducerOptions,
+  createApp,
+  startWorker,
+  type StartWorkerOverrides,
+  type WorkerService,
+} from '../../src/app.js';
+import type { RedisClient } from '../../src/queue/redis-connection.js';
+import { createProducer, type Producer } from '../../src/queue/producer.js';
+import type { CleanupWorker } from '../../src/queue/worker.js';
+import { openQueue } from '../../src/queue/open-queue.js';
 import { createMetrics, type Metrics } from '../../src/observability/metrics.js';
 import { captureLogger } from './log-capture.js';
 import { REDIS_URL, deletePrefix, uniquePrefix } from './redis-prefix.js';
@@ -50,7 +56,8 @@ export interface Harness {
   credentials: Credentials;
   /** Swap the key the workers sign with (for auth-failure tests). */
   useCredentials(credentials: Credentials): void;
-  startWorker(options?: Partial<CleanupWorkerOptions>): Promise<CleanupWorker>;
+  /** A pool started as the `worker` command starts one; schedules off unless asked. */
+  startWorker(overrides?: StartWorkerOverrides): Promise<CleanupWorker>;
   /** Project and instance ids of the seeded inventory. */
   projectId: string;
   instanceId: string;
@@ -60,27 +67,34 @@ export interface Harness {
 export async function createHarness(label: string, emulatorOptions: EmulatorOptions = {}): Promise<Harness> {
   const prefix = uniquePrefix(label);
   const emulator = await startEmulator({ rateLimitPerSecond: 0, ...emulatorOptions });
-  const connection = createRedisConnection(REDIS_URL, 'worker');
-  const producer = createProducer({ connection, prefix, attempts: FAST_POLICY.attempts });
-  const queue = new Queue(QUEUE_NAME, { connection, prefix });
   const logs = captureLogger('info');
+  const config = configSchema.parse({
+    REDIS_URL,
+    CLEANUP_PREFIX: prefix,
+    DCS_ENDPOINT: emulator.url,
+    DCS_HEADERS_TIMEOUT_MS: '2000',
+    DCS_BODY_TIMEOUT_MS: '2000',
+    WORKER_CONCURRENCY: '8',
+    WORKER_RATE_LIMIT: '0',
+    WORKER_PROBE_INTERVAL_MS: '100',
+    WORKER_SHUTDOWN_TIMEOUT_SEC: '2',
+  });
+  const app = createApp(config, { role: 'worker', logger: logs.logger });
+  const { connection } = app;
+  const producer = createProducer({
+    ...buildProducerOptions(config, connection),
+    attempts: FAST_POLICY.attempts,
+  });
+  const queue = openQueue(connection, prefix);
   const metrics = createMetrics({ processMetrics: false });
   let credentials = new Credentials(DEMO_CREDENTIALS.ak, DEMO_CREDENTIALS.sk);
-  const clients = new Map<Credentials, DcsClient>();
-  const clientFor = (c: Credentials): DcsClient => {
-    let client = clients.get(c);
-    if (!client) {
-      client = createDcsClient({
-        endpoint: emulator.url,
-        credentials: c,
-        headersTimeoutMs: 2_000,
-        bodyTimeoutMs: 2_000,
-      });
-      clients.set(c, client);
-    }
-    return client;
+  // Read on every signed call, so a test can swap the key the pools sign with.
+  const swappable: CredentialProvider = {
+    current: () => credentials,
+    fresh: () => Promise.resolve(credentials),
+    renewAfterRejection: () => Promise.resolve(undefined),
   };
-  const workers: CleanupWorker[] = [];
+  const services: WorkerService[] = [];
   const project = emulator.inventory().projects[0];
   const projectId = project?.project_id ?? '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
   const instanceId = project?.instances[0]?.instance_id ?? emulator.addInstance(projectId).instance_id;
@@ -100,30 +114,22 @@ export async function createHarness(label: string, emulatorOptions: EmulatorOpti
     useCredentials(c) {
       credentials = c;
     },
-    async startWorker(options = {}) {
-      const worker = await createCleanupWorker({
-        connection,
-        prefix,
-        // Resolved per job, so a test can swap the key the pool signs with.
-        getClient: () => clientFor(credentials),
-        logger: logs.logger,
+    async startWorker(overrides = {}) {
+      const service = await startWorker(app, {
+        credentials: swappable,
         metrics,
-        concurrency: 8,
-        rateLimitPerSecond: 0,
         policy: FAST_POLICY,
-        probeIntervalMs: 100,
-        shutdownTimeoutMs: 2_000,
-        ...options,
+        schedules: false,
+        ...overrides,
       });
-      workers.push(worker);
-      return worker;
+      services.push(service);
+      return service.pool;
     },
     async close() {
-      for (const w of workers) await w.close();
+      for (const s of services) await s.close();
       await producer.close();
       await queue.close();
-      for (const c of clients.values()) await c.close();
-      connection.disconnect();
+      await app.close();
       await emulator.close();
       await deletePrefix(prefix);
     },

@@ -1,6 +1,7 @@
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
+import { openQueue } from '../../src/queue/open-queue.js';
 import { afterAll, beforeAll } from 'vitest';
-import { createProducer, QUEUE_NAME, type Producer } from '../../src/index.js';
+import { createProducer, type Producer } from '../../src/index.js';
 import { createRedisConnection, type RedisClient } from '../../src/queue/redis-connection.js';
 import { REDIS_URL, deletePrefix, uniquePrefix } from './redis-prefix.js';
 
@@ -21,7 +22,7 @@ export function useProducer(label: string, chunkSize: number): ProducerFixture {
   beforeAll(() => {
     fixture.connection = createRedisConnection(REDIS_URL, 'producer');
     fixture.producer = createProducer({ connection: fixture.connection, prefix: fixture.prefix, chunkSize });
-    fixture.queue = new Queue(QUEUE_NAME, { connection: fixture.connection, prefix: fixture.prefix });
+    fixture.queue = openQueue(fixture.connection, fixture.prefix);
   });
   afterAll(async () => {
     await fixture.producer.close();

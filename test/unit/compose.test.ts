@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import type { Command } from 'commander';
-import { buildProgram } from '../../src/cli/program.js';
+import { buildProgramFor } from '../../src/cli/command-index.js';
 import { configSchema, loadConfig } from '../../src/config/config.js';
 import { SECRET_FILE_VARIABLES } from '../../src/config/secret-files.js';
 import { DEMO_CREDENTIALS } from '../../src/emulator/emulator.js';
@@ -53,12 +53,15 @@ const knownVariables = new Set([
   ...SECRET_FILE_VARIABLES.map((name) => `${name}_FILE`),
 ]);
 
+/** Every command, as `dcs-cleanup --help` loads them. */
+const program = await buildProgramFor(['node', 'dcs-cleanup']);
+
 /** What compose fills in for `${VAR:-default}` when VAR is unset. */
 const composeDefault = (value: string | number) => String(value).replace(/^\$\{[A-Z_]+:-(.*)\}$/, '$1');
 
 /** Finds `args` (a command line without `dcs-cleanup`) in the CLI and checks its flags. */
 function expectCliCommand(args: string[], where: string): void {
-  let command: Command = buildProgram();
+  let command: Command = program;
   const rest = [...args];
   while (rest.length > 0 && !rest[0]!.startsWith('-')) {
     const sub = command.commands.find((c) => c.name() === rest[0]);

@@ -1,16 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { resolveBullBoard } from '../../../src/cli/serve-command.js';
+import { bullBoardFlag } from '../../../src/cli/serve-command.js';
+import { resolveBullBoard } from '../../../src/app.js';
 import { loadConfig } from '../../../src/config/config.js';
 
 describe('serve: Bull Board is opt-in', () => {
   it('is off by default, on with --bull-board or CLEANUP_BULL_BOARD, writable only with --bull-board-writable', () => {
     const off = loadConfig({});
     const on = loadConfig({ CLEANUP_BULL_BOARD: 'true' });
-    expect(resolveBullBoard({}, off)).toBe('off');
-    expect(resolveBullBoard({ bullBoard: true }, off)).toBe('read-only');
-    expect(resolveBullBoard({}, on)).toBe('read-only');
-    expect(resolveBullBoard({}, loadConfig({ CLEANUP_BULL_BOARD: '1' }))).toBe('read-only');
-    expect(resolveBullBoard({ bullBoardWritable: true }, off)).toBe('writable');
+    const resolve = (flags: Parameters<typeof bullBoardFlag>[0], config: typeof off) =>
+      resolveBullBoard(bullBoardFlag(flags), config);
+    expect(resolve({}, off)).toBe('off');
+    expect(resolve({ bullBoard: true }, off)).toBe('read-only');
+    expect(resolve({}, on)).toBe('read-only');
+    expect(resolve({}, loadConfig({ CLEANUP_BULL_BOARD: '1' }))).toBe('read-only');
+    expect(resolve({ bullBoardWritable: true }, off)).toBe('writable');
+    expect(resolve({ bullBoardWritable: true }, on)).toBe('writable');
   });
 
   it('refuses a CLEANUP_BULL_BOARD that is not a boolean, naming it', () => {
