@@ -103,6 +103,7 @@ async function runWorker(flags: WorkerFlags): Promise<number> {
       maxCount: config.DEAD_LETTER_MAX_COUNT,
     },
     policy: buildRetryPolicy(config),
+    runs: app.runs(),
   });
   // Scheduled purges fire in every worker process; BullMQ hands each firing to one of them.
   const schedules = createScheduleWorker({
@@ -111,6 +112,7 @@ async function runWorker(flags: WorkerFlags): Promise<number> {
     logger,
     getLister: (r) => clients.get(r),
     producer: app.producer(),
+    runs: app.runs(),
   });
   const metricsServer = await serveWorkerMetrics(app, pool, metrics, flags.metricsPort);
   logger.info(

@@ -14,6 +14,7 @@ import { createTrustedCheck, probeOpenCircuit, type TrustedPair } from './circui
 import { DEFAULT_RETRY_POLICY, backoffDelayMs, type RetryPolicy } from './retry-policy.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { RunJobEnds } from '../runs/run-job-hook.js';
 
 const UNLIMITED_RATE = 1_000_000_000;
 const DEFAULT_RETENTION: DeadLetterRetention = { maxAgeMs: 30 * 86_400_000, maxCount: 100_000 };
@@ -44,6 +45,8 @@ export interface CleanupWorkerOptions {
   deadLetterRetention?: DeadLetterRetention;
   /** How often one worker process applies the retention (default 60 s). */
   trimIntervalMs?: number;
+  /** The run ledger job ends are counted in (default: one under `prefix`). */
+  runs?: RunJobEnds | undefined;
 }
 
 export interface CleanupWorker {
@@ -105,7 +108,14 @@ export async function createCleanupWorker(options: CleanupWorkerOptions): Promis
     },
   });
   worker.on('error', (err) => logger.error({ err: err.message }, 'worker error'));
-  const sweep = createStuckJobSweep({ connection, queue, deadLetters, logger, metrics: options.metrics });
+  const sweep = createStuckJobSweep({
+    connection,
+    queue,
+    deadLetters,
+    logger,
+    metrics: options.metrics,
+    runs: options.runs,
+  });
   const sweeper = setInterval(() => void sweep().catch(() => undefined), options.sweepIntervalMs ?? 30_000);
   sweeper.unref();
   const trimIntervalMs = options.trimIntervalMs ?? 60_000;
