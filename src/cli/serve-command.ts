@@ -82,6 +82,7 @@ async function runServe(flags: ServeFlags): Promise<number> {
     prefix: app.prefix,
     producer: app.producer(),
     deadLetters: app.deadLetters(),
+    runs: app.runs(),
     logger,
     auth,
     bullBoard: bullBoard === 'off' ? false : { writable: bullBoard === 'writable' },

@@ -44,7 +44,12 @@ export const purgeSpecSchema = z.object({
 
 export type PurgeScope = z.infer<typeof purgeScopeSchema>;
 /** Everything that decides what a purge selects. */
-export type PurgeSpec = { scope: PurgeScope; filters: PurgeFilters; max: number; verify?: boolean | undefined };
+export type PurgeSpec = {
+  scope: PurgeScope;
+  filters: PurgeFilters;
+  max: number;
+  verify?: boolean | undefined;
+};
 
 /** A selection with what the listing saw. */
 export interface PurgeListing extends PurgeSelection {

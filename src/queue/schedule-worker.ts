@@ -14,7 +14,12 @@ import { circuitKey } from './circuit-breaker.js';
 import type { Producer } from './producer.js';
 import { createRunLedger, type RunLedger } from '../runs/run-ledger.js';
 import { API_PURGE_JOB_NAME, RUN_VERIFY_JOB_NAME } from '../runs/run-jobs.js';
-import { processApiPurge, processRunVerify, runRecordedPurge, type WorkerRunDeps } from '../runs/worker-runs.js';
+import {
+  processApiPurge,
+  processRunVerify,
+  runRecordedPurge,
+  type WorkerRunDeps,
+} from '../runs/worker-runs.js';
 import {
   SCHEDULE_QUEUE_NAME,
   createSchedules,

@@ -121,7 +121,14 @@ export function createRunLedger(options: RunLedgerOptions): RunLedger {
   }
 
   async function stop(runId: string, to: 'cancelled' | 'failed', error: string): Promise<ScriptAnswer> {
-    const answer = (await connection.eval(STOP_SCRIPT, 1, runKey(prefix, runId), to, now().toISOString(), error)) as ScriptAnswer;
+    const answer = (await connection.eval(
+      STOP_SCRIPT,
+      1,
+      runKey(prefix, runId),
+      to,
+      now().toISOString(),
+      error,
+    )) as ScriptAnswer;
     await announce(answer, runId);
     return answer;
   }
@@ -201,7 +208,13 @@ export function createRunLedger(options: RunLedgerOptions): RunLedger {
       };
       await connection
         .multi()
-        .hset(hash, 'still_present', stillPresent.length, 'report', JSON.stringify({ ...report, verification }))
+        .hset(
+          hash,
+          'still_present',
+          stillPresent.length,
+          'report',
+          JSON.stringify({ ...report, verification }),
+        )
         .del(gone)
         .exec();
     },

@@ -60,7 +60,15 @@ export type RunRecord = z.infer<typeof runRecordSchema>;
 /** Most still-present tasks a record lists (the count covers them all). */
 export const MAX_LISTED_STILL_PRESENT = 100;
 
-const COUNT_FIELDS = ['selected', 'enqueued', 'duplicates', 'deleted', 'already_gone', 'dead_lettered', 'cancelled'] as const;
+const COUNT_FIELDS = [
+  'selected',
+  'enqueued',
+  'duplicates',
+  'deleted',
+  'already_gone',
+  'dead_lettered',
+  'cancelled',
+] as const;
 
 /** The record of a run's hash; undefined for a missing or foreign hash. */
 export function readRunHash(hash: Record<string, string>): RunRecord | undefined {
