@@ -10,6 +10,7 @@ import { registerOpenApiCommand } from './openapi-command.js';
 import { registerHealthcheckCommand } from './healthcheck-command.js';
 import { registerPurgeCommand } from './purge-command.js';
 import { registerScheduleCommand } from './schedule-command.js';
+import { registerRunsCommand } from './runs-command.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerEmulatorCommand } from './emulator-command.js';
 
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerHealthcheckCommand(program);
   registerPurgeCommand(program);
   registerScheduleCommand(program);
+  registerRunsCommand(program);
   registerDemoCommand(program);
   registerEmulatorCommand(program);
   return program;
