@@ -16,6 +16,7 @@ import { createDcsClient, type DcsClient } from '../../src/dcs/dcs-client.js';
 import { buildJobId } from '../../src/queue/job-contract.js';
 import { createRedisConnection, type RedisClient } from '../../src/queue/redis-connection.js';
 import { createScheduleWorker, type ScheduleWorker } from '../../src/queue/schedule-worker.js';
+import { createSchedules } from '../../src/queue/schedules.js';
 import type { CleanupWorker } from '../../src/queue/worker.js';
 import type { RunRecord } from '../../src/runs/run-record.js';
 import { createAppApi } from '../support/app-api.js';
@@ -256,6 +257,44 @@ describe('verification', () => {
       expect(verification.still_present.map((t) => t.task_id)).toEqual([added[1]!.id]);
     } finally {
       await worker.close();
+    }
+  });
+
+  it('records a schedule firing as a run, started by the schedule, verified when its spec says so', async () => {
+    const { instance_id } = h.emulator.addInstance(h.projectId);
+    h.emulator.addTasks(instance_id, [{ status: 'SUCCESS' }, { status: 'FAILED' }]);
+    const schedulesApi = createSchedules({ connection: h.connection, prefix: h.prefix });
+    const worker = await h.startWorker();
+    try {
+      await schedulesApi.upsert(
+        'runs-nightly',
+        { cron: '0 3 1 1 *' },
+        {
+          scope: { project_id: h.projectId, instances: [instance_id], all_instances: false },
+          filters: { statuses: ['SUCCESS', 'FAILED'], names: [], exclude_instances: [] },
+          max: 10,
+          verify: true,
+        },
+      );
+      await schedulesApi.runNow('runs-nightly');
+      const run = await waitFor(async () => {
+        const runs: RunRecord[] = (await get('/v1/runs?limit=20')).json().runs;
+        const fired = runs.find((r) => r.started_by === 'schedule runs-nightly');
+        return fired?.counts.still_present === undefined ? undefined : fired;
+      }, 'the firing verified');
+      expect(run).toMatchObject({ kind: 'schedule', state: 'finished', verify: true });
+      expect(run.run_id).toMatch(/^sched-runs-nightly-/);
+      expect(run.counts).toMatchObject({
+        selected: 2,
+        enqueued: 2,
+        deleted: 2,
+        pending: 0,
+        still_present: 0,
+      });
+    } finally {
+      await worker.close();
+      await schedulesApi.remove('runs-nightly');
+      await schedulesApi.close();
     }
   });
 
