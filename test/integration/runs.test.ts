@@ -214,6 +214,25 @@ describe('cancel', () => {
     expect((await get('/v1/runs/bad%20id')).statusCode).toBe(400);
   });
 
+  it('`runs cancel` (CLI) removes the waiting jobs of a run', async () => {
+    const { instance_id } = h.emulator.addInstance(h.projectId);
+    h.emulator.addTasks(
+      instance_id,
+      Array.from({ length: 5 }, () => ({ status: 'FAILED' as const })),
+    );
+    const runId = (await post('/v1/purges', { instances: [instance_id], dry_run: false })).json()
+      .run_id as string;
+    await waitForState(runId, ['enqueued']);
+    const cancel = await runCli(['runs', 'cancel', runId], cliEnv(h.emulator, h.prefix));
+    expect(cancel.stderr).toBe('');
+    expect(cancel.stdout).toMatch(new RegExp(`run ${runId} cancelled: 5 waiting job\\(s\\) removed`));
+    expect(cancel.code).toBe(0);
+    expect((await readRun(runId)).counts).toMatchObject({ cancelled: 5, pending: 0 });
+    const malformed = await runCli(['runs', 'cancel', 'bad id'], cliEnv(h.emulator, h.prefix));
+    expect(malformed.stderr).toMatch(/run id "bad id"/);
+    expect(malformed.code).toBe(64);
+  });
+
   it('leaves jobs another run enqueued alone', async () => {
     const { instance_id } = h.emulator.addInstance(h.projectId);
     const tasks = h.emulator
