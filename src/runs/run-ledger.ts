@@ -55,7 +55,7 @@ export interface EnqueuedCounts {
 }
 
 export interface RunLedger {
-  /** Records a new run (an id seen before is started again: a re-delivered firing). */
+  /** Records a new run; an id seen before (a plan applied again) is started again, its counts kept. */
   start(run: StartRun): Promise<void>;
   /** The run's jobs are in the queue; ends it at once when they all ended already (or none). */
   enqueued(runId: string, counts: EnqueuedCounts): Promise<RunRecord | undefined>;
@@ -137,9 +137,10 @@ export function createRunLedger(options: RunLedgerOptions): RunLedger {
     async start(run) {
       const at = now();
       const hash = runKey(prefix, run.runId);
+      // An id seen before (a plan applied again, a re-delivered firing) keeps its counts and start:
+      // the jobs of the earlier attempt carry the same run id and still end in it.
       await connection
         .multi()
-        .del(hash, `${hash}:ended`, `${hash}:gone`)
         .hset(hash, {
           run_id: run.runId,
           kind: run.kind,
@@ -147,10 +148,11 @@ export function createRunLedger(options: RunLedgerOptions): RunLedger {
           ...(run.spec ? { spec: JSON.stringify(run.spec) } : {}),
           verify: run.verify ? '1' : '0',
           state: run.state ?? 'listing',
-          created_at: at.toISOString(),
         })
+        .hsetnx(hash, 'created_at', at.toISOString())
+        .hdel(hash, 'finished_at', 'error')
         .expire(hash, ttlSec)
-        .zadd(runsIndexKey(prefix), at.getTime(), run.runId)
+        .zadd(runsIndexKey(prefix), 'NX', at.getTime(), run.runId)
         .eval(
           TRIM_SCRIPT,
           1,

@@ -54,14 +54,15 @@ return settle(h, endedKey, goneKey, ARGV[3], 1)`;
 
 /**
  * The run's jobs are all in the queue. KEYS: run hash, ended set, gone set. ARGV: selected,
- * enqueued, duplicates, now (ISO), report JSON. A cancelled run stays cancelled.
+ * enqueued, duplicates, now (ISO), report JSON. `enqueued` adds up over the attempts of one run id
+ * (each attempt's new jobs carry it); a cancelled run stays cancelled.
  */
 export const ENQUEUED_SCRIPT = `${SETTLE}
 local h = KEYS[1]
 local state = redis.call('HGET', h, 'state')
 if not state or state == 'finished' or state == 'failed' then return {0, state or ''} end
-redis.call('HSET', h, 'selected', ARGV[1], 'enqueued', ARGV[2], 'duplicates', ARGV[3], 'enqueued_at', ARGV[4],
-  'report', ARGV[5])
+redis.call('HINCRBY', h, 'enqueued', ARGV[2])
+redis.call('HSET', h, 'selected', ARGV[1], 'duplicates', ARGV[3], 'enqueued_at', ARGV[4], 'report', ARGV[5])
 if state == 'listing' then redis.call('HSET', h, 'state', 'enqueued') end
 return settle(h, KEYS[2], KEYS[3], ARGV[4], 1)`;
 

@@ -137,6 +137,28 @@ describe('counts', () => {
     expect(await ledgerA.goneJobIds('verify-1')).toEqual([]);
   });
 
+  it('keeps the counts of a run started again under its id (a plan applied twice), adding its new jobs', async () => {
+    await startRun(ledgerA, 'again-1');
+    await ledgerA.enqueued('again-1', { selected: 3, enqueued: 3, duplicates: 0 });
+    await ledgerA.jobEnded('again-1', 'del_p_i_1', 'deleted');
+    const first = (await ledgerA.get('again-1'))!;
+    await startRun(ledgerA, 'again-1');
+    expect((await ledgerA.get('again-1'))!).toMatchObject({
+      state: 'listing',
+      created_at: first.created_at,
+      counts: { deleted: 1 },
+    });
+    // Three tasks again: two still queued from the first apply (duplicates), one new job.
+    await ledgerA.enqueued('again-1', { selected: 3, enqueued: 1, duplicates: 2 });
+    for (const id of ['del_p_i_2', 'del_p_i_3', 'del_p_i_4'])
+      await ledgerA.jobEnded('again-1', id, 'deleted');
+    expect((await ledgerA.get('again-1'))!).toMatchObject({
+      state: 'finished',
+      counts: { enqueued: 4, deleted: 4, pending: 0 },
+    });
+    expect((await ledgerA.list(100)).filter((r) => r.run_id === 'again-1')).toHaveLength(1);
+  });
+
   it('counts a job end through the hook only for a well-formed run id', async () => {
     await startRun(ledgerA, 'hook-1');
     await countRunJobEnd(ledgerA, { run_id: 'hook-1' }, 'del_p_i_1', 'deleted');

@@ -134,16 +134,21 @@ describe('an API purge', () => {
       const done = await waitForState(runId, ['finished'], 240_000);
       const deletedByEmulator = h.emulator.stats().deletions.count - deletedBefore;
       expect(deletedByEmulator).toBe(selectable);
+      // Every job counted once: what the emulator deleted is what the run counts as deleted or, for
+      // a DELETE whose answer was lost (a client timeout on a loaded machine) and was asked again,
+      // already gone.
       expect(done.counts).toEqual({
         selected: selectable,
         enqueued: selectable,
         duplicates: 0,
-        deleted: deletedByEmulator,
-        already_gone: 0,
+        deleted: expect.any(Number),
+        already_gone: expect.any(Number),
         dead_lettered: 0,
         cancelled: 0,
         pending: 0,
       });
+      expect(done.counts.deleted + done.counts.already_gone).toBe(deletedByEmulator);
+      expect(done.counts.deleted).toBeGreaterThan(deletedByEmulator * 0.9);
       expect(finishedTasksOf()).toBe(0);
       expect(done.finished_at).not.toBeNull();
     } finally {
