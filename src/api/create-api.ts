@@ -29,6 +29,9 @@ import { registerMetricsRoutes } from './metrics-routes.js';
 import { registerOpenApiRoutes } from './openapi-routes.js';
 import { registerPurgeRoutes } from './purge-routes.js';
 import { zodValidatorCompiler } from './zod-validation.js';
+import { registerRunRoutes } from './run-routes.js';
+import { createRunLedger, type RunLedger } from '../runs/run-ledger.js';
+import { createSchedules } from '../queue/schedules.js';
 
 /**
  * The largest request body: 1000 tasks with 64-character ids, pretty-printed, fit with room to
@@ -61,6 +64,8 @@ export interface ApiDeps {
   };
   /** Fastify's requestTimeout and connectionTimeout (API_REQUEST_TIMEOUT_MS, API_CONNECTION_TIMEOUT_MS). */
   timeouts?: ServerTimeouts;
+  /** The run ledger (the App's: RUNS_RETENTION_DAYS, RUNS_MAX_COUNT); default one under `prefix`. */
+  runs?: RunLedger;
 }
 
 /**
@@ -132,13 +137,18 @@ export function createApi(deps: ApiDeps): FastifyInstance {
     deadLetters,
   });
   registerOpenApiRoutes(app);
+  const ledger = deps.runs ?? createRunLedger({ connection, prefix: deps.prefix });
+  // API purges are handed to the worker processes on the schedules queue.
+  const schedules = createSchedules({ connection, prefix: deps.prefix });
+  app.addHook('onClose', async () => schedules.close());
   void app.register((v1, _opts, done) => {
     v1.addHook('onRequest', buildAuthHook(deps.auth));
-    registerDeletionRoutes(v1, { connection, producer, metrics: apiMetrics });
+    registerDeletionRoutes(v1, { connection, producer, metrics: apiMetrics, runs: ledger });
+    registerRunRoutes(v1, { connection, ledger, queue: producer.queue });
     registerDeadLetterRoutes(v1, { connection, producer, deadLetters });
     registerPurgeRoutes(v1, {
       connection,
-      producer,
+      runs: { ledger, schedulesQueue: schedules.queue },
       lister: deps.purges?.lister,
       defaultProjectId: deps.purges?.defaultProjectId,
       defaultRegion: deps.purges?.defaultRegion,

@@ -17,6 +17,9 @@ import type { Producer } from '../queue/producer.js';
 import { ApiError } from './api-error.js';
 import type { ApiMetrics } from './api-metrics.js';
 import { withRedis } from './redis-guard.js';
+import { buildRunId, randomRunSuffix } from '../purge/run-id.js';
+import type { RunLedger } from '../runs/run-ledger.js';
+import { describeApiCaller } from './run-routes.js';
 import { addRoute, type RouteContract } from './route-contract.js';
 
 /** Tasks one request may carry: one producer chunk, so one EXISTS pipeline and one addBulk. */
@@ -60,6 +63,7 @@ const enqueuedJobSchema = z.object({
 });
 
 const createDeletionsResponseSchema = z.object({
+  run_id: z.string().meta({ description: "The batch's run: follow it at `/v1/runs/{run_id}`." }),
   enqueued: z.number().int(),
   duplicates: z.number().int(),
   jobs: z.array(enqueuedJobSchema).meta({ description: 'One entry per task, in request order.' }),
@@ -125,17 +129,36 @@ export interface DeletionRouteDeps {
   connection: RedisClient;
   producer: Producer;
   metrics: ApiMetrics | undefined;
+  /** Each request's batch is a run (kind `api-batch`). */
+  runs: RunLedger;
 }
 
 export function registerDeletionRoutes(app: FastifyInstance, deps: DeletionRouteDeps): void {
   const { producer, connection } = deps;
 
-  addRoute(app, deletionContracts.create, async ({ body }) => {
+  addRoute(app, deletionContracts.create, async ({ body, raw }) => {
+    const runId = buildRunId('batch', new Date(), randomRunSuffix());
     const labels = {
       ...(body.reason === undefined ? {} : { reason: body.reason }),
       source: body.source ?? 'api',
+      runId,
     };
-    const summary = await withRedis(connection, () => producer.enqueueMany(body.tasks, labels));
+    await withRedis(connection, () =>
+      deps.runs.start({ runId, kind: 'api-batch', startedBy: describeApiCaller(raw.tokenLabel) }),
+    );
+    const summary = await withRedis(connection, () => producer.enqueueMany(body.tasks, labels)).catch(
+      async (err: unknown) => {
+        await deps.runs.fail(runId, err instanceof Error ? err.message : String(err)).catch(() => undefined);
+        throw err;
+      },
+    );
+    await withRedis(connection, () =>
+      deps.runs.enqueued(runId, {
+        selected: body.tasks.length,
+        enqueued: summary.enqueued,
+        duplicates: summary.duplicates,
+      }),
+    );
     // A duplicate's job may be anywhere in its life: ask for its state (new jobs are waiting).
     const states = await withRedis(connection, () =>
       Promise.all(
@@ -147,6 +170,7 @@ export function registerDeletionRoutes(app: FastifyInstance, deps: DeletionRoute
     deps.metrics?.enqueued.inc({ result: 'enqueued' }, summary.enqueued);
     deps.metrics?.enqueued.inc({ result: 'duplicate' }, summary.duplicates);
     return {
+      run_id: runId,
       enqueued: summary.enqueued,
       duplicates: summary.duplicates,
       jobs: summary.jobs.map((j, i) => ({ ...j, state: states[i]! })),

@@ -5,6 +5,7 @@ import { deletionContracts } from './deletion-routes.js';
 import { healthContracts } from './health-routes.js';
 import { metricsContracts } from './metrics-routes.js';
 import { buildOpenApiDocument } from './openapi-document.js';
+import { runContracts } from './run-routes.js';
 import { purgeContracts } from './purge-routes.js';
 import { addRoute, type RouteContract } from './route-contract.js';
 
@@ -25,6 +26,7 @@ export const API_CONTRACTS: readonly RouteContract[] = [
   ...Object.values(deletionContracts),
   ...Object.values(deadLetterContracts),
   ...Object.values(purgeContracts),
+  ...Object.values(runContracts),
   ...Object.values(healthContracts),
   ...Object.values(metricsContracts),
   ...Object.values(openApiContracts),

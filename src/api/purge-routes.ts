@@ -1,9 +1,9 @@
 /**
  * `POST /v1/purges`: the CLI purge's options as a JSON body. A dry run (the default) lists the scope
- * and answers the plan, in the plan-file format `dcs-cleanup purge apply` reads; `dry_run: false`
- * enqueues the selection under a new run id. Past the `max` guard nothing is enqueued (409).
- * The listing runs inside the request, within the bounds of purge-gate.ts; a dry run's answer lists
- * at most `planLimit` tasks (the counts cover them all).
+ * inside the request (within the bounds of purge-gate.ts) and answers the plan, in the plan-file
+ * format `dcs-cleanup purge apply` reads, at most `planLimit` tasks listed (the counts cover them
+ * all); past the `max` guard it answers 409. `dry_run: false` answers 202 at once with a run id:
+ * the worker processes list, plan under the guard and enqueue (follow it at /v1/runs/{run_id}).
  */
 import type { FastifyInstance } from 'fastify';
 import type { RedisClient } from '../queue/redis-connection.js';
@@ -11,19 +11,19 @@ import { z } from 'zod';
 import { FINAL_STATUSES } from '../purge/purge-filters.js';
 import { DEFAULT_MAX_DELETIONS, MAX_MAX_DELETIONS } from '../purge/plan-purge.js';
 import { buildStreamedPlanFile, type PlanFile } from '../purge/plan-file.js';
-import { executePurge, type PurgeOutcome } from '../purge/purge-use-case.js';
+import { executePurge, type PurgeEnqueueSummary, type PurgeOutcome } from '../purge/purge-use-case.js';
 import { randomRunSuffix } from '../purge/run-id.js';
 import { parsePurgeSpec, purgeSpecSchema, type PurgeListing, type PurgeSpec } from '../purge/select-purge.js';
 import { taskInputSchema } from '../queue/job-contract.js';
 import { DEFAULT_LIST_CONCURRENCY, type TaskLister } from '../purge/stream-inventory.js';
-import { enqueueSelection, type EnqueueSelectionResult } from '../queue/enqueue-selection.js';
-import type { Producer } from '../queue/producer.js';
+import type { Queue } from 'bullmq';
+import type { RunLedger } from '../runs/run-ledger.js';
 import type { Logger } from '../observability/logger.js';
 import type { PlannedTask } from '../purge/plan-purge.js';
 import { ApiError } from './api-error.js';
 import { DEFAULT_PURGE_LIMITS, createPurgeGate, type PurgeLimits } from './purge-gate.js';
-import { REDIS_DEADLINE_MS, withRedis } from './redis-guard.js';
 import { addRoute, type RouteContract } from './route-contract.js';
+import { describeApiCaller, startApiPurge } from './run-routes.js';
 
 // One source for each rule: the ids of the job contract, the filters of a purge spec.
 const id = taskInputSchema.shape.project_id;
@@ -62,6 +62,10 @@ export const purgeBodySchema = z
       .boolean()
       .default(true)
       .meta({ description: 'Answer the plan and enqueue nothing (the default).' }),
+    verify: z.boolean().default(false).meta({
+      description:
+        "A run only: after the run's jobs end, list the instances again and report tasks still there (`still_present`).",
+    }),
     reason: z.string().max(200).optional(),
   })
   .strict()
@@ -70,30 +74,26 @@ export const purgeBodySchema = z
     message: 'name instances or set all_instances, not both and not neither',
   });
 
-const countsSchema = z.record(z.string(), z.number().int());
+const planResponseSchema = z.object({
+  dry_run: z.literal(true),
+  plan: z
+    .record(z.string(), z.unknown())
+    .meta({ description: 'The plan file (`dcs-cleanup purge apply` reads it, unless truncated).' }),
+  truncated: z
+    .object({ listed: z.number().int(), omitted: z.number().int(), message: z.string() })
+    .optional()
+    .meta({
+      description:
+        'Present when more tasks are selected than the server lists in an answer (API_PURGE_PLAN_LIMIT): `plan.selected` has the first `listed`; `purge apply` refuses such a plan.',
+    }),
+});
 
-const purgeResponseSchema = z.union([
-  z.object({
-    dry_run: z.literal(true),
-    plan: z
-      .record(z.string(), z.unknown())
-      .meta({ description: 'The plan file (`dcs-cleanup purge apply` reads it, unless truncated).' }),
-    truncated: z
-      .object({ listed: z.number().int(), omitted: z.number().int(), message: z.string() })
-      .optional()
-      .meta({
-        description:
-          'Present when more tasks are selected than the server lists in an answer (API_PURGE_PLAN_LIMIT): `plan.selected` has the first `listed`; `purge apply` refuses such a plan.',
-      }),
-  }),
-  z.object({
-    dry_run: z.literal(false),
-    run_id: z.string(),
-    enqueued: z.number().int(),
-    duplicates: z.number().int(),
-    counts: countsSchema,
-  }),
-]);
+const runAcceptedSchema = z.object({
+  dry_run: z.literal(false),
+  run_id: z.string(),
+  state: z.literal('listing'),
+  run_url: z.string().meta({ description: 'Where the run is followed: `/v1/runs/{run_id}`.' }),
+});
 
 export const purgeContracts = {
   create: {
@@ -102,12 +102,13 @@ export const purgeContracts = {
     operationId: 'createPurge',
     summary: 'Plan (dry run, the default) or run a purge',
     description:
-      'Same options as `dcs-cleanup purge`. Needs DCS credentials in the server environment (501 otherwise).',
+      'Same options as `dcs-cleanup purge`. A dry run lists inside the request and needs DCS credentials in the server environment (501 otherwise). A run (`dry_run: false`) answers 202 at once: the workers list, plan under the guard and enqueue; a run stopped by the guard ends `failed`.',
     tag: 'purges',
     auth: true,
     body: purgeBodySchema,
     responses: {
-      200: { description: 'The plan, or the run that was enqueued.', schema: purgeResponseSchema },
+      200: { description: 'The plan (a dry run).', schema: planResponseSchema },
+      202: { description: 'The run was accepted; follow it at `run_url`.', schema: runAcceptedSchema },
     },
     errors: [400, 409, 413, 415, 429, 501, 502, 504],
   },
@@ -115,7 +116,8 @@ export const purgeContracts = {
 
 export interface PurgeRouteDeps {
   connection: RedisClient;
-  producer: Producer;
+  /** Where a run is recorded, and the schedules queue the worker processes take it from. */
+  runs: { ledger: RunLedger; schedulesQueue: Queue };
   /** A DCS client for `region`; undefined when the server has no credentials (purges answer 501). */
   lister: ((region: string | undefined) => TaskLister) | undefined;
   defaultProjectId: string | undefined;
@@ -134,7 +136,23 @@ export function registerPurgeRoutes(app: FastifyInstance, deps: PurgeRouteDeps):
   const gate = createPurgeGate(limits.deadlineMs, () =>
     deps.logger.info({ route: purgeContracts.create.url }, 'purge listing stopped: the client went away'),
   );
-  addRoute(app, purgeContracts.create, async ({ body }, reply) => {
+  addRoute(app, purgeContracts.create, async ({ body, raw }, reply) => {
+    if (!body.dry_run) {
+      const spec = buildSpec(body, deps);
+      const runId = await startApiPurge(
+        { connection: deps.connection, ...deps.runs },
+        {
+          spec,
+          verify: body.verify,
+          reason: body.reason ?? 'purge',
+          concurrency: body.concurrency,
+          startedBy: describeApiCaller(raw.tokenLabel),
+          now: now(),
+        },
+      );
+      const accepted = { dry_run: false as const, run_id: runId, state: 'listing' as const };
+      return reply.status(202).send({ ...accepted, run_url: `/v1/runs/${runId}` });
+    }
     const lister = deps.lister;
     if (!lister) {
       throw new ApiError(
@@ -147,19 +165,13 @@ export function registerPurgeRoutes(app: FastifyInstance, deps: PurgeRouteDeps):
       const outcome = await executePurge(
         {
           lister: lister(spec.scope.region),
-          // A large selection takes a while to enqueue: the deadline grows with it (about 1 ms per task).
-          enqueue: (tasks, labels) =>
-            withRedis(
-              deps.connection,
-              () => enqueueSelection(deps.producer, tasks, labels),
-              REDIS_DEADLINE_MS + tasks.length,
-            ),
+          enqueue: () => Promise.reject(new Error('a dry run enqueues nothing')),
           now,
           randomHex: randomRunSuffix,
         },
         {
           spec,
-          intent: body.dry_run ? 'plan' : 'run',
+          intent: 'plan',
           source: 'api-purge',
           reason: body.reason ?? 'purge',
           concurrency: body.concurrency,
@@ -224,7 +236,7 @@ function answerPlan(
 
 /** The answer of a purge's outcome; past the guard a 409. */
 function presentOutcome(
-  outcome: PurgeOutcome<EnqueueSelectionResult>,
+  outcome: PurgeOutcome<PurgeEnqueueSummary>,
   spec: PurgeSpec,
   body: PurgeBody,
   planLimit: number,
@@ -236,17 +248,10 @@ function presentOutcome(
         'PURGE_GUARD',
         `${listing.counts.matched} tasks match, more than max ${body.max}: nothing was enqueued (narrow the filters or raise max)`,
       );
-    case 'declined':
-      throw new Error('an API purge asks no approval, so none is declined');
     case 'planned':
       return answerPlan(listing, spec, body, { runId, at: outcome.startedAt, planLimit });
+    case 'declined':
     case 'enqueued':
-      return {
-        dry_run: false as const,
-        run_id: runId,
-        enqueued: outcome.enqueued.enqueued,
-        duplicates: outcome.enqueued.duplicates,
-        counts: { ...listing.counts, selected: listing.selected.length },
-      };
+      throw new Error('a dry run is planned, never declined nor enqueued');
   }
 }

@@ -1,6 +1,6 @@
 /**
  * createApp: what every command shares, built from a Config lazily and closed at once (a logger, the
- * Redis connection, the producer, the dead letters). Tests reuse it with their own prefix and logger.
+ * Redis connection, the producer, the dead letters, the run ledger). Tests reuse it with their own prefix and logger.
  */
 import {
   closeRedisConnection,
@@ -14,6 +14,7 @@ import { CleanupError } from '../errors.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createProducer, type Producer, type ProducerOptions } from '../queue/producer.js';
 import { createDeadLetters, type DeadLetters } from '../queue/dead-letters.js';
+import { createRunLedger, type RunLedger } from '../runs/run-ledger.js';
 
 export interface App {
   readonly config: Config;
@@ -22,6 +23,8 @@ export interface App {
   readonly prefix: string;
   producer(): Producer;
   deadLetters(): DeadLetters;
+  /** The run ledger (RUNS_RETENTION_DAYS, RUNS_MAX_COUNT); its `onRunEnded` hears this process's run ends. */
+  runs(): RunLedger;
   close(): Promise<void>;
 }
 
@@ -56,6 +59,7 @@ export function createApp(config: Config, options: AppOptions): App {
   connection.on('error', () => undefined);
   let producer: Producer | undefined;
   let deadLetters: DeadLetters | undefined;
+  let runs: RunLedger | undefined;
   return {
     config,
     logger,
@@ -63,6 +67,12 @@ export function createApp(config: Config, options: AppOptions): App {
     prefix: config.CLEANUP_PREFIX,
     producer: () => (producer ??= createProducer(buildProducerOptions(config, connection))),
     deadLetters: () => (deadLetters ??= createDeadLetters({ connection, prefix: config.CLEANUP_PREFIX })),
+    runs: () =>
+      (runs ??= createRunLedger({
+        connection,
+        prefix: config.CLEANUP_PREFIX,
+        retention: { days: config.RUNS_RETENTION_DAYS, maxCount: config.RUNS_MAX_COUNT },
+      })),
     async close() {
       await settleWithin(Promise.all([producer?.close(), deadLetters?.close()]), CLOSE_WAIT_MS);
       closeRedisConnection(connection);

@@ -77,6 +77,7 @@ export async function startApi(app: App, overrides: ApiOverrides = {}): Promise<
     prefix: app.prefix,
     producer: app.producer(),
     deadLetters: app.deadLetters(),
+    runs: app.runs(),
     logger,
     auth,
     bullBoard: bullBoard === 'off' ? false : { writable: bullBoard === 'writable' },

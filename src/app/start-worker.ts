@@ -65,6 +65,7 @@ export async function startWorker(app: App, overrides: StartWorkerOverrides = {}
       logger,
       metrics,
       ...poolSettings,
+      runs: app.runs(),
     });
     started.pool = pool;
     // In-flight jobs get the shutdown timeout (then their requests are aborted and the jobs put
@@ -83,6 +84,7 @@ export async function startWorker(app: App, overrides: StartWorkerOverrides = {}
         logger,
         getLister: (region) => clients.get(region),
         producer: app.producer(),
+        runs: app.runs(),
       });
     }
     let closing: Promise<void> | undefined;

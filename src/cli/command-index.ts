@@ -21,6 +21,7 @@ export const COMMAND_LOADERS: Readonly<Record<string, () => Promise<Register>>> 
   healthcheck: async () => (await import('./healthcheck-command.js')).registerHealthcheckCommand,
   purge: async () => (await import('./purge-command.js')).registerPurgeCommand,
   schedule: async () => (await import('./schedule-command.js')).registerScheduleCommand,
+  runs: async () => (await import('./runs-command.js')).registerRunsCommand,
   demo: async () => (await import('./demo-command.js')).registerDemoCommand,
   emulator: async () => (await import('./emulator-command.js')).registerEmulatorCommand,
 };

@@ -39,7 +39,20 @@ export async function runPurgeApply(file: string, flags: ApplyFlags, deps: Purge
     `plan ${file}: ${tasks.length} task(s) in project ${plan.project_id}, made ${plan.created_at} by ${plan.created_by}\n`,
   );
   for (const s of skipped) deps.stderr.write(`skipping ${s.instance_id}/${s.task_id}: ${describeSkip(s)}\n`);
-  const session = openRunSession(deps.config, deps, flags.report !== undefined);
+  const verify = flags.verify === true;
+  const session = openRunSession(deps.config, deps, flags.report !== undefined, {
+    kind: 'apply',
+    startedBy: deps.createdBy,
+    spec: {
+      plan: file,
+      project_id: plan.project_id,
+      region: plan.region,
+      filters: plan.filters,
+      max,
+      verify,
+    },
+    verify,
+  });
   try {
     const question = `Delete the ${tasks.length} task(s) of ${file}?`;
     const outcome = await executeStoredPurge(

@@ -111,7 +111,11 @@ function addRunOptions(command: Command): Command {
       '--wait-timeout <duration>',
       'with --wait, stop following after this long (e.g. 2h); still-open jobs exit 1',
     )
-    .option('--report <file.json>', "write the run's summary and every task's outcome as JSON");
+    .option('--report <file.json>', "write the run's summary and every task's outcome as JSON")
+    .option(
+      '--verify',
+      'with --wait, list the instances again once the jobs ended and report tasks still there (exit 1 if any)',
+    );
 }
 
 function defaultDeps(): PurgeDeps {
@@ -134,7 +138,13 @@ export async function runPurge(flags: PurgeFlags, deps: PurgeDeps): Promise<numb
   }
   const enqueues = !flags.dryRun && flags.out === undefined;
   const waitTimeoutMs = checkRunFlags(flags, enqueues, deps.interactive);
-  const session = openRunSession(deps.config, deps, flags.report !== undefined);
+  const verify = flags.verify === true;
+  const session = openRunSession(deps.config, deps, flags.report !== undefined, {
+    kind: 'purge',
+    startedBy: deps.createdBy,
+    spec: { ...spec, verify },
+    verify,
+  });
   try {
     const outcome = await purgeScope(spec, flags, deps, session);
     const header = buildHeader(outcome.runId, spec, outcome.startedAt, outcome.listing.counts);

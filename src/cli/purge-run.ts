@@ -10,6 +10,7 @@ import { CleanupError } from '../errors.js';
 import { parseDuration } from '../purge/duration.js';
 import { createLogger } from '../observability/logger.js';
 import type { PlannedTask, PlannedTasks, SkippedTask } from '../purge/plan-purge.js';
+import type { StillPresentTask } from '../purge/verify-purge.js';
 import {
   countOutcomes,
   decideRunExit,
@@ -24,6 +25,7 @@ import { enqueueSelection, jobIdsOf, type EnqueueSelectionResult } from '../queu
 import { buildJobId } from '../queue/job-contract.js';
 import { followRun, type JobEnd } from '../queue/run-tracker.js';
 import { createProgressPrinter, type ProgressStream } from './purge-progress.js';
+import { recordEnqueue, verifyCliRun, type CliRun } from './run-recording.js';
 import { EXIT_CODES } from './run-command.js';
 import { writeJsonFile } from './write-json-file.js';
 
@@ -51,6 +53,7 @@ export interface RunFlags {
   wait?: boolean;
   waitTimeout?: string;
   report?: string;
+  verify?: boolean;
 }
 
 /**
@@ -66,6 +69,8 @@ export function checkRunFlags(flags: RunFlags, enqueues: boolean, interactive: b
   }
   if (flags.waitTimeout !== undefined && !flags.wait)
     throw usageError('--wait-timeout needs --wait', 'wait-timeout');
+  if (flags.verify && !flags.wait)
+    throw usageError('--verify needs --wait (it runs once the jobs ended)', 'verify');
   if (enqueues && !flags.yes && !interactive) {
     throw usageError(
       'refusing to delete without confirmation: not a terminal, so pass --yes (review first with --dry-run or --out plan.json)',
@@ -108,6 +113,8 @@ export interface EnqueueRunInput {
   waitTimeoutMs?: number | undefined;
   pollMs?: number | undefined;
   reportPath?: string | undefined;
+  /** The verification pass (--verify), run after the wait. */
+  verify?: (() => Promise<StillPresentTask[]>) | undefined;
 }
 
 /**
@@ -121,20 +128,35 @@ export interface RunSession {
   close(): Promise<void>;
 }
 
-/** A session whose app is made on the first enqueue (after the confirmation, as the run needs it). */
-export function openRunSession(config: Config, out: OutputStreams, keepDuplicateIds: boolean): RunSession {
+/**
+ * A session whose app is made on the first enqueue (after the confirmation, as the run needs it);
+ * the run is recorded in the run ledger as `run` says.
+ */
+export function openRunSession(
+  config: Config,
+  out: OutputStreams,
+  keepDuplicateIds: boolean,
+  run: CliRun,
+): RunSession {
   let app: App | undefined;
   let started = 0;
   return {
     async enqueue(tasks, labels) {
       started = Date.now();
-      app = createApp(config, { role: 'producer', logger: createLogger({ level: 'silent' }) });
-      await pingRedis(app.connection);
-      return enqueueSelection(app.producer(), tasks, { ...labels, keepDuplicateIds });
+      const made = createApp(config, { role: 'producer', logger: createLogger({ level: 'silent' }) });
+      app = made;
+      await pingRedis(made.connection);
+      return recordEnqueue(made, run, labels.runId, tasks.length, () =>
+        enqueueSelection(made.producer(), tasks, { ...labels, keepDuplicateIds }),
+      );
     },
     async finish(input, enqueued) {
       if (app === undefined) throw new Error('finish before enqueue');
-      return finishRun(app.producer().queue, out, input, enqueued, started);
+      const made = app;
+      const verify = run.verify
+        ? () => verifyCliRun(made, input.header.run_id, input.header.region ?? undefined)
+        : undefined;
+      return finishRun(made.producer().queue, out, { ...input, verify }, enqueued, started);
     },
     async close() {
       await app?.close();
@@ -157,9 +179,13 @@ async function finishRun(
   // Counted without a report object per task: those are made only for --report.
   const counts = countRunOutcomes(tasks, input.skipped, ends);
   const selected = tasks.length + input.skipped.length;
-  const exit = EXIT_CODES[decideRunExit({ guardStopped: false, counts, waited: input.wait })];
+  const still = input.verify && counts.pending === 0 ? await input.verify() : undefined;
+  const decided = EXIT_CODES[decideRunExit({ guardStopped: false, counts, waited: input.wait })];
+  const exit =
+    decided === EXIT_CODES.ok && still !== undefined && still.length > 0 ? EXIT_CODES.failure : decided;
   const durationMs = Date.now() - started;
   out.stdout.write(`${describeSummary(header.run_id, selected, counts, durationMs, input.wait)}\n`);
+  if (still !== undefined) out.stdout.write(`${describeVerification(still)}\n`);
   if (counts.dead_lettered > 0)
     out.stdout.write('some tasks ended in the dead letters: see `dcs-cleanup dlq list`\n');
   if (input.reportPath !== undefined) {
@@ -168,7 +194,13 @@ async function finishRun(
       for (const task of tasks) yield toTaskReport(task, ends, enqueued.duplicateIds);
       yield* input.skipped.map(reportSkipped);
     };
-    const totals = { selected, enqueued: enqueued.enqueued, duplicates: enqueued.duplicates, ...counts };
+    const totals = {
+      selected,
+      enqueued: enqueued.enqueued,
+      duplicates: enqueued.duplicates,
+      ...counts,
+      ...(still === undefined ? {} : { still_present: still.length }),
+    };
     await writeJsonFile(input.reportPath, {
       ...header,
       finished_at: new Date().toISOString(),
@@ -177,6 +209,7 @@ async function finishRun(
       guard: { max: header.max, stopped: false },
       counts: totals,
       exit_code: exit,
+      ...(still === undefined ? {} : { still_present: still }),
       tasks: reports(),
     });
   }
@@ -231,6 +264,14 @@ function toTaskReport(task: PlannedTask, ends: Map<string, JobEnd>, duplicates: 
     report.reason = end.note;
   }
   return report;
+}
+
+/** The verification's line: nothing left, or how many tasks DCS still lists (a few named). */
+function describeVerification(still: readonly StillPresentTask[]): string {
+  if (still.length === 0) return 'verify: no deleted task is listed any more';
+  const named = still.slice(0, 5).map((t) => `${t.instance_id}/${t.task_id}`);
+  const more = still.length > named.length ? ` and ${still.length - named.length} more` : '';
+  return `verify: ${still.length} task(s) still present after the run: ${named.join(', ')}${more}`;
 }
 
 function usageError(message: string, field: string): CleanupError {

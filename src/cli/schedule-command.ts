@@ -17,6 +17,7 @@ export interface AddFlags extends SelectionFlags {
   cron?: string;
   tz?: string;
   every?: string;
+  verify?: boolean;
 }
 
 interface Out {
@@ -47,7 +48,11 @@ export function registerScheduleCommand(program: Command): void {
       .description('Create or update a scheduled purge.')
       .option('--cron <pattern>', 'cron pattern, e.g. "0 3 * * *" (minute hour day month weekday)')
       .option('--tz <zone>', 'IANA time zone of --cron, e.g. Asia/Shanghai (default UTC)')
-      .option('--every <duration>', 'fixed interval instead of --cron, e.g. 6h'),
+      .option('--every <duration>', 'fixed interval instead of --cron, e.g. 6h')
+      .option(
+        '--verify',
+        "after each firing's jobs end, list the instances again and record tasks still there",
+      ),
   )
     .addHelpText('after', HELP)
     .action(
@@ -119,7 +124,7 @@ export async function addSchedule(
   flags: AddFlags,
 ): Promise<number> {
   const timing = buildTiming(flags);
-  const spec = buildPurgeSpec(flags, config);
+  const spec = { ...buildPurgeSpec(flags, config), ...(flags.verify ? { verify: true } : {}) };
   const info = await schedules.upsert(name, timing, spec);
   out.write(
     `schedule ${name} saved: ${describeTiming(info)}; next run ${info.next_run_at ?? 'unknown'}\n  ${describeSpec(spec)}; max ${spec.max}\n`,

@@ -117,6 +117,12 @@ export const configSchema = z.object({
   DEAD_LETTER_MAX_COUNT: intFrom(100_000, 0, 100_000_000).describe(
     'At most this many dead letters are kept (the oldest go first); 0 sets no limit.',
   ),
+  RUNS_RETENTION_DAYS: intFrom(30, 1, 3_650).describe(
+    'Run records (`dcs-cleanup runs`, /v1/runs) older than this many days are dropped, whatever BullMQ keeps of the jobs.',
+  ),
+  RUNS_MAX_COUNT: intFrom(10_000, 1, 10_000_000).describe(
+    'At most this many run records are kept (the oldest go first).',
+  ),
   JOBS_DEDUPE_WINDOW_SEC: intFrom(3_600, 60, 604_800).describe(
     'How long a finished job is kept, so that enqueueing its task again within that time is a duplicate.',
   ),

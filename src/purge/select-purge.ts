@@ -38,11 +38,18 @@ export const purgeSpecSchema = z.object({
     exclude_instances: z.array(z.string().max(64)),
   }),
   max: z.number().int().min(1).max(MAX_MAX_DELETIONS),
+  /** After the run's jobs end, list the instances again and report tasks still there. */
+  verify: z.boolean().optional(),
 });
 
 export type PurgeScope = z.infer<typeof purgeScopeSchema>;
 /** Everything that decides what a purge selects. */
-export type PurgeSpec = { scope: PurgeScope; filters: PurgeFilters; max: number };
+export type PurgeSpec = {
+  scope: PurgeScope;
+  filters: PurgeFilters;
+  max: number;
+  verify?: boolean | undefined;
+};
 
 /** A selection with what the listing saw. */
 export interface PurgeListing extends PurgeSelection {

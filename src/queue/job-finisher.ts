@@ -10,6 +10,8 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { AttemptRecord, DeadLetterReason, DeadLetters } from './dead-letters.js';
 import { QUEUE_NAME, type DeleteJobData, type DeleteJobResult } from './job-contract.js';
+import { createRunLedger } from '../runs/run-ledger.js';
+import { countRunJobEnd, type RunJobEnds } from '../runs/run-job-hook.js';
 
 const HISTORY_TTL_SEC = 7 * 24 * 3600;
 
@@ -19,6 +21,8 @@ export interface JobFinisherDeps {
   deadLetters: DeadLetters;
   logger: Logger;
   metrics?: Metrics | undefined;
+  /** Where a labelled job's end is counted (default: the run ledger under `prefix`). */
+  runs?: RunJobEnds | undefined;
 }
 
 export interface JobFinisher {
@@ -49,6 +53,7 @@ export interface JobFinisher {
 export function createJobFinisher(deps: JobFinisherDeps): JobFinisher {
   const { logger, metrics } = deps;
   const historyKey = (jobId: string): string => `${deps.prefix}:${QUEUE_NAME}:history:${jobId}`;
+  const runs = deps.runs ?? createRunLedger({ connection: deps.connection, prefix: deps.prefix });
 
   async function readHistory(job: Job, current: AttemptRecord[]): Promise<AttemptRecord[]> {
     if (job.attemptsMade === 0) return current;
@@ -114,6 +119,7 @@ export function createJobFinisher(deps: JobFinisherDeps): JobFinisher {
       duration_ms: Math.round(performance.now() - started),
       ...extra,
     };
+    await countRunJobEnd(runs, data, job.id, outcome);
     metrics?.deletions.inc({ outcome });
     const d = (typeof data === 'object' && data !== null ? data : {}) as Partial<DeleteJobData>;
     const record = {

@@ -34,6 +34,7 @@ import { createCredentialGate, type TaskDeleter } from './credential-gate.js';
 import { findUnreadableProblem } from './unreadable-jobs.js';
 import type { TrustedCheck } from './circuit-probe.js';
 import { isCleanupError } from '../errors.js';
+import type { RunJobEnds } from '../runs/run-job-hook.js';
 
 export interface ProcessorDeps {
   /** The DCS client for a job's region (one per endpoint, cached by the caller). */
@@ -48,6 +49,8 @@ export interface ProcessorDeps {
   metrics?: Metrics | undefined;
   /** The configured project and region: a refusal they do not share is about the job, not the key. */
   trusted?: TrustedCheck | undefined;
+  /** Where a labelled job's end is counted (default: the run ledger under `prefix`). */
+  runs?: RunJobEnds | undefined;
 }
 
 /** Thrown to hand a job back to BullMQ for a backoff retry; the backoff strategy reads `delayMs`. */

@@ -8,12 +8,18 @@ import type { RedisClient } from './redis-connection.js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from '../observability/logger.js';
-import { executePurge } from '../purge/purge-use-case.js';
-import { buildScheduleRunId, randomRunSuffix } from '../purge/run-id.js';
+import { buildScheduleRunId } from '../purge/run-id.js';
 import type { TaskLister } from '../purge/stream-inventory.js';
 import { circuitKey } from './circuit-breaker.js';
-import { enqueueSelection } from './enqueue-selection.js';
 import type { Producer } from './producer.js';
+import { createRunLedger, type RunLedger } from '../runs/run-ledger.js';
+import { API_PURGE_JOB_NAME, RUN_VERIFY_JOB_NAME } from '../runs/run-jobs.js';
+import {
+  processApiPurge,
+  processRunVerify,
+  runRecordedPurge,
+  type WorkerRunDeps,
+} from '../runs/worker-runs.js';
 import {
   SCHEDULE_QUEUE_NAME,
   createSchedules,
@@ -32,6 +38,10 @@ export interface ScheduleWorkerOptions {
   producer: Producer;
   /** Instances listed at once per firing (default 8). */
   listConcurrency?: number;
+  /** The run ledger firings and API purges are recorded in (default: one under `prefix`). */
+  runs?: RunLedger | undefined;
+  /** How often a verification pass looks again for its run's end (default 5 s). */
+  verifyPollMs?: number | undefined;
 }
 
 export interface ScheduleWorker {
@@ -43,6 +53,23 @@ export interface ScheduleWorker {
 export function createScheduleWorker(options: ScheduleWorkerOptions): ScheduleWorker {
   const { logger } = options;
   const schedules = createSchedules({ connection: options.connection, prefix: options.prefix });
+  const runDeps: WorkerRunDeps = {
+    ledger: options.runs ?? createRunLedger({ connection: options.connection, prefix: options.prefix }),
+    getLister: (region) => options.getLister(region),
+    producer: options.producer,
+    connection: options.connection,
+    schedulesQueue: schedules.queue,
+    logger,
+    listConcurrency: options.listConcurrency,
+    verifyPollMs: options.verifyPollMs,
+  };
+
+  /** Schedule firings, API purges and verification passes share the queue (and its one-at-a-time). */
+  async function processJob(job: Job, token?: string): Promise<unknown> {
+    if (job.name === API_PURGE_JOB_NAME) return processApiPurge(runDeps, job);
+    if (job.name === RUN_VERIFY_JOB_NAME) return processRunVerify(runDeps, job, token);
+    return runFiring(job);
+  }
 
   async function runFiring(job: Job): Promise<LastRun> {
     const parsed = scheduleJobDataSchema.safeParse(job.data);
@@ -56,6 +83,13 @@ export function createScheduleWorker(options: ScheduleWorkerOptions): ScheduleWo
     const firedAt = new Date(job.opts.prevMillis ?? job.timestamp);
     const runId = buildScheduleRunId(data.schedule, job.id ?? randomBytes(8).toString('hex'), firedAt);
     const base = { run_id: runId, job_id: job.id ?? '', started_at: startedAt.toISOString() };
+    await runDeps.ledger.start({
+      runId,
+      kind: 'schedule',
+      startedBy: `schedule ${data.schedule}`,
+      spec: data.spec,
+      verify: data.spec.verify === true,
+    });
     try {
       // The breaker paused deletions for a credentials or endpoint failure: listing with the same key
       // would only add failed authentications towards Huawei's lockout.
@@ -81,6 +115,7 @@ export function createScheduleWorker(options: ScheduleWorkerOptions): ScheduleWo
         unfinished: 0,
         error: (err instanceof Error ? err.message : String(err)).slice(0, 500),
       };
+      await runDeps.ledger.fail(runId, run.error ?? 'failed');
       await schedules.recordLastRun(data.schedule, run);
       logger.error({ schedule: data.schedule, ...run }, 'schedule run failed');
       throw err;
@@ -93,22 +128,14 @@ export function createScheduleWorker(options: ScheduleWorkerOptions): ScheduleWo
     base: Pick<LastRun, 'run_id' | 'job_id' | 'started_at'>,
   ): Promise<LastRun> {
     const startedAt = new Date(base.started_at);
-    const outcome = await executePurge(
-      {
-        lister: options.getLister(data.spec.scope.region),
-        enqueue: (tasks, labels) => enqueueSelection(options.producer, tasks, labels),
-        now: () => startedAt,
-        randomHex: randomRunSuffix,
-      },
-      {
-        spec: data.spec,
-        intent: 'run',
-        source: 'schedule',
-        reason: `schedule ${data.schedule}`,
-        runId,
-        concurrency: options.listConcurrency,
-      },
-    );
+    const outcome = await runRecordedPurge(runDeps, {
+      runId,
+      spec: data.spec,
+      verify: data.spec.verify === true,
+      source: 'schedule',
+      reason: `schedule ${data.schedule}`,
+      now: startedAt,
+    });
     const { listing } = outcome;
     const stopped = outcome.status === 'guard_stopped';
     const enqueued = outcome.status === 'enqueued' ? outcome.enqueued : { enqueued: 0, duplicates: 0 };
@@ -124,7 +151,7 @@ export function createScheduleWorker(options: ScheduleWorkerOptions): ScheduleWo
     };
   }
 
-  const worker = new Worker(SCHEDULE_QUEUE_NAME, runFiring, {
+  const worker = new Worker(SCHEDULE_QUEUE_NAME, processJob, {
     connection: options.connection,
     prefix: options.prefix,
     name: `${hostname()}:${process.pid}:schedules`,

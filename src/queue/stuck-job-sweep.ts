@@ -3,6 +3,8 @@ import type { RedisClient } from './redis-connection.js';
 import type { DeadLetters } from './dead-letters.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { createRunLedger } from '../runs/run-ledger.js';
+import { countRunJobEnd, type RunJobEnds } from '../runs/run-job-hook.js';
 
 export interface StuckJobSweepDeps {
   connection: RedisClient;
@@ -10,6 +12,8 @@ export interface StuckJobSweepDeps {
   deadLetters: DeadLetters;
   logger: Logger;
   metrics?: Metrics | undefined;
+  /** Where a labelled job's end is counted (default: the run ledger under the queue's prefix). */
+  runs?: RunJobEnds | undefined;
 }
 
 /** Jobs moved per sweep. */
@@ -28,6 +32,7 @@ const MAX_RAW_FIELD_CHARS = 2_048;
  */
 export function createStuckJobSweep(deps: StuckJobSweepDeps): () => Promise<void> {
   const { connection, queue, deadLetters, logger } = deps;
+  const runs = deps.runs ?? createRunLedger({ connection, prefix: queue.opts.prefix ?? 'bull' });
 
   async function sweepReadable(job: Job): Promise<void> {
     await deadLetters.add(
@@ -47,6 +52,7 @@ export function createStuckJobSweep(deps: StuckJobSweepDeps): () => Promise<void
       `${job.id!}-failed-${job.attemptsStarted}`,
     );
     await job.remove();
+    await countRunJobEnd(runs, job.data, job.id, 'dead_lettered');
     deps.metrics?.deletions.inc({ outcome: 'dead_lettered' });
     logger.error(
       { outcome: 'dead_lettered', job_id: job.id, reason: 'stalled', failed_reason: job.failedReason },

@@ -15,6 +15,7 @@ import { createTrustedCheck, probeOpenCircuit, type TrustedPair } from './circui
 import { backoffDelayMs, type RetryPolicy } from './retry-policy.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { RunJobEnds } from '../runs/run-job-hook.js';
 
 const UNLIMITED_RATE = 1_000_000_000;
 
@@ -48,6 +49,8 @@ export interface CleanupWorkerOptions {
   deadLetterRetention: DeadLetterRetention;
   /** How often one worker process applies the retention. */
   trimIntervalMs: number;
+  /** The run ledger job ends are counted in (default: one under `prefix`). */
+  runs?: RunJobEnds | undefined;
 }
 
 export interface CleanupWorker {
@@ -106,7 +109,14 @@ export async function createCleanupWorker(options: CleanupWorkerOptions): Promis
     },
   });
   worker.on('error', (err) => logger.error({ err: err.message }, 'worker error'));
-  const sweep = createStuckJobSweep({ connection, queue, deadLetters, logger, metrics: options.metrics });
+  const sweep = createStuckJobSweep({
+    connection,
+    queue,
+    deadLetters,
+    logger,
+    metrics: options.metrics,
+    runs: options.runs,
+  });
   const sweeper = setInterval(() => void sweep().catch(() => undefined), options.sweepIntervalMs);
   sweeper.unref();
   const { trimIntervalMs } = options;

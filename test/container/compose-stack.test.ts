@@ -158,14 +158,29 @@ describe.skipIf(engine === undefined)(title, () => {
   });
 
   it('purges through the published API until every selected task is deleted, a killed worker notwithstanding', async () => {
-    const purge = await api<{ enqueued: number; counts: { selected: number } }>('POST', '/v1/purges', {
+    const purge = await api<{ run_id: string }>('POST', '/v1/purges', {
       all_instances: true,
       dry_run: false,
     });
-    expect(purge.status).toBe(200);
-    const selected = purge.body.counts.selected;
+    expect(purge.status).toBe(202);
+    // The worker lists and enqueues: the run's record says how many it selected.
+    type Run = {
+      state: string;
+      counts: { selected: number; enqueued: number; deleted: number; already_gone: number; pending: number };
+    };
+    const readRun = async (): Promise<Run> => (await api<Run>('GET', `/v1/runs/${purge.body.run_id}`)).body;
+    const listed = await waitFor(
+      async () => {
+        const r = await readRun();
+        return r.state === 'listing' ? undefined : r;
+      },
+      'the run listed and enqueued',
+      120_000,
+      250,
+    );
+    const selected = listed.counts.selected;
     expect(selected).toBeGreaterThan(900);
-    expect(purge.body.enqueued).toBe(selected);
+    expect(listed.counts.enqueued).toBe(selected);
 
     await waitFor(
       async () => (await emulatorGet<Stats>('/__emulator/stats')).deletions.count >= 150,
@@ -200,6 +215,18 @@ describe.skipIf(engine === undefined)(title, () => {
     expect(stats.deletions.count).toBe(selected);
     expect(stats.tasksLeft.byStatus.SUCCESS! + stats.tasksLeft.byStatus.FAILED!).toBe(0);
     expect(await queueStatus()).toMatchObject({ failed: 0, dead_letters: 0 });
+    const finished = await waitFor(
+      async () => {
+        const r = await readRun();
+        return r.state === 'finished' ? r : undefined;
+      },
+      'the run finished',
+      60_000,
+      500,
+    );
+    // Jobs the killed worker held end already gone: deleted and gone together are the selection.
+    expect(finished.counts.deleted + finished.counts.already_gone).toBe(selected);
+    expect(finished.counts.pending).toBe(0);
     log(`${selected} tasks deleted, worker killed at ${atKill}, after ${elapsed()}`);
   });
 

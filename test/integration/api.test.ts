@@ -396,21 +396,22 @@ describe('POST /v1/purges', () => {
     ).toBeUndefined();
   });
 
-  it('enqueues the selection under a run id, and refuses past the max guard', async () => {
-    const { instanceId, taskIds } = seedInstance();
-    const guarded = await post('/v1/purges', { instances: [instanceId], max: 2, dry_run: false });
-    expect(expectErrorBody(guarded, 409, 'PURGE_GUARD').message).toMatch(/3 tasks match, more than max 2/);
+  it('answers 202 at once with a run id for a run, recorded in the ledger before any listing', async () => {
+    const { instanceId } = seedInstance();
     const res = await post('/v1/purges', { instances: [instanceId], statuses: ['SUCCESS'], dry_run: false });
-    expect(res.statusCode).toBe(200);
+    expect(res.statusCode).toBe(202);
     const run = res.json();
-    expect(run).toMatchObject({ dry_run: false, enqueued: 2, duplicates: 0 });
+    expect(run).toMatchObject({ dry_run: false, state: 'listing' });
     expect(run.run_id).toMatch(/^purge-\d{8}T\d{6}Z-[0-9a-f]{6}$/);
-    const job = (
-      await get(
-        `/v1/deletions/${buildJobId({ project_id: h.projectId, instance_id: instanceId, task_id: taskIds[0]! })}`,
-      )
-    ).json();
-    expect(job).toMatchObject({ run_id: run.run_id, source: 'api-purge' });
+    // No schedule worker runs here: the run waits, recorded, for the worker processes to list it.
+    const record = (await get(`/v1/runs/${run.run_id}`)).json();
+    expect(record).toMatchObject({
+      run_id: run.run_id,
+      kind: 'api-purge',
+      state: 'listing',
+      started_by: 'api default',
+    });
+    expect(record.spec.scope).toMatchObject({ project_id: h.projectId, instances: [instanceId] });
   });
 
   it('lists every bad option, and answers 501 on a server without DCS credentials', async () => {

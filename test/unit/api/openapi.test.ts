@@ -29,6 +29,9 @@ describe('the OpenAPI document', () => {
         '/v1/dead-letters',
         '/v1/dead-letters/{id}/replay',
         '/v1/purges',
+        '/v1/runs',
+        '/v1/runs/{run_id}',
+        '/v1/runs/{run_id}/cancel',
         '/healthz',
         '/readyz',
         '/metrics',
@@ -44,6 +47,30 @@ describe('the OpenAPI document', () => {
     expect(body.additionalProperties).toBe(false);
     const purge = doc.paths['/v1/purges'].post.requestBody.content['application/json'].schema;
     expect(purge.properties.dry_run.default).toBe(true);
+    expect(purge.properties.verify.default).toBe(false);
+    const accepted = doc.paths['/v1/purges'].post.responses['202'].content['application/json'].schema;
+    expect(accepted.required).toEqual(expect.arrayContaining(['run_id', 'state', 'run_url']));
+    const batch = doc.paths['/v1/deletions'].post.responses['202'].content['application/json'].schema;
+    expect(batch.required).toContain('run_id');
+    const run = doc.paths['/v1/runs/{run_id}'].get.responses['200'].content['application/json'].schema;
+    expect(run.properties.state.enum).toEqual([
+      'listing',
+      'enqueued',
+      'running',
+      'finished',
+      'cancelled',
+      'failed',
+    ]);
+    expect(Object.keys(run.properties.counts.properties)).toEqual(
+      expect.arrayContaining([
+        'selected',
+        'deleted',
+        'already_gone',
+        'dead_lettered',
+        'pending',
+        'still_present',
+      ]),
+    );
     const list = doc.paths['/v1/dead-letters'].get.parameters;
     expect(list.find((p: any) => p.name === 'limit')).toMatchObject({ in: 'query', required: false });
     expect(doc.paths['/v1/deletions/{job_id}'].get.parameters[0]).toMatchObject({

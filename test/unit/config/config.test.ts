@@ -68,6 +68,8 @@ describe('loadConfig defaults', () => {
       WORKER_HEALTH_GRACE_MS: 120_000,
       DEAD_LETTER_MAX_AGE_DAYS: 30,
       DEAD_LETTER_MAX_COUNT: 100_000,
+      RUNS_RETENTION_DAYS: 30,
+      RUNS_MAX_COUNT: 10_000,
       JOBS_DEDUPE_WINDOW_SEC: 3_600,
       JOBS_KEEP_COMPLETED: 0,
       CLEANUP_API_TOKEN: undefined,
