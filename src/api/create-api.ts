@@ -18,7 +18,8 @@ import type { Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import type { TaskLister } from '../purge/stream-inventory.js';
 import type { PurgeLimits } from './purge-gate.js';
-import { buildAuthHook, buildLoopbackGuard, type ApiAuth } from './api-auth.js';
+import { buildAuthHook, buildLoopbackGuard, requiresToken, type ApiAuth } from './api-auth.js';
+import { createTokenStore } from './token-file.js';
 import { buildErrorHandler, frameworkErrorHandler, notFoundHandler } from './api-error.js';
 import { createApiMetrics, observeRequests } from './api-metrics.js';
 import { BULL_BOARD_PATH, registerBullBoard } from './bull-board-routes.js';
@@ -118,9 +119,17 @@ export function createApi(deps: ApiDeps): FastifyInstance {
   app.setErrorHandler(buildErrorHandler(logger));
   app.setNotFoundHandler(notFoundHandler);
   // Without a token, only loopback callers that are not browser pages (DNS rebinding): every route.
-  if (!('token' in deps.auth)) app.addHook('onRequest', buildLoopbackGuard());
+  if (!requiresToken(deps.auth)) app.addHook('onRequest', buildLoopbackGuard());
+  const tokensFile = requiresToken(deps.auth) ? deps.auth.tokensFile : undefined;
+  const tokens = tokensFile === undefined ? undefined : createTokenStore({ path: tokensFile, logger });
+  if (tokens)
+    app.addHook('onClose', (_instance, done) => {
+      tokens.close();
+      done();
+    });
   observeRequests(app, apiMetrics);
   app.decorateRequest('tokenLabel', null);
+  app.decorateRequest('tokenScopes', null);
   app.addHook('onResponse', async (request, reply) => logRequest(logger, request, reply));
 
   registerHealthRoutes(app, { connection, prefix: deps.prefix });
@@ -133,7 +142,7 @@ export function createApi(deps: ApiDeps): FastifyInstance {
   });
   registerOpenApiRoutes(app);
   void app.register((v1, _opts, done) => {
-    v1.addHook('onRequest', buildAuthHook(deps.auth));
+    v1.addHook('onRequest', buildAuthHook(deps.auth, tokens ? { tokens } : {}));
     registerDeletionRoutes(v1, { connection, producer, metrics: apiMetrics });
     registerDeadLetterRoutes(v1, { connection, producer, deadLetters });
     registerPurgeRoutes(v1, {
@@ -150,6 +159,7 @@ export function createApi(deps: ApiDeps): FastifyInstance {
   if (deps.bullBoard) {
     registerBullBoard(app, {
       auth: deps.auth,
+      tokens,
       queues: [producer.queue, deadLetters.queue],
       writable: deps.bullBoard.writable,
     });

@@ -100,6 +100,7 @@ export const deletionContracts = {
     description: `At most ${MAX_TASKS_PER_REQUEST} tasks per request. A task already pending or finished within the dedupe window is reported as a duplicate and not enqueued again, so a retried request is harmless.`,
     tag: 'deletions',
     auth: true,
+    scope: 'enqueue',
     body: createDeletionsBodySchema,
     responses: {
       202: { description: 'Every task is queued (or was already).', schema: createDeletionsResponseSchema },
@@ -114,6 +115,7 @@ export const deletionContracts = {
     description: 'Finished jobs are kept for the dedupe window (1 hour by default), then answer 404.',
     tag: 'deletions',
     auth: true,
+    scope: 'read',
     params: z.object({ job_id: jobIdSchema }),
     responses: { 200: { description: 'The job.', schema: deletionStatusSchema } },
     errors: [400, 404],

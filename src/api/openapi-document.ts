@@ -5,18 +5,19 @@
  */
 import { z } from 'zod';
 import { errorBodySchema } from './api-error.js';
-import type { RouteContract } from './route-contract.js';
+import { requiredScope, type RouteContract } from './route-contract.js';
 
 type JsonSchema = Record<string, unknown>;
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid request: `fields` lists every bad field (`tasks[3].task_id`).',
   401: 'Missing or wrong token.',
+  403: 'The token lacks the scope the route needs (`MISSING_SCOPE`).',
   404: 'No such resource.',
   409: 'The purge matched more tasks than `max` allows: nothing was enqueued.',
   413: 'The body is larger than the body limit.',
   415: 'The body is not `application/json`.',
-  422: 'The record cannot be replayed.',
+  422: 'The record cannot be replayed, or (`IDEMPOTENCY_KEY_REUSED`) the Idempotency-Key was used with another body.',
   500: 'Unexpected error (logged by the server; no detail is answered).',
   501: 'Not available in this build.',
   502: 'DCS refused or failed the listing a purge needs.',
@@ -67,7 +68,7 @@ function buildResponses(contract: RouteContract): JsonSchema {
       content: { [media]: { schema: response.schema ? toJsonSchema(response.schema, 'output') : {} } },
     };
   }
-  const errors = new Set([...(contract.errors ?? []), ...(contract.auth ? [401] : []), 500, 503]);
+  const errors = new Set([...(contract.errors ?? []), ...(contract.auth ? [401, 403] : []), 500, 503]);
   for (const status of [...errors].sort()) {
     responses[status] = {
       description: ERROR_DESCRIPTIONS[status] ?? 'Error.',
@@ -79,10 +80,12 @@ function buildResponses(contract: RouteContract): JsonSchema {
 
 function buildOperation(contract: RouteContract): JsonSchema {
   const parameters = buildParameters(contract);
+  const scope = requiredScope(contract);
   return {
     operationId: contract.operationId,
     summary: contract.summary,
     ...(contract.description === undefined ? {} : { description: contract.description }),
+    ...(scope === undefined ? {} : { 'x-required-scope': scope }),
     tags: [contract.tag],
     security: contract.auth ? [{ bearerAuth: [] }] : [],
     ...(parameters.length > 0 ? { parameters } : {}),
@@ -113,8 +116,9 @@ export function buildOpenApiDocument(contracts: readonly RouteContract[]): JsonS
       version: '1.0.0',
       description:
         'Enqueue Huawei Cloud DCS background-task deletions, follow jobs, replay dead letters and plan purges. ' +
-        'Every /v1 route needs `Authorization: Bearer <CLEANUP_API_TOKEN>`. Bull Board (not described here) ' +
-        'is served at /admin/queues behind the same token. See docs/api.md.',
+        'Every /v1 route needs `Authorization: Bearer <token>`: CLEANUP_API_TOKEN (every scope) or a token of ' +
+        'CLEANUP_API_TOKENS_FILE with the scope the operation names in `x-required-scope` (read, enqueue, purge, admin). ' +
+        'Bull Board (not described here) is served at /admin/queues to tokens with the admin scope. See docs/api.md.',
     },
     tags: [...new Set(contracts.map((c) => c.tag))].map((name) => ({ name })),
     paths,

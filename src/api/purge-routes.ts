@@ -105,6 +105,7 @@ export const purgeContracts = {
       'Same options as `dcs-cleanup purge`. Needs DCS credentials in the server environment (501 otherwise).',
     tag: 'purges',
     auth: true,
+    scope: 'purge',
     body: purgeBodySchema,
     responses: {
       200: { description: 'The plan, or the run that was enqueued.', schema: purgeResponseSchema },

@@ -4,6 +4,8 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
+import { refuseWithoutScope } from './api-auth.js';
+import type { TokenScope } from './token-file.js';
 
 export interface ResponseContract {
   description: string;
@@ -20,8 +22,13 @@ export interface RouteContract {
   summary: string;
   description?: string;
   tag: string;
-  /** True when the route needs `Authorization: Bearer <CLEANUP_API_TOKEN>`. */
+  /** True when the route needs `Authorization: Bearer <token>`. */
   auth: boolean;
+  /**
+   * The token scope an `auth` route needs (403 MISSING_SCOPE without it). Default: `read` for GET,
+   * `admin` for anything else, so a route that forgets to say is closed rather than open.
+   */
+  scope?: TokenScope;
   params?: z.ZodObject;
   query?: z.ZodObject;
   body?: z.ZodType;
@@ -53,10 +60,15 @@ export function addRoute<C extends RouteContract>(
   if (contract.params) schema.params = contract.params;
   if (contract.query) schema.querystring = contract.query;
   if (contract.body) schema.body = contract.body;
+  const scope = requiredScope(contract);
   app.route({
     method: contract.method,
     url: contract.url,
     schema,
+    // After the scope's own onRequest hook authenticated the request, before the body is read.
+    ...(scope === undefined
+      ? {}
+      : { onRequest: async (request, reply) => refuseWithoutScope(request, reply, scope) }),
     handler: async (request, reply) => {
       const validated = {
         params: request.params,
@@ -69,4 +81,10 @@ export function addRoute<C extends RouteContract>(
       return reply.status(status).send(result);
     },
   });
+}
+
+/** The scope `contract` needs; undefined for open routes. */
+export function requiredScope(contract: RouteContract): TokenScope | undefined {
+  if (!contract.auth) return undefined;
+  return contract.scope ?? (contract.method === 'GET' ? 'read' : 'admin');
 }

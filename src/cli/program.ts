@@ -12,6 +12,7 @@ import { registerPurgeCommand } from './purge-command.js';
 import { registerScheduleCommand } from './schedule-command.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerEmulatorCommand } from './emulator-command.js';
+import { registerTokenCommand } from './token-command.js';
 
 /**
  * The whole `dcs-cleanup` command tree, loaded eagerly (tests and tools that list the commands).
@@ -32,5 +33,6 @@ export function buildProgram(): Command {
   registerScheduleCommand(program);
   registerDemoCommand(program);
   registerEmulatorCommand(program);
+  registerTokenCommand(program);
   return program;
 }

@@ -7,7 +7,7 @@ import type { RedisClient } from '../queue/redis-connection.js';
 import { CleanupError, isCleanupError } from '../errors.js';
 import { checkEvictionPolicy } from '../queue/eviction-check.js';
 import { createApi } from '../api/create-api.js';
-import { resolveApiAuth } from '../api/api-auth.js';
+import { requiresToken, resolveApiAuth } from '../api/api-auth.js';
 import { createClientRegistry, type ClientRegistry } from '../dcs/client-registry.js';
 import type { Logger } from '../observability/logger.js';
 import { waitForShutdown } from '../bin/process-lifecycle.js';
@@ -68,6 +68,7 @@ async function runServe(flags: ServeFlags): Promise<number> {
   const port = flags.port ?? config.API_PORT;
   const auth = resolveApiAuth({
     token: config.CLEANUP_API_TOKEN,
+    tokensFile: config.CLEANUP_API_TOKENS_FILE,
     insecureNoAuth: flags.insecureNoAuth ?? false,
     host,
   });
@@ -100,13 +101,13 @@ async function runServe(flags: ServeFlags): Promise<number> {
       host,
       port: typeof address === 'object' && address ? address.port : port,
       prefix: app.prefix,
-      auth: 'token' in auth ? 'token' : 'none',
+      auth: requiresToken(auth) ? 'token' : 'none',
       bull_board: bullBoard,
       purges: clients ? 'enabled' : 'disabled (no DCS credentials)',
     },
     'api listening',
   );
-  if (!('token' in auth))
+  if (!requiresToken(auth))
     logger.warn({ host }, 'the API runs WITHOUT authentication (--insecure-no-auth, loopback only)');
   const close = async (): Promise<void> => {
     // A request still waiting on a cluster caught in a failover would hold api.close() for ever:
