@@ -143,10 +143,11 @@ export function createApi(deps: ApiDeps): FastifyInstance {
   registerOpenApiRoutes(app);
   void app.register((v1, _opts, done) => {
     v1.addHook('onRequest', buildAuthHook(deps.auth, tokens ? { tokens } : {}));
-    registerDeletionRoutes(v1, { connection, producer, metrics: apiMetrics });
+    registerDeletionRoutes(v1, { connection, prefix: deps.prefix, producer, metrics: apiMetrics });
     registerDeadLetterRoutes(v1, { connection, producer, deadLetters });
     registerPurgeRoutes(v1, {
       connection,
+      prefix: deps.prefix,
       producer,
       lister: deps.purges?.lister,
       defaultProjectId: deps.purges?.defaultProjectId,

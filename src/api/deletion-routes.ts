@@ -18,6 +18,7 @@ import { ApiError } from './api-error.js';
 import type { ApiMetrics } from './api-metrics.js';
 import { withRedis } from './redis-guard.js';
 import { addRoute, type RouteContract } from './route-contract.js';
+import { readTraceparent } from './request-trace.js';
 
 /** Tasks one request may carry: one producer chunk, so one EXISTS pipeline and one addBulk. */
 export const MAX_TASKS_PER_REQUEST = 1_000;
@@ -74,6 +75,10 @@ const deleteJobResultSchema = z.object({
   duration_ms: z.number(),
   reason: z.string().optional(),
   dead_letter_id: z.string().optional(),
+  trace_id: z
+    .string()
+    .optional()
+    .meta({ description: 'Trace id of the `traceparent` the job was enqueued with.' }),
 }) satisfies z.ZodType<DeleteJobResult>;
 
 const deletionStatusSchema = z.object({
@@ -83,6 +88,7 @@ const deletionStatusSchema = z.object({
   reason: z.string().optional(),
   source: z.string().optional(),
   run_id: z.string().optional(),
+  traceparent: z.string().optional(),
   enqueued_at: z.string().nullable(),
   attempts_made: z.number().int(),
   finished_at: z.string().nullable(),
@@ -97,10 +103,11 @@ export const deletionContracts = {
     url: '/v1/deletions',
     operationId: 'createDeletions',
     summary: 'Enqueue background tasks for deletion',
-    description: `At most ${MAX_TASKS_PER_REQUEST} tasks per request. A task already pending or finished within the dedupe window is reported as a duplicate and not enqueued again, so a retried request is harmless.`,
+    description: `At most ${MAX_TASKS_PER_REQUEST} tasks per request. A task already pending or finished within the dedupe window is reported as a duplicate and not enqueued again, so a retried request is harmless. A W3C \`traceparent\` header is validated and carried by every job into its log records.`,
     tag: 'deletions',
     auth: true,
     scope: 'enqueue',
+    idempotent: true,
     body: createDeletionsBodySchema,
     responses: {
       202: { description: 'Every task is queued (or was already).', schema: createDeletionsResponseSchema },
@@ -125,35 +132,58 @@ export const deletionContracts = {
 export interface DeletionRouteDeps {
   /** An `api`-role connection: fails fast when Redis is away. */
   connection: RedisClient;
+  /** CLEANUP_PREFIX: where Idempotency-Key answers are kept. */
+  prefix: string;
   producer: Producer;
   metrics: ApiMetrics | undefined;
 }
 
+export type CreateDeletionsBody = z.output<typeof createDeletionsBodySchema>;
+export type CreateDeletionsAnswer = z.infer<typeof createDeletionsResponseSchema>;
+
+/**
+ * Enqueues a validated batch and answers like `POST /v1/deletions`: the one enqueue of the API,
+ * also behind `POST /v1/events`.
+ */
+export async function enqueueDeletions(
+  deps: Omit<DeletionRouteDeps, 'prefix'>,
+  body: CreateDeletionsBody,
+  traceparent: string | undefined,
+): Promise<CreateDeletionsAnswer> {
+  const { producer, connection } = deps;
+  const labels = {
+    ...(body.reason === undefined ? {} : { reason: body.reason }),
+    source: body.source ?? 'api',
+    ...(traceparent === undefined ? {} : { traceparent }),
+  };
+  const summary = await withRedis(connection, () => producer.enqueueMany(body.tasks, labels));
+  // A duplicate's job may be anywhere in its life: ask for its state (new jobs are waiting).
+  const states = await withRedis(connection, () =>
+    Promise.all(
+      summary.jobs.map((j) =>
+        j.duplicate ? producer.queue.getJobState(j.job_id) : Promise.resolve('waiting' as const),
+      ),
+    ),
+  );
+  deps.metrics?.enqueued.inc({ result: 'enqueued' }, summary.enqueued);
+  deps.metrics?.enqueued.inc({ result: 'duplicate' }, summary.duplicates);
+  return {
+    enqueued: summary.enqueued,
+    duplicates: summary.duplicates,
+    jobs: summary.jobs.map((j, i) => ({ ...j, state: states[i]! })),
+  };
+}
+
 export function registerDeletionRoutes(app: FastifyInstance, deps: DeletionRouteDeps): void {
   const { producer, connection } = deps;
+  const idempotency = { connection, prefix: deps.prefix };
 
-  addRoute(app, deletionContracts.create, async ({ body }) => {
-    const labels = {
-      ...(body.reason === undefined ? {} : { reason: body.reason }),
-      source: body.source ?? 'api',
-    };
-    const summary = await withRedis(connection, () => producer.enqueueMany(body.tasks, labels));
-    // A duplicate's job may be anywhere in its life: ask for its state (new jobs are waiting).
-    const states = await withRedis(connection, () =>
-      Promise.all(
-        summary.jobs.map((j) =>
-          j.duplicate ? producer.queue.getJobState(j.job_id) : Promise.resolve('waiting' as const),
-        ),
-      ),
-    );
-    deps.metrics?.enqueued.inc({ result: 'enqueued' }, summary.enqueued);
-    deps.metrics?.enqueued.inc({ result: 'duplicate' }, summary.duplicates);
-    return {
-      enqueued: summary.enqueued,
-      duplicates: summary.duplicates,
-      jobs: summary.jobs.map((j, i) => ({ ...j, state: states[i]! })),
-    } satisfies z.infer<typeof createDeletionsResponseSchema>;
-  });
+  addRoute(
+    app,
+    deletionContracts.create,
+    async ({ body, raw }) => enqueueDeletions(deps, body, readTraceparent(raw)),
+    { idempotency },
+  );
 
   addRoute(app, deletionContracts.get, async ({ params }) => {
     const status = await withRedis(connection, () => readDeletion(producer.queue, params.job_id));
@@ -184,6 +214,7 @@ async function readDeletion(queue: Queue, jobId: string): Promise<DeletionStatus
     ...(d.reason === undefined ? {} : { reason: d.reason }),
     ...(d.source === undefined ? {} : { source: d.source }),
     ...(d.run_id === undefined ? {} : { run_id: d.run_id }),
+    ...(d.traceparent === undefined ? {} : { traceparent: d.traceparent }),
     enqueued_at: d.enqueued_at ?? new Date(job.timestamp).toISOString(),
     attempts_made: job.attemptsMade,
     finished_at: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,

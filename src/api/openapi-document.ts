@@ -14,7 +14,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   401: 'Missing or wrong token.',
   403: 'The token lacks the scope the route needs (`MISSING_SCOPE`).',
   404: 'No such resource.',
-  409: 'The purge matched more tasks than `max` allows: nothing was enqueued.',
+  409: 'The purge matched more tasks than `max` allows: nothing was enqueued (`PURGE_GUARD`); or a request with the same Idempotency-Key still runs (`IDEMPOTENCY_KEY_IN_USE`).',
   413: 'The body is larger than the body limit.',
   415: 'The body is not `application/json`.',
   422: 'The record cannot be replayed, or (`IDEMPOTENCY_KEY_REUSED`) the Idempotency-Key was used with another body.',
@@ -56,6 +56,16 @@ function buildParameters(contract: RouteContract): JsonSchema[] {
       });
     }
   }
+  if (contract.idempotent === true) {
+    out.push({
+      name: 'Idempotency-Key',
+      in: 'header',
+      required: false,
+      description:
+        'Makes a retried request safe: the same key and body within 24 h answer the first answer (header `Idempotent-Replayed: true`) and start nothing; another body is 422 `IDEMPOTENCY_KEY_REUSED`; while the first still runs, 409 `IDEMPOTENCY_KEY_IN_USE`. Scoped per token.',
+      schema: { type: 'string', minLength: 1, maxLength: 255 },
+    });
+  }
   return out;
 }
 
@@ -68,7 +78,13 @@ function buildResponses(contract: RouteContract): JsonSchema {
       content: { [media]: { schema: response.schema ? toJsonSchema(response.schema, 'output') : {} } },
     };
   }
-  const errors = new Set([...(contract.errors ?? []), ...(contract.auth ? [401, 403] : []), 500, 503]);
+  const errors = new Set([
+    ...(contract.errors ?? []),
+    ...(contract.auth ? [401, 403] : []),
+    ...(contract.idempotent === true ? [409, 422] : []),
+    500,
+    503,
+  ]);
   for (const status of [...errors].sort()) {
     responses[status] = {
       description: ERROR_DESCRIPTIONS[status] ?? 'Error.',

@@ -24,6 +24,7 @@ import { ApiError } from './api-error.js';
 import { DEFAULT_PURGE_LIMITS, createPurgeGate, type PurgeLimits } from './purge-gate.js';
 import { REDIS_DEADLINE_MS, withRedis } from './redis-guard.js';
 import { addRoute, type RouteContract } from './route-contract.js';
+import { readTraceparent } from './request-trace.js';
 
 // One source for each rule: the ids of the job contract, the filters of a purge spec.
 const id = taskInputSchema.shape.project_id;
@@ -106,6 +107,7 @@ export const purgeContracts = {
     tag: 'purges',
     auth: true,
     scope: 'purge',
+    idempotent: true,
     body: purgeBodySchema,
     responses: {
       200: { description: 'The plan, or the run that was enqueued.', schema: purgeResponseSchema },
@@ -116,6 +118,8 @@ export const purgeContracts = {
 
 export interface PurgeRouteDeps {
   connection: RedisClient;
+  /** CLEANUP_PREFIX: where Idempotency-Key answers are kept. */
+  prefix: string;
   producer: Producer;
   /** A DCS client for `region`; undefined when the server has no credentials (purges answer 501). */
   lister: ((region: string | undefined) => TaskLister) | undefined;
@@ -135,42 +139,49 @@ export function registerPurgeRoutes(app: FastifyInstance, deps: PurgeRouteDeps):
   const gate = createPurgeGate(limits.deadlineMs, () =>
     deps.logger.info({ route: purgeContracts.create.url }, 'purge listing stopped: the client went away'),
   );
-  addRoute(app, purgeContracts.create, async ({ body }, reply) => {
-    const lister = deps.lister;
-    if (!lister) {
-      throw new ApiError(
-        'NOT_IMPLEMENTED',
-        'purges need DCS credentials (CLOUD_SDK_AK, CLOUD_SDK_SK) on the API server',
-      );
-    }
-    const spec = buildSpec(body, deps);
-    const answer = await gate.run(reply, async (signal) => {
-      const outcome = await executePurge(
-        {
-          lister: lister(spec.scope.region),
-          // A large selection takes a while to enqueue: the deadline grows with it (about 1 ms per task).
-          enqueue: (tasks, labels) =>
-            withRedis(
-              deps.connection,
-              () => enqueueSelection(deps.producer, tasks, labels),
-              REDIS_DEADLINE_MS + tasks.length,
-            ),
-          now,
-          randomHex: randomRunSuffix,
-        },
-        {
-          spec,
-          intent: body.dry_run ? 'plan' : 'run',
-          source: 'api-purge',
-          reason: body.reason ?? 'purge',
-          concurrency: body.concurrency,
-          signal,
-        },
-      );
-      return presentOutcome(outcome, spec, body, limits.planLimit);
-    });
-    return answer ?? reply;
-  });
+  const idempotency = { connection: deps.connection, prefix: deps.prefix };
+  addRoute(
+    app,
+    purgeContracts.create,
+    async ({ body, raw }, reply) => {
+      const lister = deps.lister;
+      if (!lister) {
+        throw new ApiError(
+          'NOT_IMPLEMENTED',
+          'purges need DCS credentials (CLOUD_SDK_AK, CLOUD_SDK_SK) on the API server',
+        );
+      }
+      const spec = buildSpec(body, deps);
+      const traceparent = readTraceparent(raw);
+      const answer = await gate.run(reply, async (signal) => {
+        const outcome = await executePurge(
+          {
+            lister: lister(spec.scope.region),
+            // A large selection takes a while to enqueue: the deadline grows with it (about 1 ms per task).
+            enqueue: (tasks, labels) =>
+              withRedis(
+                deps.connection,
+                () => enqueueSelection(deps.producer, tasks, { ...labels, traceparent }),
+                REDIS_DEADLINE_MS + tasks.length,
+              ),
+            now,
+            randomHex: randomRunSuffix,
+          },
+          {
+            spec,
+            intent: body.dry_run ? 'plan' : 'run',
+            source: 'api-purge',
+            reason: body.reason ?? 'purge',
+            concurrency: body.concurrency,
+            signal,
+          },
+        );
+        return presentOutcome(outcome, spec, body, limits.planLimit);
+      });
+      return answer ?? reply;
+    },
+    { idempotency },
+  );
 }
 
 /** The purge spec of a request body, with the server's defaults; INVALID_INPUT without a project. */

@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { refuseWithoutScope } from './api-auth.js';
 import type { TokenScope } from './token-file.js';
+import { runIdempotent, type IdempotencyDeps } from './idempotency.js';
 
 export interface ResponseContract {
   description: string;
@@ -34,6 +35,8 @@ export interface RouteContract {
   body?: z.ZodType;
   /** Success answers; the error answers that apply are added from `errors`. */
   responses: Record<number, ResponseContract>;
+  /** Honours `Idempotency-Key` (src/api/idempotency.ts); addRoute then needs `idempotency`. */
+  idempotent?: boolean;
   /** Error statuses the route can answer besides 401 (auth), 500 and 503. */
   errors?: number[];
 }
@@ -54,8 +57,13 @@ export function addRoute<C extends RouteContract>(
   app: FastifyInstance,
   contract: C,
   handler: (request: ValidatedRequest<C>, reply: FastifyReply) => Promise<unknown>,
+  options: { idempotency?: IdempotencyDeps } = {},
 ): void {
   const status = Number(Object.keys(contract.responses)[0] ?? 200);
+  const idempotency = contract.idempotent === true ? options.idempotency : undefined;
+  if (contract.idempotent === true && idempotency === undefined) {
+    throw new Error(`${contract.url} honours Idempotency-Key: pass its store`);
+  }
   const schema: Record<string, z.ZodType> = {};
   if (contract.params) schema.params = contract.params;
   if (contract.query) schema.querystring = contract.query;
@@ -76,7 +84,11 @@ export function addRoute<C extends RouteContract>(
         body: request.body,
         raw: request,
       } as ValidatedRequest<C>;
-      const result = await handler(validated, reply);
+      const result = idempotency
+        ? await runIdempotent(idempotency, { request, reply, body: request.body, status }, () =>
+            handler(validated, reply),
+          )
+        : await handler(validated, reply);
       if (reply.sent) return reply;
       return reply.status(status).send(result);
     },

@@ -10,6 +10,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { AttemptRecord, DeadLetterReason, DeadLetters } from './dead-letters.js';
 import { QUEUE_NAME, type DeleteJobData, type DeleteJobResult } from './job-contract.js';
+import { traceFields } from '../observability/trace-context.js';
 
 const HISTORY_TTL_SEC = 7 * 24 * 3600;
 
@@ -105,6 +106,8 @@ export function createJobFinisher(deps: JobFinisherDeps): JobFinisher {
     extra: { reason?: string; dead_letter_id?: string } = {},
   ): Promise<DeleteJobResult> {
     if (job.attemptsMade > 0) await deps.connection.del(historyKey(job.id!));
+    const d = (typeof data === 'object' && data !== null ? data : {}) as Partial<DeleteJobData>;
+    const trace = traceFields(typeof d.traceparent === 'string' ? d.traceparent : undefined);
     const result: DeleteJobResult = {
       outcome,
       http_status: last?.status ?? null,
@@ -113,9 +116,9 @@ export function createJobFinisher(deps: JobFinisherDeps): JobFinisher {
       attempts,
       duration_ms: Math.round(performance.now() - started),
       ...extra,
+      ...(trace.trace_id === undefined ? {} : { trace_id: trace.trace_id }),
     };
     metrics?.deletions.inc({ outcome });
-    const d = (typeof data === 'object' && data !== null ? data : {}) as Partial<DeleteJobData>;
     const record = {
       job_id: job.id,
       project_id: d.project_id,
@@ -124,6 +127,7 @@ export function createJobFinisher(deps: JobFinisherDeps): JobFinisher {
       region: d.region,
       run_id: d.run_id,
       ...result,
+      ...trace,
     };
     if (outcome === 'dead_lettered') logger.error(record, 'job dead-lettered');
     else logger.info(record, outcome === 'deleted' ? 'task deleted' : 'task already gone');
