@@ -25,6 +25,7 @@ import { createApiMetrics, observeRequests } from './api-metrics.js';
 import { BULL_BOARD_PATH, registerBullBoard } from './bull-board-routes.js';
 import { registerDeadLetterRoutes } from './dead-letter-routes.js';
 import { registerDeletionRoutes } from './deletion-routes.js';
+import { registerEventRoutes } from './event-routes.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { registerMetricsRoutes } from './metrics-routes.js';
 import { registerOpenApiRoutes } from './openapi-routes.js';
@@ -143,7 +144,9 @@ export function createApi(deps: ApiDeps): FastifyInstance {
   registerOpenApiRoutes(app);
   void app.register((v1, _opts, done) => {
     v1.addHook('onRequest', buildAuthHook(deps.auth, tokens ? { tokens } : {}));
-    registerDeletionRoutes(v1, { connection, prefix: deps.prefix, producer, metrics: apiMetrics });
+    const deletions = { connection, prefix: deps.prefix, producer, metrics: apiMetrics };
+    registerDeletionRoutes(v1, deletions);
+    registerEventRoutes(v1, deletions);
     registerDeadLetterRoutes(v1, { connection, producer, deadLetters });
     registerPurgeRoutes(v1, {
       connection,

@@ -52,15 +52,16 @@ export function readIdempotencyKey(request: FastifyRequest): string | undefined 
 
 /**
  * Runs `work` once per key: `status` is the status its result is answered with. Without the header
- * it just runs `work`. `body` is the validated request body (its digest tells two bodies apart).
+ * (and without a `key` of the route's own, such as a CloudEvent's source and id) it just runs
+ * `work`. `body` is the validated request body (its digest tells two bodies apart).
  */
 export async function runIdempotent<T>(
   deps: IdempotencyDeps,
-  call: { request: FastifyRequest; reply: FastifyReply; body: unknown; status: number },
+  call: { request: FastifyRequest; reply: FastifyReply; body: unknown; status: number; key?: string },
   work: () => Promise<T>,
 ): Promise<T | FastifyReply> {
   const { request, reply } = call;
-  const key = readIdempotencyKey(request);
+  const key = readIdempotencyKey(request) ?? call.key;
   if (key === undefined) return work();
   const route = `${request.method} ${request.routeOptions.url ?? request.url}`;
   const redisKey = idempotencyRedisKey(deps.prefix, request.tokenLabel ?? '', route, key);

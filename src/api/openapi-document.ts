@@ -94,6 +94,15 @@ function buildResponses(contract: RouteContract): JsonSchema {
   return responses;
 }
 
+function requestBody(contract: RouteContract): { requestBody: JsonSchema } | undefined {
+  const bodies = contract.body ? { 'application/json': contract.body } : contract.documentedBodies;
+  if (bodies === undefined) return undefined;
+  const content: JsonSchema = {};
+  for (const [media, schema] of Object.entries(bodies))
+    content[media] = { schema: toJsonSchema(schema, 'input') };
+  return { requestBody: { required: true, content } };
+}
+
 function buildOperation(contract: RouteContract): JsonSchema {
   const parameters = buildParameters(contract);
   const scope = requiredScope(contract);
@@ -105,14 +114,7 @@ function buildOperation(contract: RouteContract): JsonSchema {
     tags: [contract.tag],
     security: contract.auth ? [{ bearerAuth: [] }] : [],
     ...(parameters.length > 0 ? { parameters } : {}),
-    ...(contract.body
-      ? {
-          requestBody: {
-            required: true,
-            content: { 'application/json': { schema: toJsonSchema(contract.body, 'input') } },
-          },
-        }
-      : {}),
+    ...(requestBody(contract) ?? {}),
     responses: buildResponses(contract),
   };
 }

@@ -33,6 +33,8 @@ export interface RouteContract {
   params?: z.ZodObject;
   query?: z.ZodObject;
   body?: z.ZodType;
+  /** For the document only: bodies a route validates itself, by media type (CloudEvents). */
+  documentedBodies?: Record<string, z.ZodType>;
   /** Success answers; the error answers that apply are added from `errors`. */
   responses: Record<number, ResponseContract>;
   /** Honours `Idempotency-Key` (src/api/idempotency.ts); addRoute then needs `idempotency`. */
@@ -57,7 +59,11 @@ export function addRoute<C extends RouteContract>(
   app: FastifyInstance,
   contract: C,
   handler: (request: ValidatedRequest<C>, reply: FastifyReply) => Promise<unknown>,
-  options: { idempotency?: IdempotencyDeps } = {},
+  options: {
+    idempotency?: IdempotencyDeps;
+    /** A key of the route's own when the request has no Idempotency-Key header. */
+    keyOf?: (request: FastifyRequest) => string | undefined;
+  } = {},
 ): void {
   const status = Number(Object.keys(contract.responses)[0] ?? 200);
   const idempotency = contract.idempotent === true ? options.idempotency : undefined;
@@ -85,8 +91,10 @@ export function addRoute<C extends RouteContract>(
         raw: request,
       } as ValidatedRequest<C>;
       const result = idempotency
-        ? await runIdempotent(idempotency, { request, reply, body: request.body, status }, () =>
-            handler(validated, reply),
+        ? await runIdempotent(
+            idempotency,
+            { request, reply, body: request.body, status, key: options.keyOf?.(request) },
+            () => handler(validated, reply),
           )
         : await handler(validated, reply);
       if (reply.sent) return reply;
