@@ -14,6 +14,8 @@ import { CleanupError } from './errors.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createProducer, type Producer, type ProducerOptions } from './queue/producer.js';
 import { createDeadLetters, type DeadLetters } from './queue/dead-letters.js';
+import type { EventPublisher } from './events/event-publisher.js';
+import { createConfiguredPublisher } from './events/events-runtime.js';
 
 export interface App {
   readonly config: Config;
@@ -22,6 +24,8 @@ export interface App {
   readonly prefix: string;
   producer(): Producer;
   deadLetters(): DeadLetters;
+  /** publishEvent(type, subject): log records and webhooks (src/events); built on first use. */
+  events(): EventPublisher;
   close(): Promise<void>;
 }
 
@@ -56,6 +60,7 @@ export function createApp(config: Config, options: AppOptions): App {
   connection.on('error', () => undefined);
   let producer: Producer | undefined;
   let deadLetters: DeadLetters | undefined;
+  let events: EventPublisher | undefined;
   return {
     config,
     logger,
@@ -63,8 +68,13 @@ export function createApp(config: Config, options: AppOptions): App {
     prefix: config.CLEANUP_PREFIX,
     producer: () => (producer ??= createProducer(buildProducerOptions(config, connection))),
     deadLetters: () => (deadLetters ??= createDeadLetters({ connection, prefix: config.CLEANUP_PREFIX })),
+    events: () =>
+      (events ??= createConfiguredPublisher(config, { connection, prefix: config.CLEANUP_PREFIX, logger })),
     async close() {
-      await settleWithin(Promise.all([producer?.close(), deadLetters?.close()]), CLOSE_WAIT_MS);
+      await settleWithin(
+        Promise.all([producer?.close(), deadLetters?.close(), events?.close()]),
+        CLOSE_WAIT_MS,
+      );
       closeRedisConnection(connection);
     },
   };

@@ -15,6 +15,8 @@ import { checkEvictionPolicy } from '../queue/eviction-check.js';
 import { waitForShutdown } from '../bin/process-lifecycle.js';
 import { EXIT_CODES, runCommand } from './run-command.js';
 import { parseIntOption } from './options.js';
+import { startEventConsumers } from '../events/events-runtime.js';
+import type { EventPublisher } from '../events/event-publisher.js';
 
 interface WorkerFlags {
   concurrency?: number;
@@ -75,9 +77,12 @@ async function runWorker(flags: WorkerFlags): Promise<number> {
   const app = createApp(config, { role: 'worker' });
   const { logger } = app;
   const credentials = createConfiguredCredentialProvider(config, logger, credentialSettings);
+  let events: EventPublisher;
   try {
     await pingRedis(app.connection);
     await checkEvictionPolicy(app.connection, { allowEviction: config.REDIS_ALLOW_EVICTION, logger });
+    // Reads CLEANUP_WEBHOOKS_FILE: a bad file stops the worker here.
+    events = app.events();
   } catch (err) {
     await app.close();
     throw err;
@@ -103,6 +108,7 @@ async function runWorker(flags: WorkerFlags): Promise<number> {
       maxCount: config.DEAD_LETTER_MAX_COUNT,
     },
     policy: buildRetryPolicy(config),
+    events,
   });
   // Scheduled purges fire in every worker process; BullMQ hands each firing to one of them.
   const schedules = createScheduleWorker({
@@ -111,6 +117,16 @@ async function runWorker(flags: WorkerFlags): Promise<number> {
     logger,
     getLister: (r) => clients.get(r),
     producer: app.producer(),
+    events,
+  });
+  // Webhook deliveries and the dead-letter threshold check, apart from the deletions.
+  const eventConsumers = startEventConsumers(config, {
+    connection: app.connection,
+    prefix: app.prefix,
+    logger,
+    events,
+    deadLetterCount: () => pool.deadLetters.count(),
+    registry: metrics.registry,
   });
   const metricsServer = await serveWorkerMetrics(app, pool, metrics, flags.metricsPort);
   logger.info(
@@ -126,7 +142,10 @@ async function runWorker(flags: WorkerFlags): Promise<number> {
     // In-flight jobs get the shutdown timeout (then their requests are aborted and the jobs put
     // back); past it and a few seconds more, the connections are ended under BullMQ.
     const shutdownMs = (flags.shutdownTimeout ?? 10) * 1000;
-    await settleWithin(Promise.all([schedules.close(), pool.close()]), shutdownMs + CLOSE_WAIT_MS);
+    await settleWithin(
+      Promise.all([schedules.close(), pool.close(), eventConsumers.close()]),
+      shutdownMs + CLOSE_WAIT_MS,
+    );
     await metricsServer?.close();
     await clients.close();
     await app.close();

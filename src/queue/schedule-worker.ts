@@ -8,6 +8,7 @@ import type { RedisClient } from './redis-connection.js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from '../observability/logger.js';
+import type { EventPublisher } from '../events/event-publisher.js';
 import { executePurge } from '../purge/purge-use-case.js';
 import { buildScheduleRunId, randomRunSuffix } from '../purge/run-id.js';
 import type { TaskLister } from '../purge/stream-inventory.js';
@@ -32,6 +33,8 @@ export interface ScheduleWorkerOptions {
   producer: Producer;
   /** Instances listed at once per firing (default 8). */
   listConcurrency?: number;
+  /** Announces `schedule.failed` (src/events); default: no events. */
+  events?: Pick<EventPublisher, 'publishEvent'> | undefined;
 }
 
 export interface ScheduleWorker {
@@ -83,6 +86,7 @@ export function createScheduleWorker(options: ScheduleWorkerOptions): ScheduleWo
       };
       await schedules.recordLastRun(data.schedule, run);
       logger.error({ schedule: data.schedule, ...run }, 'schedule run failed');
+      await options.events?.publishEvent('schedule.failed', { schedule: data.schedule, ...run });
       throw err;
     }
   }

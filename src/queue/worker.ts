@@ -14,6 +14,7 @@ import { createTrustedCheck, probeOpenCircuit, type TrustedPair } from './circui
 import { DEFAULT_RETRY_POLICY, backoffDelayMs, type RetryPolicy } from './retry-policy.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { EventPublisher } from '../events/event-publisher.js';
 
 const UNLIMITED_RATE = 1_000_000_000;
 const DEFAULT_RETENTION: DeadLetterRetention = { maxAgeMs: 30 * 86_400_000, maxCount: 100_000 };
@@ -44,6 +45,8 @@ export interface CleanupWorkerOptions {
   deadLetterRetention?: DeadLetterRetention;
   /** How often one worker process applies the retention (default 60 s). */
   trimIntervalMs?: number;
+  /** Announces `breaker.opened` and `breaker.closed` (src/events); default: no events. */
+  events?: Pick<EventPublisher, 'publishEvent'> | undefined;
 }
 
 export interface CleanupWorker {
@@ -66,7 +69,14 @@ export async function createCleanupWorker(options: CleanupWorkerOptions): Promis
   // again for this queue with its stack on stderr.
   queue.on('error', () => undefined);
   const deadLetters = createDeadLetters({ connection, prefix });
-  const circuit = await createCircuitBreaker({ connection, prefix, queue, listen: true });
+  const { events } = options;
+  const circuit = await createCircuitBreaker({
+    connection,
+    prefix,
+    queue,
+    listen: true,
+    ...(events ? { onTransition: (t, state) => void events.publishEvent(`breaker.${t}`, { ...state }) } : {}),
+  });
   const getClient = (region: string | undefined): TaskDeleter => options.getClient(region);
   const trusted = options.trusted && createTrustedCheck(options.trusted, getClient);
   const processor = createProcessor({
