@@ -380,7 +380,22 @@ describe('traceparent', () => {
       payload: { tasks: [{ project_id: h.projectId, instance_id: h.instanceId, task_id: task!.id }] },
     });
     expect(res.statusCode).toBe(202);
-    await h.startWorker();
+    // The DCS client's own debug record of the DELETE carries the trace id too.
+    const calls = captureLogger('debug');
+    const traced = createDcsClient({
+      endpoint: h.emulator.url,
+      credentials: h.credentials,
+      logger: calls.logger,
+    });
+    await h.startWorker({ getClient: () => traced });
+    const call = await waitFor(
+      () =>
+        calls.records.find(
+          (r) => r.msg === 'dcs request' && r.method === 'DELETE' && r.path.endsWith(task!.id),
+        ),
+      'the debug record of the DELETE',
+    );
+    expect(call).toMatchObject({ trace_id: '4bf92f3577b34da6a3ce929d0e0e4736', status: 200 });
     const record = await waitFor(
       () => h.logs.records.find((r) => r.msg === 'task deleted' && r.task_id === task!.id),
       'the outcome record',
