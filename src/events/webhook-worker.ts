@@ -27,6 +27,16 @@ export function signWebhookBody(body: string, secret: string): string {
   return `sha256=${createHmac('sha256', secret).update(body, 'utf8').digest('hex')}`;
 }
 
+/** `dcs_cleanup_webhook_deliveries_total`, on `registry` (none: counted, not exported). */
+export function createWebhookMetrics(registry: Registry | undefined): Counter<'result'> {
+  return new Counter({
+    name: 'dcs_cleanup_webhook_deliveries_total',
+    help: 'Webhook delivery attempts, by result: delivered, failed (retried later), given_up.',
+    labelNames: ['result'] as const,
+    registers: registry ? [registry] : [],
+  });
+}
+
 export interface WebhookWorkerOptions {
   connection: RedisClient;
   prefix: string;
@@ -47,12 +57,7 @@ export interface WebhookWorker {
 export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorker {
   const { logger, secret } = options;
   const urls = new Map(options.targets.map((t) => [targetId(t.url), t.url]));
-  const deliveries = new Counter({
-    name: 'dcs_cleanup_webhook_deliveries_total',
-    help: 'Webhook delivery attempts, by result: delivered, failed (retried later), given_up.',
-    labelNames: ['result'] as const,
-    registers: options.registry ? [options.registry] : [],
-  });
+  const deliveries = createWebhookMetrics(options.registry);
 
   async function deliver(job: Job<WebhookJobData>): Promise<{ status: number }> {
     const { body, event_id, event_type, target } = job.data;
