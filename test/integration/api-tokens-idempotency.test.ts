@@ -68,6 +68,7 @@ beforeAll(async () => {
     logger: logs.logger,
     auth: { token: ADMIN, tokensFile },
     purges: { lister: () => dcs, defaultProjectId: h.projectId },
+    bullBoard: { writable: false },
   });
   await api.ready();
 });
@@ -150,6 +151,17 @@ describe('scoped tokens', () => {
       headers: bearer('x'.repeat(32)),
     });
     expect(stranger.statusCode).toBe(401);
+  });
+
+  it('Bull Board needs the admin scope, as Bearer or as the Basic password', async () => {
+    const basic = (token: string) => ({
+      authorization: `Basic ${Buffer.from(`me:${token}`).toString('base64')}`,
+    });
+    const reader = await api.inject({ method: 'GET', url: '/admin/queues', headers: basic(READER) });
+    expect(reader.statusCode).toBe(403);
+    expect(reader.json().error.code).toBe('MISSING_SCOPE');
+    const admin = await api.inject({ method: 'GET', url: '/admin/queues', headers: basic(ADMIN) });
+    expect(admin.statusCode).toBe(200);
   });
 
   it('follows changes of the file, and keeps the old tokens when a new file is bad', async () => {
