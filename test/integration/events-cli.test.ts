@@ -1,7 +1,8 @@
 /**
  * The events wiring of the real processes: a `dcs-cleanup worker` whose key DCS refuses opens the
  * breaker and its own webhook worker delivers `breaker.opened`, signed with the secret read from
- * CLEANUP_WEBHOOK_SECRET_FILE, to a receiver on loopback; `token hash` prints the digest of stdin.
+ * CLEANUP_WEBHOOK_SECRET_FILE, to a receiver on loopback, then `breaker.closed` once `dcs-cleanup
+ * resume` closed it; `token hash` prints the digest of stdin.
  * Needs `npm run build` (spawns dist/bin/cli.js).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -77,6 +78,27 @@ describe('events in the worker process', () => {
       await waitFor(() => worker.stdout().includes('"msg":"webhook delivered"'), 'the delivered record');
       expect(worker.stdout()).toContain('"event_type":"breaker.opened"');
       expect(worker.stdout() + worker.stderr()).not.toContain(SECRET);
+      // `dcs-cleanup resume` announces breaker.closed; the worker's webhook consumer delivers it.
+      const env = {
+        REDIS_URL,
+        CLEANUP_PREFIX: h.prefix,
+        CLEANUP_WEBHOOK_URL: url,
+        CLEANUP_WEBHOOK_SECRET: SECRET,
+      };
+      const resume = await runCli(['resume'], env);
+      expect(resume.code).toBe(0);
+      expect(resume.stdout).toContain('queue resumed');
+      const closed = await waitFor(
+        () => received.find((r) => r.headers['x-cleanup-event-type'] === 'breaker.closed'),
+        'breaker.closed at the receiver',
+        30_000,
+        100,
+      );
+      expect(JSON.parse(closed.body).subject).toMatchObject({
+        open: false,
+        action: 'auth_failed',
+        closed_by: 'resume',
+      });
     } finally {
       worker.child.kill('SIGTERM');
       await worker.exited;
