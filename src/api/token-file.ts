@@ -85,6 +85,8 @@ export interface TokenStoreOptions {
 export function createTokenStore(options: TokenStoreOptions): TokenStore {
   const { path, logger } = options;
   let grants = readTokensFile(path);
+  let watcher: FSWatcher | undefined;
+  let closed = false;
   let seen = fingerprint(path);
   const reload = (): boolean => {
     seen = fingerprint(path);
@@ -101,15 +103,27 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
     }
   };
   const check = (): void => {
-    if (fingerprint(path) !== seen) reload();
+    if (fingerprint(path) === seen) return;
+    reload();
+    if (watcher === undefined) arm();
   };
-  let watcher: FSWatcher | undefined;
-  try {
-    watcher = watch(path, { persistent: false }, check);
-    watcher.on('error', () => undefined);
-  } catch {
+  // A file replaced by a rename (Kubernetes secrets, editors) leaves the watch on the old inode:
+  // watch the new one from then on.
+  const arm = (): void => {
+    watcher?.close();
     watcher = undefined;
-  }
+    if (closed) return;
+    try {
+      watcher = watch(path, { persistent: false }, (event) => {
+        check();
+        if (event === 'rename') arm();
+      });
+      watcher.on('error', () => undefined);
+    } catch {
+      watcher = undefined;
+    }
+  };
+  arm();
   const pollMs = options.pollMs ?? 5_000;
   const poller = pollMs > 0 ? setInterval(check, pollMs) : undefined;
   poller?.unref();
@@ -117,6 +131,7 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
     lookup: (digest) => grants.get(digest),
     reload,
     close() {
+      closed = true;
       watcher?.close();
       if (poller) clearInterval(poller);
     },
