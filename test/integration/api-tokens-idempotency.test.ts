@@ -372,6 +372,23 @@ describe('CloudEvents intake', () => {
     });
     expect(badData.statusCode).toBe(400);
     expect(badData.json().error.fields).toEqual([{ field: 'data.tasks[0].task_id', message: 'required' }]);
+    for (const payload of ['{"specversion": ', '{"__proto__": {"x": 1}}', '[1]']) {
+      const junk = await api.inject({
+        method: 'POST',
+        url: '/v1/events',
+        headers: { ...bearer(ENQUEUER), 'content-type': 'application/cloudevents+json' },
+        payload,
+      });
+      expect(junk.statusCode, payload).toBe(400);
+      expect(junk.json().error.code).toBe('INVALID_INPUT');
+    }
+    const batch = await api.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: { ...bearer(ENQUEUER), 'content-type': 'application/cloudevents-batch+json' },
+      payload: '[]',
+    });
+    expect(batch.statusCode).toBe(415);
     const readOnly = await api.inject({
       method: 'POST',
       url: '/v1/events',
