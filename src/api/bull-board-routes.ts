@@ -1,5 +1,5 @@
 /**
- * Bull Board at /admin/queues, behind the API token (Bearer, or Basic with the token as password so
+ * Bull Board at /admin/queues, behind an API token with the `admin` scope (Bearer, or Basic with the token as password so
  * a browser can open it). Read-only unless the server was started with `--bull-board-writable`:
  * retrying, promoting or removing jobs by hand bypasses the dead-letter bookkeeping. Off unless asked
  * for (`serve --bull-board`, CLEANUP_BULL_BOARD). Every answer forbids framing (clickjacking),
@@ -11,6 +11,7 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import { buildAuthHook, type ApiAuth } from './api-auth.js';
+import type { TokenStore } from './token-file.js';
 
 export const BULL_BOARD_PATH = '/admin/queues';
 
@@ -29,6 +30,8 @@ export const BULL_BOARD_SECURITY_HEADERS = {
 
 export interface BullBoardDeps {
   auth: ApiAuth;
+  /** The scoped tokens: only those with the `admin` scope open the board. */
+  tokens?: TokenStore | undefined;
   /** The deletion queue and the dead-letter queue. */
   queues: Queue[];
   writable: boolean;
@@ -47,7 +50,14 @@ export function registerBullBoard(app: FastifyInstance, deps: BullBoardDeps): vo
       void reply.headers(BULL_BOARD_SECURITY_HEADERS);
       return payload;
     });
-    scope.addHook('onRequest', buildAuthHook(deps.auth, { allowBasic: true }));
+    scope.addHook(
+      'onRequest',
+      buildAuthHook(deps.auth, {
+        allowBasic: true,
+        scope: 'admin',
+        ...(deps.tokens ? { tokens: deps.tokens } : {}),
+      }),
+    );
     void scope.register(serverAdapter.registerPlugin(), { prefix: BULL_BOARD_PATH });
     done();
   });

@@ -18,12 +18,14 @@ import type { Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import type { TaskLister } from '../purge/stream-inventory.js';
 import type { PurgeLimits } from './purge-gate.js';
-import { buildAuthHook, buildLoopbackGuard, type ApiAuth } from './api-auth.js';
+import { buildAuthHook, buildLoopbackGuard, requiresToken, type ApiAuth } from './api-auth.js';
+import { createTokenStore } from './token-file.js';
 import { buildErrorHandler, frameworkErrorHandler, notFoundHandler } from './api-error.js';
 import { createApiMetrics, observeRequests } from './api-metrics.js';
 import { BULL_BOARD_PATH, registerBullBoard } from './bull-board-routes.js';
 import { registerDeadLetterRoutes } from './dead-letter-routes.js';
 import { registerDeletionRoutes } from './deletion-routes.js';
+import { registerEventRoutes } from './event-routes.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { registerMetricsRoutes } from './metrics-routes.js';
 import { registerOpenApiRoutes } from './openapi-routes.js';
@@ -123,9 +125,17 @@ export function createApi(deps: ApiDeps): FastifyInstance {
   app.setErrorHandler(buildErrorHandler(logger));
   app.setNotFoundHandler(notFoundHandler);
   // Without a token, only loopback callers that are not browser pages (DNS rebinding): every route.
-  if (!('token' in deps.auth)) app.addHook('onRequest', buildLoopbackGuard());
+  if (!requiresToken(deps.auth)) app.addHook('onRequest', buildLoopbackGuard());
+  const tokensFile = requiresToken(deps.auth) ? deps.auth.tokensFile : undefined;
+  const tokens = tokensFile === undefined ? undefined : createTokenStore({ path: tokensFile, logger });
+  if (tokens)
+    app.addHook('onClose', (_instance, done) => {
+      tokens.close();
+      done();
+    });
   observeRequests(app, apiMetrics);
   app.decorateRequest('tokenLabel', null);
+  app.decorateRequest('tokenScopes', null);
   app.addHook('onResponse', async (request, reply) => logRequest(logger, request, reply));
 
   registerHealthRoutes(app, { connection, prefix: deps.prefix });
@@ -142,12 +152,15 @@ export function createApi(deps: ApiDeps): FastifyInstance {
   const schedules = createSchedules({ connection, prefix: deps.prefix });
   app.addHook('onClose', async () => schedules.close());
   void app.register((v1, _opts, done) => {
-    v1.addHook('onRequest', buildAuthHook(deps.auth));
-    registerDeletionRoutes(v1, { connection, producer, metrics: apiMetrics, runs: ledger });
+    v1.addHook('onRequest', buildAuthHook(deps.auth, tokens ? { tokens } : {}));
+    const deletions = { connection, prefix: deps.prefix, producer, metrics: apiMetrics, runs: ledger };
+    registerDeletionRoutes(v1, deletions);
+    registerEventRoutes(v1, deletions);
     registerRunRoutes(v1, { connection, ledger, queue: producer.queue });
     registerDeadLetterRoutes(v1, { connection, producer, deadLetters });
     registerPurgeRoutes(v1, {
       connection,
+      prefix: deps.prefix,
       runs: { ledger, schedulesQueue: schedules.queue },
       lister: deps.purges?.lister,
       defaultProjectId: deps.purges?.defaultProjectId,
@@ -160,6 +173,7 @@ export function createApi(deps: ApiDeps): FastifyInstance {
   if (deps.bullBoard) {
     registerBullBoard(app, {
       auth: deps.auth,
+      tokens,
       queues: [producer.queue, deadLetters.queue],
       writable: deps.bullBoard.writable,
     });

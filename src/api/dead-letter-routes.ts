@@ -75,6 +75,7 @@ export const deadLetterContracts = {
     summary: 'List dead letters, oldest first',
     tag: 'dead-letters',
     auth: true,
+    scope: 'read',
     query: listQuerySchema,
     responses: {
       200: {
@@ -96,6 +97,7 @@ export const deadLetterContracts = {
     summary: 'One dead letter with its attempt history',
     tag: 'dead-letters',
     auth: true,
+    scope: 'read',
     params: z.object({ id: deadLetterIdSchema }),
     responses: { 200: { description: 'The record.', schema: deadLetterSchema } },
     errors: [400, 404],
@@ -109,6 +111,7 @@ export const deadLetterContracts = {
       'The record is removed once its new job is in Redis. A record whose payload is not a valid task answers 422.',
     tag: 'dead-letters',
     auth: true,
+    scope: 'admin',
     params: z.object({ id: deadLetterIdSchema }),
     responses: { 202: { description: 'The job is queued.', schema: replayResponseSchema } },
     errors: [400, 404, 422],

@@ -21,6 +21,7 @@ import { buildRunId, randomRunSuffix } from '../purge/run-id.js';
 import type { RunLedger } from '../runs/run-ledger.js';
 import { describeApiCaller } from './run-routes.js';
 import { addRoute, type RouteContract } from './route-contract.js';
+import { readTraceparent } from './request-trace.js';
 
 /** Tasks one request may carry: one producer chunk, so one EXISTS pipeline and one addBulk. */
 export const MAX_TASKS_PER_REQUEST = 1_000;
@@ -78,6 +79,10 @@ const deleteJobResultSchema = z.object({
   duration_ms: z.number(),
   reason: z.string().optional(),
   dead_letter_id: z.string().optional(),
+  trace_id: z
+    .string()
+    .optional()
+    .meta({ description: 'Trace id of the `traceparent` the job was enqueued with.' }),
 }) satisfies z.ZodType<DeleteJobResult>;
 
 const deletionStatusSchema = z.object({
@@ -87,6 +92,7 @@ const deletionStatusSchema = z.object({
   reason: z.string().optional(),
   source: z.string().optional(),
   run_id: z.string().optional(),
+  traceparent: z.string().optional(),
   enqueued_at: z.string().nullable(),
   attempts_made: z.number().int(),
   finished_at: z.string().nullable(),
@@ -101,9 +107,11 @@ export const deletionContracts = {
     url: '/v1/deletions',
     operationId: 'createDeletions',
     summary: 'Enqueue background tasks for deletion',
-    description: `At most ${MAX_TASKS_PER_REQUEST} tasks per request. A task already pending or finished within the dedupe window is reported as a duplicate and not enqueued again, so a retried request is harmless.`,
+    description: `At most ${MAX_TASKS_PER_REQUEST} tasks per request. A task already pending or finished within the dedupe window is reported as a duplicate and not enqueued again, so a retried request is harmless. A W3C \`traceparent\` header is validated and carried by every job into its log records.`,
     tag: 'deletions',
     auth: true,
+    scope: 'enqueue',
+    idempotent: true,
     body: createDeletionsBodySchema,
     responses: {
       202: { description: 'Every task is queued (or was already).', schema: createDeletionsResponseSchema },
@@ -118,6 +126,7 @@ export const deletionContracts = {
     description: 'Finished jobs are kept for the dedupe window (1 hour by default), then answer 404.',
     tag: 'deletions',
     auth: true,
+    scope: 'read',
     params: z.object({ job_id: jobIdSchema }),
     responses: { 200: { description: 'The job.', schema: deletionStatusSchema } },
     errors: [400, 404],
@@ -127,55 +136,82 @@ export const deletionContracts = {
 export interface DeletionRouteDeps {
   /** An `api`-role connection: fails fast when Redis is away. */
   connection: RedisClient;
+  /** CLEANUP_PREFIX: where Idempotency-Key answers are kept. */
+  prefix: string;
   producer: Producer;
   metrics: ApiMetrics | undefined;
   /** Each request's batch is a run (kind `api-batch`). */
   runs: RunLedger;
 }
 
-export function registerDeletionRoutes(app: FastifyInstance, deps: DeletionRouteDeps): void {
-  const { producer, connection } = deps;
+export type CreateDeletionsBody = z.output<typeof createDeletionsBodySchema>;
+export type CreateDeletionsAnswer = z.infer<typeof createDeletionsResponseSchema>;
 
-  addRoute(app, deletionContracts.create, async ({ body, raw }) => {
-    const runId = buildRunId('batch', new Date(), randomRunSuffix());
-    const labels = {
-      ...(body.reason === undefined ? {} : { reason: body.reason }),
-      source: body.source ?? 'api',
-      runId,
-    };
-    await withRedis(connection, () =>
-      deps.runs.start({ runId, kind: 'api-batch', startedBy: describeApiCaller(raw.tokenLabel) }),
-    );
-    const summary = await withRedis(connection, () => producer.enqueueMany(body.tasks, labels)).catch(
-      async (err: unknown) => {
-        await deps.runs.fail(runId, err instanceof Error ? err.message : String(err)).catch(() => undefined);
-        throw err;
-      },
-    );
-    await withRedis(connection, () =>
-      deps.runs.enqueued(runId, {
-        selected: body.tasks.length,
-        enqueued: summary.enqueued,
-        duplicates: summary.duplicates,
-      }),
-    );
-    // A duplicate's job may be anywhere in its life: ask for its state (new jobs are waiting).
-    const states = await withRedis(connection, () =>
-      Promise.all(
-        summary.jobs.map((j) =>
-          j.duplicate ? producer.queue.getJobState(j.job_id) : Promise.resolve('waiting' as const),
-        ),
-      ),
-    );
-    deps.metrics?.enqueued.inc({ result: 'enqueued' }, summary.enqueued);
-    deps.metrics?.enqueued.inc({ result: 'duplicate' }, summary.duplicates);
-    return {
-      run_id: runId,
+/**
+ * Enqueues a validated batch and answers like `POST /v1/deletions`: the one enqueue of the API,
+ * also behind `POST /v1/events`.
+ */
+export async function enqueueDeletions(
+  deps: Omit<DeletionRouteDeps, 'prefix'>,
+  body: CreateDeletionsBody,
+  caller: { traceparent: string | undefined; startedBy: string },
+): Promise<CreateDeletionsAnswer> {
+  const { producer, connection } = deps;
+  const runId = buildRunId('batch', new Date(), randomRunSuffix());
+  const labels = {
+    ...(body.reason === undefined ? {} : { reason: body.reason }),
+    source: body.source ?? 'api',
+    runId,
+    ...(caller.traceparent === undefined ? {} : { traceparent: caller.traceparent }),
+  };
+  await withRedis(connection, () =>
+    deps.runs.start({ runId, kind: 'api-batch', startedBy: caller.startedBy }),
+  );
+  const summary = await withRedis(connection, () => producer.enqueueMany(body.tasks, labels)).catch(
+    async (err: unknown) => {
+      await deps.runs.fail(runId, err instanceof Error ? err.message : String(err)).catch(() => undefined);
+      throw err;
+    },
+  );
+  await withRedis(connection, () =>
+    deps.runs.enqueued(runId, {
+      selected: body.tasks.length,
       enqueued: summary.enqueued,
       duplicates: summary.duplicates,
-      jobs: summary.jobs.map((j, i) => ({ ...j, state: states[i]! })),
-    } satisfies z.infer<typeof createDeletionsResponseSchema>;
-  });
+    }),
+  );
+  // A duplicate's job may be anywhere in its life: ask for its state (new jobs are waiting).
+  const states = await withRedis(connection, () =>
+    Promise.all(
+      summary.jobs.map((j) =>
+        j.duplicate ? producer.queue.getJobState(j.job_id) : Promise.resolve('waiting' as const),
+      ),
+    ),
+  );
+  deps.metrics?.enqueued.inc({ result: 'enqueued' }, summary.enqueued);
+  deps.metrics?.enqueued.inc({ result: 'duplicate' }, summary.duplicates);
+  return {
+    run_id: runId,
+    enqueued: summary.enqueued,
+    duplicates: summary.duplicates,
+    jobs: summary.jobs.map((j, i) => ({ ...j, state: states[i]! })),
+  };
+}
+
+export function registerDeletionRoutes(app: FastifyInstance, deps: DeletionRouteDeps): void {
+  const { producer, connection } = deps;
+  const idempotency = { connection, prefix: deps.prefix };
+
+  addRoute(
+    app,
+    deletionContracts.create,
+    async ({ body, raw }) =>
+      enqueueDeletions(deps, body, {
+        traceparent: readTraceparent(raw),
+        startedBy: describeApiCaller(raw.tokenLabel),
+      }),
+    { idempotency },
+  );
 
   addRoute(app, deletionContracts.get, async ({ params }) => {
     const status = await withRedis(connection, () => readDeletion(producer.queue, params.job_id));
@@ -206,6 +242,7 @@ async function readDeletion(queue: Queue, jobId: string): Promise<DeletionStatus
     ...(d.reason === undefined ? {} : { reason: d.reason }),
     ...(d.source === undefined ? {} : { source: d.source }),
     ...(d.run_id === undefined ? {} : { run_id: d.run_id }),
+    ...(d.traceparent === undefined ? {} : { traceparent: d.traceparent }),
     enqueued_at: d.enqueued_at ?? new Date(job.timestamp).toISOString(),
     attempts_made: job.attemptsMade,
     finished_at: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { deadLetterContracts } from './dead-letter-routes.js';
 import { deletionContracts } from './deletion-routes.js';
+import { eventContracts } from './event-routes.js';
 import { healthContracts } from './health-routes.js';
 import { metricsContracts } from './metrics-routes.js';
 import { buildOpenApiDocument } from './openapi-document.js';
@@ -27,6 +28,7 @@ export const API_CONTRACTS: readonly RouteContract[] = [
   ...Object.values(deadLetterContracts),
   ...Object.values(purgeContracts),
   ...Object.values(runContracts),
+  ...Object.values(eventContracts),
   ...Object.values(healthContracts),
   ...Object.values(metricsContracts),
   ...Object.values(openApiContracts),

@@ -24,6 +24,7 @@ import { ApiError } from './api-error.js';
 import { DEFAULT_PURGE_LIMITS, createPurgeGate, type PurgeLimits } from './purge-gate.js';
 import { addRoute, type RouteContract } from './route-contract.js';
 import { describeApiCaller, startApiPurge } from './run-routes.js';
+import { readTraceparent } from './request-trace.js';
 
 // One source for each rule: the ids of the job contract, the filters of a purge spec.
 const id = taskInputSchema.shape.project_id;
@@ -105,6 +106,8 @@ export const purgeContracts = {
       'Same options as `dcs-cleanup purge`. A dry run lists inside the request and needs DCS credentials in the server environment (501 otherwise). A run (`dry_run: false`) answers 202 at once: the workers list, plan under the guard and enqueue; a run stopped by the guard ends `failed`.',
     tag: 'purges',
     auth: true,
+    scope: 'purge',
+    idempotent: true,
     body: purgeBodySchema,
     responses: {
       200: { description: 'The plan (a dry run).', schema: planResponseSchema },
@@ -118,6 +121,8 @@ export interface PurgeRouteDeps {
   connection: RedisClient;
   /** Where a run is recorded, and the schedules queue the worker processes take it from. */
   runs: { ledger: RunLedger; schedulesQueue: Queue };
+  /** CLEANUP_PREFIX: where Idempotency-Key answers are kept. */
+  prefix: string;
   /** A DCS client for `region`; undefined when the server has no credentials (purges answer 501). */
   lister: ((region: string | undefined) => TaskLister) | undefined;
   defaultProjectId: string | undefined;
@@ -136,52 +141,60 @@ export function registerPurgeRoutes(app: FastifyInstance, deps: PurgeRouteDeps):
   const gate = createPurgeGate(limits.deadlineMs, () =>
     deps.logger.info({ route: purgeContracts.create.url }, 'purge listing stopped: the client went away'),
   );
-  addRoute(app, purgeContracts.create, async ({ body, raw }, reply) => {
-    if (!body.dry_run) {
+  const idempotency = { connection: deps.connection, prefix: deps.prefix };
+  addRoute(
+    app,
+    purgeContracts.create,
+    async ({ body, raw }, reply) => {
+      if (!body.dry_run) {
+        const spec = buildSpec(body, deps);
+        const runId = await startApiPurge(
+          { connection: deps.connection, ...deps.runs },
+          {
+            spec,
+            verify: body.verify,
+            reason: body.reason ?? 'purge',
+            concurrency: body.concurrency,
+            startedBy: describeApiCaller(raw.tokenLabel),
+            traceparent: readTraceparent(raw),
+            now: now(),
+          },
+        );
+        const accepted = { dry_run: false as const, run_id: runId, state: 'listing' as const };
+        reply.status(202);
+        return { ...accepted, run_url: `/v1/runs/${runId}` };
+      }
+      const lister = deps.lister;
+      if (!lister) {
+        throw new ApiError(
+          'NOT_IMPLEMENTED',
+          'purges need DCS credentials (CLOUD_SDK_AK, CLOUD_SDK_SK) on the API server',
+        );
+      }
       const spec = buildSpec(body, deps);
-      const runId = await startApiPurge(
-        { connection: deps.connection, ...deps.runs },
-        {
-          spec,
-          verify: body.verify,
-          reason: body.reason ?? 'purge',
-          concurrency: body.concurrency,
-          startedBy: describeApiCaller(raw.tokenLabel),
-          now: now(),
-        },
-      );
-      const accepted = { dry_run: false as const, run_id: runId, state: 'listing' as const };
-      return reply.status(202).send({ ...accepted, run_url: `/v1/runs/${runId}` });
-    }
-    const lister = deps.lister;
-    if (!lister) {
-      throw new ApiError(
-        'NOT_IMPLEMENTED',
-        'purges need DCS credentials (CLOUD_SDK_AK, CLOUD_SDK_SK) on the API server',
-      );
-    }
-    const spec = buildSpec(body, deps);
-    const answer = await gate.run(reply, async (signal) => {
-      const outcome = await executePurge(
-        {
-          lister: lister(spec.scope.region),
-          enqueue: () => Promise.reject(new Error('a dry run enqueues nothing')),
-          now,
-          randomHex: randomRunSuffix,
-        },
-        {
-          spec,
-          intent: 'plan',
-          source: 'api-purge',
-          reason: body.reason ?? 'purge',
-          concurrency: body.concurrency,
-          signal,
-        },
-      );
-      return presentOutcome(outcome, spec, body, limits.planLimit);
-    });
-    return answer ?? reply;
-  });
+      const answer = await gate.run(reply, async (signal) => {
+        const outcome = await executePurge(
+          {
+            lister: lister(spec.scope.region),
+            enqueue: () => Promise.reject(new Error('a dry run enqueues nothing')),
+            now,
+            randomHex: randomRunSuffix,
+          },
+          {
+            spec,
+            intent: 'plan',
+            source: 'api-purge',
+            reason: body.reason ?? 'purge',
+            concurrency: body.concurrency,
+            signal,
+          },
+        );
+        return presentOutcome(outcome, spec, body, limits.planLimit);
+      });
+      return answer ?? reply;
+    },
+    { idempotency },
+  );
 }
 
 /** The purge spec of a request body, with the server's defaults; INVALID_INPUT without a project. */

@@ -40,6 +40,7 @@ export const runContracts = {
       'Every purge, plan apply, scheduled firing, API purge and API batch, kept RUNS_RETENTION_DAYS (at most RUNS_MAX_COUNT).',
     tag: 'runs',
     auth: true,
+    scope: 'read',
     query: z.object({ limit: z.coerce.number().int().min(1).max(1_000).default(50) }),
     responses: { 200: { description: 'The runs.', schema: z.object({ runs: z.array(runRecordSchema) }) } },
     errors: [400],
@@ -51,6 +52,7 @@ export const runContracts = {
     summary: "A run's record: who started it, its spec, state, counts, timings and report",
     tag: 'runs',
     auth: true,
+    scope: 'read',
     params: runIdParams,
     responses: { 200: { description: 'The run.', schema: runRecordSchema } },
     errors: [400, 404],
@@ -60,8 +62,10 @@ export const runContracts = {
     url: '/v1/runs/:run_id/cancel',
     operationId: 'cancelRun',
     summary: 'Cancel a run: its waiting jobs are removed, jobs in flight finish',
+    description: 'Needs the `purge` scope (or `admin`).',
     tag: 'runs',
     auth: true,
+    scope: 'purge',
     params: runIdParams,
     responses: { 200: { description: 'What the cancel did.', schema: cancelResponseSchema } },
     errors: [400, 404],
@@ -107,6 +111,8 @@ export interface ApiPurgeStart {
   concurrency: number;
   /** `api <token label>`. */
   startedBy: string;
+  /** The caller's W3C traceparent, carried into the jobs the workers enqueue. */
+  traceparent?: string | undefined;
   now: Date;
 }
 
@@ -132,6 +138,7 @@ export async function startApiPurge(
       reason: start.reason,
       source: 'api-purge',
       concurrency: start.concurrency,
+      ...(start.traceparent === undefined ? {} : { traceparent: start.traceparent }),
     });
   });
   return runId;

@@ -1,6 +1,6 @@
 /**
  * createApp: what every command shares, built from a Config lazily and closed at once (a logger, the
- * Redis connection, the producer, the dead letters, the run ledger). Tests reuse it with their own prefix and logger.
+ * Redis connection, the producer, the dead letters, the run ledger, the event publisher). Tests reuse it with their own prefix and logger.
  */
 import {
   closeRedisConnection,
@@ -15,6 +15,9 @@ import { createLogger, type Logger } from '../observability/logger.js';
 import { createProducer, type Producer, type ProducerOptions } from '../queue/producer.js';
 import { createDeadLetters, type DeadLetters } from '../queue/dead-letters.js';
 import { createRunLedger, type RunLedger } from '../runs/run-ledger.js';
+import type { EventPublisher } from '../events/event-publisher.js';
+import { createConfiguredPublisher } from '../events/events-runtime.js';
+import { announceRunEnds } from '../events/run-events.js';
 
 export interface App {
   readonly config: Config;
@@ -25,6 +28,8 @@ export interface App {
   deadLetters(): DeadLetters;
   /** The run ledger (RUNS_RETENTION_DAYS, RUNS_MAX_COUNT); its `onRunEnded` hears this process's run ends. */
   runs(): RunLedger;
+  /** publishEvent(type, subject): log records and webhooks (src/events); built on first use. */
+  events(): EventPublisher;
   close(): Promise<void>;
 }
 
@@ -60,6 +65,9 @@ export function createApp(config: Config, options: AppOptions): App {
   let producer: Producer | undefined;
   let deadLetters: DeadLetters | undefined;
   let runs: RunLedger | undefined;
+  let events: EventPublisher | undefined;
+  const publisher = (): EventPublisher =>
+    (events ??= createConfiguredPublisher(config, { connection, prefix: config.CLEANUP_PREFIX, logger }));
   return {
     config,
     logger,
@@ -67,14 +75,22 @@ export function createApp(config: Config, options: AppOptions): App {
     prefix: config.CLEANUP_PREFIX,
     producer: () => (producer ??= createProducer(buildProducerOptions(config, connection))),
     deadLetters: () => (deadLetters ??= createDeadLetters({ connection, prefix: config.CLEANUP_PREFIX })),
-    runs: () =>
-      (runs ??= createRunLedger({
+    runs: () => {
+      if (runs) return runs;
+      runs = createRunLedger({
         connection,
         prefix: config.CLEANUP_PREFIX,
         retention: { days: config.RUNS_RETENTION_DAYS, maxCount: config.RUNS_MAX_COUNT },
-      })),
+      });
+      announceRunEnds(runs, publisher, logger);
+      return runs;
+    },
+    events: publisher,
     async close() {
-      await settleWithin(Promise.all([producer?.close(), deadLetters?.close()]), CLOSE_WAIT_MS);
+      await settleWithin(
+        Promise.all([producer?.close(), deadLetters?.close(), events?.close()]),
+        CLOSE_WAIT_MS,
+      );
       closeRedisConnection(connection);
     },
   };

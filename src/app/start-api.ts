@@ -9,7 +9,7 @@ import { hasCredentialSource } from '../config/credential-settings.js';
 import { createConfiguredCredentialProvider } from '../dcs/credential-sources/create-credential-provider.js';
 import { createClientRegistry, type ClientRegistry } from '../dcs/client-registry.js';
 import { createApi } from '../api/create-api.js';
-import { resolveApiAuth } from '../api/api-auth.js';
+import { requiresToken, resolveApiAuth } from '../api/api-auth.js';
 import type { CleanupError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { CLOSE_WAIT_MS, settleWithin, type App } from './create-app.js';
@@ -66,6 +66,7 @@ export async function startApi(app: App, overrides: ApiOverrides = {}): Promise<
   const host = overrides.host ?? config.API_HOST;
   const auth = resolveApiAuth({
     token: config.CLEANUP_API_TOKEN,
+    tokensFile: config.CLEANUP_API_TOKENS_FILE,
     insecureNoAuth: overrides.insecureNoAuth ?? false,
     host,
   });
@@ -109,7 +110,7 @@ export async function startApi(app: App, overrides: ApiOverrides = {}): Promise<
     api,
     host,
     port: typeof address === 'object' && address ? address.port : port,
-    auth: 'token' in auth ? 'token' : 'none',
+    auth: requiresToken(auth) ? 'token' : 'none',
     bullBoard,
     purges: clients !== undefined,
     refused: eviction.refused,

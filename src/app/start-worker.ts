@@ -19,6 +19,7 @@ import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { CLOSE_WAIT_MS, pingRedis, settleWithin, type App } from './create-app.js';
 import { resolveWorkerSettings, type WorkerOverrides, type WorkerSettings } from './worker-settings.js';
 import { serveWorkerMetrics } from './worker-metrics.js';
+import { startEventConsumers } from '../events/events-runtime.js';
 
 export interface StartWorkerOverrides extends WorkerOverrides {
   /** Sign with these instead of the configured source (CLOUD_SDK_CREDENTIALS_SOURCE). */
@@ -45,6 +46,8 @@ export async function startWorker(app: App, overrides: StartWorkerOverrides = {}
   const credentials = overrides.credentials ?? createConfiguredCredentialProvider(config, logger);
   await pingRedis(app.connection);
   await checkEvictionPolicy(app.connection, { allowEviction: config.REDIS_ALLOW_EVICTION, logger });
+  // Reads CLEANUP_WEBHOOKS_FILE: a bad file stops the worker here, before anything starts.
+  const events = app.events();
   const metrics = overrides.metrics ?? createMetrics();
   const releases: (() => Promise<void>)[] = [];
   const release = async (): Promise<void> => {
@@ -66,6 +69,7 @@ export async function startWorker(app: App, overrides: StartWorkerOverrides = {}
       metrics,
       ...poolSettings,
       runs: app.runs(),
+      events,
     });
     started.pool = pool;
     // In-flight jobs get the shutdown timeout (then their requests are aborted and the jobs put
@@ -85,8 +89,19 @@ export async function startWorker(app: App, overrides: StartWorkerOverrides = {}
         getLister: (region) => clients.get(region),
         producer: app.producer(),
         runs: app.runs(),
+        events,
       });
     }
+    // Webhook deliveries and the dead-letter threshold check, apart from the deletions.
+    const eventConsumers = startEventConsumers(config, {
+      connection: app.connection,
+      prefix: app.prefix,
+      logger,
+      events,
+      deadLetterCount: () => pool.deadLetters.count(),
+      registry: metrics.registry,
+    });
+    releases.push(() => settleWithin(eventConsumers.close(), settings.shutdownTimeoutMs + CLOSE_WAIT_MS));
     let closing: Promise<void> | undefined;
     return {
       settings,

@@ -24,6 +24,7 @@ export const COMMAND_LOADERS: Readonly<Record<string, () => Promise<Register>>> 
   runs: async () => (await import('./runs-command.js')).registerRunsCommand,
   demo: async () => (await import('./demo-command.js')).registerDemoCommand,
   emulator: async () => (await import('./emulator-command.js')).registerEmulatorCommand,
+  token: async () => (await import('./token-command.js')).registerTokenCommand,
 };
 
 /** The program for `argv`: only the command it names, or every command (for help and unknown names). */

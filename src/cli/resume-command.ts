@@ -21,12 +21,19 @@ export function registerResumeCommand(program: Command): void {
           await pingRedis(app.connection);
           queue = openQueue(app.connection, app.prefix);
           // The breaker's own close: clears its state, resumes the queue and tells every worker at once.
+          // Closing an open breaker announces `breaker.closed` (a log record, and the webhooks).
+          const events = app.events();
+          let announced: Promise<unknown> = Promise.resolve();
           const circuit = await createCircuitBreaker({
             connection: app.connection,
             prefix: app.prefix,
             queue,
+            onTransition: (t, state) => {
+              announced = events.publishEvent(`breaker.${t}`, { ...state, closed_by: 'resume' });
+            },
           });
           await circuit.close();
+          await announced;
           await circuit.stop();
           process.stdout.write('queue resumed\n');
           return EXIT_CODES.ok;

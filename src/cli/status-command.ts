@@ -4,6 +4,7 @@ import { loadConfig } from '../config/config.js';
 import { CLOSE_WAIT_MS, createApp, pingRedis, settleWithin } from '../app.js';
 import { openQueue } from '../queue/open-queue.js';
 import { getQueueStatus } from '../queue/status.js';
+import { getWebhookStatus } from '../events/webhook-status.js';
 import { toTerminalSafe, toTerminalText } from './terminal-text.js';
 import { EXIT_CODES, runCommand } from './run-command.js';
 
@@ -20,7 +21,11 @@ export function registerStatusCommand(program: Command): void {
         try {
           await pingRedis(app.connection);
           queue = openQueue(app.connection, app.prefix);
-          const s = await getQueueStatus(queue, app.deadLetters(), app.connection, app.prefix);
+          const s = {
+            ...(await getQueueStatus(queue, app.deadLetters(), app.connection, app.prefix)),
+            webhooks: await getWebhookStatus(app.connection, app.prefix),
+          };
+          const w = s.webhooks;
           if (flags.json) {
             // The breaker's state holds what DCS answered: it must not drive the terminal.
             process.stdout.write(`${toTerminalText(JSON.stringify(toTerminalSafe(s)))}\n`);
@@ -32,6 +37,10 @@ export function registerStatusCommand(program: Command): void {
                 : s.paused
                   ? 'paused (by hand)'
                   : 'running',
+              `webhooks: pending ${w.pending}, retrying ${w.retrying}, given up ${w.given_up}, delivered ${w.delivered}` +
+                (w.last_failure
+                  ? `; last failure ${w.last_failure.at} (${w.last_failure.event_type}): ${w.last_failure.error}`
+                  : ''),
             ];
             process.stdout.write(`${toTerminalText(lines.join('\n'))}\n`);
           }

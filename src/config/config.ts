@@ -14,6 +14,7 @@ import { hostFrom, intFrom, optionalString } from './schema-parts.js';
 
 export { REGION_PATTERN } from './regions.js';
 import { checkCredentialAliases, credentialSettingsShape, requireStaticKeys } from './credential-settings.js';
+import { checkEventsSettings, eventsSettingsShape } from './events-settings.js';
 
 const LOOPBACK_HOSTS = /^(localhost|127(\.\d{1,3}){3}|\[::1\]|::1)$/i;
 
@@ -130,8 +131,9 @@ export const configSchema = z.object({
     'Most finished jobs kept; 0 derives it from the rate: WORKER_RATE_LIMIT (200 when off) x JOBS_DEDUPE_WINDOW_SEC.',
   ),
   CLEANUP_API_TOKEN: optionalString.describe(
-    'Bearer token required by every /v1 route of the HTTP API. Never logged.',
+    'Bearer token of the HTTP API with every scope (label `default`); CLEANUP_API_TOKENS_FILE adds scoped tokens. Never logged.',
   ),
+  ...eventsSettingsShape,
   API_HOST: hostFrom('127.0.0.1').describe('Address the HTTP API listens on.'),
   API_PORT: intFrom(8080, 0, 65_535).describe('Port the HTTP API listens on.'),
   CLEANUP_BULL_BOARD: z
@@ -238,6 +240,7 @@ export function loadConfig(env: Env = process.env, readSecretFile?: ReadSecretFi
 /** Pairs of settings that must be in order. */
 function checkRanges(config: Config, ctx: z.RefinementCtx): void {
   checkCredentialAliases(config, ctx);
+  checkEventsSettings(config, ctx);
   if (config.RETRY_THROTTLE_MAX_MS < config.RETRY_THROTTLE_MIN_MS) {
     ctx.addIssue({
       code: 'custom',

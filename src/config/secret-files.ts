@@ -14,6 +14,7 @@ export const SECRET_FILE_VARIABLES = [
   'CLEANUP_API_TOKEN',
   'REDIS_PASSWORD',
   'REDIS_SENTINEL_PASSWORD',
+  'CLEANUP_WEBHOOK_SECRET',
 ] as const;
 
 export interface SecretFileProblem {

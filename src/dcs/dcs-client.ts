@@ -55,6 +55,8 @@ export interface InstanceRef {
 export interface CallOptions {
   /** Aborts the call, even in flight; the outcome is then a network error of kind `aborted`. */
   signal?: AbortSignal;
+  /** W3C trace id of the job's caller: written into the call's debug record (`trace_id`). */
+  traceId?: string | undefined;
 }
 
 export interface ListTasksOptions extends CallOptions {
@@ -144,6 +146,7 @@ export function createDcsClient(options: DcsClientOptions): DcsClient {
         projectId,
         signal: callOptions?.signal,
         keepSuccessBody: false,
+        traceId: callOptions?.traceId,
       });
       return outcome;
     },

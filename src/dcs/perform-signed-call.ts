@@ -39,6 +39,8 @@ export interface SignedCall {
   signal: AbortSignal | undefined;
   /** Read a 2xx body (list calls) instead of discarding it. */
   keepSuccessBody: boolean;
+  /** Logged with the call (`trace_id`), never sent. */
+  traceId?: string | undefined;
 }
 
 /** The outcome of one call, and the raw exchange for callers that read a success body. */
@@ -94,7 +96,8 @@ async function sendSignedCall(
   });
   const durationMs = Math.round((performance.now() - started) * 100) / 100;
   const outcome = buildOutcome(context, exchange, durationMs, signed.authorization, credentials);
-  if (context.logger?.isLevelEnabled('debug')) logCall(context.logger, call.method, wirePath, outcome);
+  if (context.logger?.isLevelEnabled('debug'))
+    logCall(context.logger, call.method, wirePath, outcome, call.traceId);
   return { outcome, exchange };
 }
 
@@ -119,9 +122,16 @@ function buildOutcome(
   return outcome;
 }
 
-function logCall(logger: Logger, method: string, path: string, outcome: AttemptOutcome): void {
+function logCall(
+  logger: Logger,
+  method: string,
+  path: string,
+  outcome: AttemptOutcome,
+  traceId: string | undefined,
+): void {
   logger.debug(
     {
+      ...(traceId === undefined ? {} : { trace_id: traceId }),
       method,
       path,
       status: outcome.status,

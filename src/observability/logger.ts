@@ -22,6 +22,9 @@ export const REDACT_PATHS = [
   'config.CLOUD_SDK_SK',
   'config.CLOUD_SDK_SECURITY_TOKEN',
   'config.CLEANUP_API_TOKEN',
+  'CLEANUP_WEBHOOK_SECRET',
+  'config.CLEANUP_WEBHOOK_SECRET',
+  'secret',
 ];
 
 export interface LoggerOptions {

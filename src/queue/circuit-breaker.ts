@@ -61,6 +61,11 @@ export interface CircuitBreakerOptions {
   listen?: boolean;
   /** How often a listening process re-reads the paused flag (default 500 ms). */
   followIntervalMs?: number;
+  /**
+   * Told when this process opens the breaker (first opener only) or closes it: the
+   * `breaker.opened` and `breaker.closed` events (src/events). Never awaited, never throws here.
+   */
+  onTransition?: (transition: 'opened' | 'closed', state: CircuitState) => void;
 }
 
 const OPEN_SCRIPT = `if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
@@ -116,12 +121,14 @@ export async function createCircuitBreaker(options: CircuitBreakerOptions): Prom
   const announce = (message: string): Promise<unknown> => connection.publish(channel, message).catch(() => 0);
 
   async function close(): Promise<void> {
+    const before = options.onTransition ? await read().catch(() => undefined) : undefined;
     await transition(async () => {
       await connection.del(key);
       await queue.resume();
       setOpen(false);
       await announce(CLOSED);
     });
+    if (before?.open) options.onTransition?.('closed', { ...before, open: false });
   }
 
   async function read(): Promise<CircuitState> {
@@ -161,6 +168,8 @@ export async function createCircuitBreaker(options: CircuitBreakerOptions): Prom
         await queue.pause();
         await announce(OPENED);
       });
+      if (first)
+        options.onTransition?.('opened', { open: true, ...state, opened_at: new Date().toISOString() });
       return first;
     },
     close,

@@ -4,7 +4,7 @@ import type { AttemptOutcome } from '../dcs/attempt-outcome.js';
 export interface TaskDeleter {
   deleteBackgroundTask(
     ref: { projectId: string; instanceId: string; taskId: string },
-    options?: { signal?: AbortSignal | undefined },
+    options?: { signal?: AbortSignal | undefined; traceId?: string | undefined },
   ): Promise<AttemptOutcome>;
   probe(projectId: string, options?: { signal?: AbortSignal }): Promise<AttemptOutcome & { ok: boolean }>;
 }

@@ -12,6 +12,7 @@ import type { TaskDeleter } from './credential-gate.js';
 import type { AttemptRecord } from './dead-letters.js';
 import type { DeleteJobData } from './job-contract.js';
 import { fullJitterMs, type RetryPolicy } from './retry-policy.js';
+import { traceIdOf } from '../observability/trace-context.js';
 
 class TransientAttempt extends Error {
   constructor(readonly outcome: AttemptOutcome) {
@@ -53,11 +54,12 @@ export function createDeleteAttempts(deps: DeleteAttemptsDeps): AttemptDelete {
     client: TaskDeleter,
     ref: { projectId: string; instanceId: string; taskId: string },
     history: AttemptRecord[],
-    signal?: AbortSignal,
+    signal: AbortSignal | undefined,
+    traceId: string | undefined,
   ): Promise<AttemptOutcome> {
     if (circuit.isOpen()) throw new AbortError('circuit open');
     const at = Date.now();
-    const outcome = await client.deleteBackgroundTask(ref, { signal });
+    const outcome = await client.deleteBackgroundTask(ref, { signal, traceId });
     history.push(toRecord(outcome, at));
     metrics?.requestDuration.observe({ status: outcome.status ?? 'network' }, outcome.durationMs / 1000);
     if (outcome.verdict.action === 'retry' && !signal?.aborted) throw new TransientAttempt(outcome);
@@ -71,7 +73,8 @@ export function createDeleteAttempts(deps: DeleteAttemptsDeps): AttemptDelete {
     signal?: AbortSignal,
   ) {
     const ref = { projectId: data.project_id, instanceId: data.instance_id, taskId: data.task_id };
-    const send = () => sendOnce(client, ref, history, signal);
+    const traceId = data.traceparent === undefined ? undefined : traceIdOf(data.traceparent);
+    const send = () => sendOnce(client, ref, history, signal, traceId);
     try {
       try {
         // Most DELETEs succeed at once, and p-retry costs ~20 us of CPU a call before it even

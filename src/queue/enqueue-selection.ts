@@ -6,6 +6,8 @@ export interface EnqueueSelectionOptions {
   runId: string;
   source: string;
   reason?: string;
+  /** W3C traceparent of the request that started the run. */
+  traceparent?: string | undefined;
   /** Region every job carries (the one the tasks were listed in); undefined: the worker's default. */
   region?: string | undefined;
   /** Collect the ids of the jobs that existed already (a report marks them); default false. */
@@ -48,6 +50,7 @@ export async function enqueueSelection(
     runId: options.runId,
     source: options.source,
     ...(options.reason === undefined ? {} : { reason: options.reason }),
+    ...(options.traceparent === undefined ? {} : { traceparent: options.traceparent }),
     collectJobs: false,
     onChunk: (chunk) => {
       if (options.keepDuplicateIds !== true) return;

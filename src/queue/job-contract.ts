@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { CleanupError } from '../errors.js';
 import { regionSchema } from '../config/regions.js';
 import { ID_CHARS, idSchema } from '../dcs/ids.js';
+import { traceparentSchema } from '../observability/trace-context.js';
 
 export const QUEUE_NAME = 'dcs-cleanup';
 export const DEAD_LETTER_QUEUE_NAME = 'dcs-cleanup-dead';
@@ -43,6 +44,8 @@ export const deleteJobDataSchema = taskInputSchema.extend({
     .regex(/^[A-Za-z0-9._-]{1,80}$/)
     .optional(),
   enqueued_at: z.string().optional(),
+  /** W3C traceparent of the request that enqueued the job (optional; older jobs have none). */
+  traceparent: traceparentSchema.optional(),
 });
 export type DeleteJobData = z.infer<typeof deleteJobDataSchema>;
 
@@ -56,6 +59,8 @@ export interface DeleteJobResult {
   duration_ms: number;
   reason?: string;
   dead_letter_id?: string;
+  /** The trace id of the job's `traceparent`, when it had one. */
+  trace_id?: string;
 }
 
 /**

@@ -12,6 +12,7 @@ import type { AttemptRecord, DeadLetterReason, DeadLetters } from './dead-letter
 import { QUEUE_NAME, type DeleteJobData, type DeleteJobResult } from './job-contract.js';
 import { createRunLedger } from '../runs/run-ledger.js';
 import { countRunJobEnd, type RunJobEnds } from '../runs/run-job-hook.js';
+import { traceFields } from '../observability/trace-context.js';
 
 const HISTORY_TTL_SEC = 7 * 24 * 3600;
 
@@ -110,6 +111,8 @@ export function createJobFinisher(deps: JobFinisherDeps): JobFinisher {
     extra: { reason?: string; dead_letter_id?: string } = {},
   ): Promise<DeleteJobResult> {
     if (job.attemptsMade > 0) await deps.connection.del(historyKey(job.id!));
+    const d = (typeof data === 'object' && data !== null ? data : {}) as Partial<DeleteJobData>;
+    const trace = traceFields(typeof d.traceparent === 'string' ? d.traceparent : undefined);
     const result: DeleteJobResult = {
       outcome,
       http_status: last?.status ?? null,
@@ -118,10 +121,10 @@ export function createJobFinisher(deps: JobFinisherDeps): JobFinisher {
       attempts,
       duration_ms: Math.round(performance.now() - started),
       ...extra,
+      ...(trace.trace_id === undefined ? {} : { trace_id: trace.trace_id }),
     };
     await countRunJobEnd(runs, data, job.id, outcome);
     metrics?.deletions.inc({ outcome });
-    const d = (typeof data === 'object' && data !== null ? data : {}) as Partial<DeleteJobData>;
     const record = {
       job_id: job.id,
       project_id: d.project_id,
@@ -130,6 +133,7 @@ export function createJobFinisher(deps: JobFinisherDeps): JobFinisher {
       region: d.region,
       run_id: d.run_id,
       ...result,
+      ...trace,
     };
     if (outcome === 'dead_lettered') logger.error(record, 'job dead-lettered');
     else logger.info(record, outcome === 'deleted' ? 'task deleted' : 'task already gone');

@@ -36,6 +36,8 @@ export interface EnqueueLabels {
   reason?: string;
   source?: string;
   runId?: string;
+  /** W3C traceparent of the request that asked (src/observability/trace-context.ts). */
+  traceparent?: string;
 }
 
 export interface EnqueuedJob {
@@ -223,6 +225,7 @@ function validateLabels(labels: EnqueueLabels): void {
     ['reason', deleteJobDataSchema.shape.reason, labels.reason],
     ['source', deleteJobDataSchema.shape.source, labels.source],
     ['run_id', deleteJobDataSchema.shape.run_id, labels.runId],
+    ['traceparent', deleteJobDataSchema.shape.traceparent, labels.traceparent],
   ] as const;
   for (const [field, schema, value] of checks) {
     const result = schema.safeParse(value);
@@ -263,5 +266,6 @@ function toJobData(task: TaskInput, labels: EnqueueLabels, enqueuedAt: string): 
   if (labels.reason !== undefined) data.reason = labels.reason;
   if (labels.source !== undefined) data.source = labels.source;
   if (labels.runId !== undefined) data.run_id = labels.runId;
+  if (labels.traceparent !== undefined) data.traceparent = labels.traceparent;
   return data;
 }

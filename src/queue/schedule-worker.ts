@@ -8,6 +8,7 @@ import type { RedisClient } from './redis-connection.js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from '../observability/logger.js';
+import type { EventPublisher } from '../events/event-publisher.js';
 import { buildScheduleRunId } from '../purge/run-id.js';
 import type { TaskLister } from '../purge/stream-inventory.js';
 import { circuitKey } from './circuit-breaker.js';
@@ -42,6 +43,8 @@ export interface ScheduleWorkerOptions {
   runs?: RunLedger | undefined;
   /** How often a verification pass looks again for its run's end (default 5 s). */
   verifyPollMs?: number | undefined;
+  /** Announces `schedule.failed` (src/events); default: no events. */
+  events?: Pick<EventPublisher, 'publishEvent'> | undefined;
 }
 
 export interface ScheduleWorker {
@@ -118,6 +121,7 @@ export function createScheduleWorker(options: ScheduleWorkerOptions): ScheduleWo
       await runDeps.ledger.fail(runId, run.error ?? 'failed');
       await schedules.recordLastRun(data.schedule, run);
       logger.error({ schedule: data.schedule, ...run }, 'schedule run failed');
+      await options.events?.publishEvent('schedule.failed', { schedule: data.schedule, ...run });
       throw err;
     }
   }

@@ -16,6 +16,7 @@ import { backoffDelayMs, type RetryPolicy } from './retry-policy.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { RunJobEnds } from '../runs/run-job-hook.js';
+import type { EventPublisher } from '../events/event-publisher.js';
 
 const UNLIMITED_RATE = 1_000_000_000;
 
@@ -51,6 +52,8 @@ export interface CleanupWorkerOptions {
   trimIntervalMs: number;
   /** The run ledger job ends are counted in (default: one under `prefix`). */
   runs?: RunJobEnds | undefined;
+  /** Announces `breaker.opened` and `breaker.closed` (src/events); default: no events. */
+  events?: Pick<EventPublisher, 'publishEvent'> | undefined;
 }
 
 export interface CleanupWorker {
@@ -70,7 +73,14 @@ export async function createCleanupWorker(options: CleanupWorkerOptions): Promis
   // The worker's own 'error' below logs connection trouble once.
   const queue = openQueue(connection, prefix);
   const deadLetters = createDeadLetters({ connection, prefix });
-  const circuit = await createCircuitBreaker({ connection, prefix, queue, listen: true });
+  const { events } = options;
+  const circuit = await createCircuitBreaker({
+    connection,
+    prefix,
+    queue,
+    listen: true,
+    ...(events ? { onTransition: (t, state) => void events.publishEvent(`breaker.${t}`, { ...state }) } : {}),
+  });
   const getClient = (region: string | undefined): TaskDeleter => options.getClient(region);
   const trusted = options.trusted && createTrustedCheck(options.trusted, getClient);
   const processor = createProcessor({

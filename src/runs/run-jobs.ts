@@ -27,6 +27,7 @@ export const apiPurgeJobDataSchema = z.object({
   reason: z.string().max(200),
   source: z.string().max(200),
   concurrency: z.number().int().min(1).max(64).optional(),
+  traceparent: z.string().max(100).optional(),
 });
 export type ApiPurgeJobData = { schema_version: 1; spec: PurgeSpec } & Omit<
   z.infer<typeof apiPurgeJobDataSchema>,

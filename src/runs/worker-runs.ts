@@ -39,6 +39,8 @@ export interface RecordedPurge {
   source: string;
   reason: string;
   concurrency?: number | undefined;
+  /** W3C traceparent of the request that started the run: carried into every job it enqueues. */
+  traceparent?: string | undefined;
   now: Date;
 }
 
@@ -56,7 +58,8 @@ export async function runRecordedPurge(
     outcome = await executePurge(
       {
         lister: deps.getLister(run.spec.scope.region),
-        enqueue: (tasks, labels) => enqueueSelection(deps.producer, tasks, labels),
+        enqueue: (tasks, labels) =>
+          enqueueSelection(deps.producer, tasks, { ...labels, traceparent: run.traceparent }),
         now: () => run.now,
         randomHex: randomRunSuffix,
       },
@@ -112,6 +115,7 @@ export async function processApiPurge(deps: WorkerRunDeps, job: Job): Promise<un
     source: data.source,
     reason: data.reason,
     concurrency: data.concurrency,
+    traceparent: data.traceparent,
     now: new Date(),
   });
   const summary = { run_id: data.run_id, status: outcome.status, ...outcome.listing.counts };

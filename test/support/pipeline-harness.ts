@@ -64,10 +64,14 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function createHarness(label: string, emulatorOptions: EmulatorOptions = {}): Promise<Harness> {
+export async function createHarness(
+  label: string,
+  emulatorOptions: EmulatorOptions = {},
+  options: { logLevel?: 'info' | 'debug' } = {},
+): Promise<Harness> {
   const prefix = uniquePrefix(label);
   const emulator = await startEmulator({ rateLimitPerSecond: 0, ...emulatorOptions });
-  const logs = captureLogger('info');
+  const logs = captureLogger(options.logLevel ?? 'info');
   const config = configSchema.parse({
     REDIS_URL,
     CLEANUP_PREFIX: prefix,
