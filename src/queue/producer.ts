@@ -13,6 +13,7 @@ import {
   type TaskInput,
 } from './job-contract.js';
 import { CleanupError } from '../errors.js';
+import { DEFAULT_RETRY_POLICY } from './retry-policy.js';
 
 export interface ProducerOptions {
   connection: RedisClient;
@@ -98,7 +99,6 @@ for i = 1, #KEYS / 2 do
 end
 return found`;
 
-export const DEFAULT_ATTEMPTS = 8;
 export const DEFAULT_DEDUPE_WINDOW_SEC = 3_600;
 /** Every job the default rate limit (50/s) lets finish within the default dedupe window (1 h). */
 export const DEFAULT_KEEP_COMPLETED = 50 * DEFAULT_DEDUPE_WINDOW_SEC;
@@ -124,7 +124,7 @@ export function createProducer(options: ProducerOptions): Producer {
   // connection error with its stack on stderr.
   queue.on('error', () => undefined);
   const jobOptions = buildJobOptions(
-    options.attempts ?? DEFAULT_ATTEMPTS,
+    options.attempts ?? DEFAULT_RETRY_POLICY.attempts,
     options.dedupeWindowSec ?? DEFAULT_DEDUPE_WINDOW_SEC,
     options.keepCompleted,
   );

@@ -1,0 +1,223 @@
+/**
+ * One run of one deletion job: its data, when it started, and the DELETE attempts it made, with those
+ * of the job's earlier runs (kept across BullMQ retries in a Redis list with a TTL, only for jobs that
+ * failed at least once; this file is the only one that touches that list). A run ends one of three
+ * ways, each a method: `complete` (deleted, already gone), `deadLetter` (the dead letter is written
+ * before the job completes: a crash in between repeats the record, never loses it) and `retryLater`
+ * (back to BullMQ, whose backoff strategy below is the one place that computes the delay). Every
+ * finished run logs one `outcome` record and counts it. Words: docs/architecture.md "Outcome vocabulary".
+ */
+import type { Job } from 'bullmq';
+import type { RedisClient } from './redis-connection.js';
+import type { AttemptOutcome } from '../dcs/attempt-outcome.js';
+import type { Logger } from '../observability/logger.js';
+import { retryReasonLabel, type Metrics } from '../observability/metrics.js';
+import type { AttemptRecord, DeadLetterReason, DeadLetters } from './dead-letters.js';
+import {
+  BACKOFF_TYPE,
+  QUEUE_NAME,
+  parseJobData,
+  type DeleteJobData,
+  type DeleteJobResult,
+} from './job-contract.js';
+import { findUnreadableProblem } from './unreadable-jobs.js';
+import { backoffDelayMs, type RetryPolicy } from './retry-policy.js';
+
+const HISTORY_TTL_SEC = 7 * 24 * 3600;
+
+export interface JobRunDeps {
+  connection: RedisClient;
+  prefix: string;
+  deadLetters: DeadLetters;
+  logger: Logger;
+  metrics?: Metrics | undefined;
+}
+
+export interface JobRun {
+  readonly job: Job;
+  /** The valid payload; undefined when it is unreadable or invalid, and then `problem` says why. */
+  readonly data: DeleteJobData | undefined;
+  readonly problem: string | undefined;
+  /** One DELETE sent at `at` (epoch ms) and what it produced. */
+  record(outcome: AttemptOutcome, at: number): void;
+  complete(outcome: 'deleted' | 'already_gone'): Promise<DeleteJobResult>;
+  /** `last` defaults to the last attempt recorded (a refused credential check passes its probe's). */
+  deadLetter(
+    reason: DeadLetterReason,
+    details?: { why?: string; last?: AttemptOutcome },
+  ): Promise<DeleteJobResult>;
+  /** Dead-letters `retries_exhausted` on the job's last attempt; otherwise throws RetryLaterError to BullMQ. */
+  retryLater(): Promise<DeleteJobResult>;
+}
+
+/** Thrown to hand a job back to BullMQ for a backoff retry; carries the fields of its `retry scheduled` record. */
+export class RetryLaterError extends Error {
+  constructor(
+    message: string,
+    readonly logFields: { job_id: string | undefined; task_id: string; reason: string },
+  ) {
+    super(message);
+    this.name = 'RetryLaterError';
+  }
+}
+
+/** BullMQ's backoff strategy for the worker: the one computation of a retried job's delay. */
+export function createBackoffStrategy(
+  policy: RetryPolicy,
+  logger: Logger,
+): (attemptsMade: number, type?: string, err?: Error) => number {
+  return (attemptsMade, type, err) => {
+    const announced = err instanceof RetryLaterError;
+    if (type !== BACKOFF_TYPE && !announced) return 0;
+    const delayMs = backoffDelayMs(policy, attemptsMade);
+    if (announced) {
+      const { job_id, task_id, reason } = err.logFields;
+      logger.warn({ job_id, task_id, reason, delay_ms: delayMs, attempt: attemptsMade }, 'retry scheduled');
+    }
+    return delayMs;
+  };
+}
+
+export function createJobRuns(deps: JobRunDeps): { start(job: Job): JobRun } {
+  const { logger, metrics } = deps;
+  const historyKey = (job: Job): string => `${deps.prefix}:${QUEUE_NAME}:history:${job.id!}`;
+
+  function start(job: Job): JobRun {
+    const started = performance.now();
+    const attempts: AttemptRecord[] = [];
+    let last: AttemptOutcome | undefined;
+    let data: DeleteJobData | undefined;
+    let problem: string | undefined;
+    try {
+      problem = findUnreadableProblem(job);
+      if (problem === undefined) data = parseJobData(job.data);
+    } catch (err) {
+      problem = (err as Error).message;
+    }
+
+    /** This run's attempts, after those of the job's earlier runs. */
+    async function allAttempts(): Promise<AttemptRecord[]> {
+      if (job.attemptsMade === 0) return attempts;
+      const earlier = await deps.connection.lrange(historyKey(job), 0, -1);
+      return [...earlier.map((s) => JSON.parse(s) as AttemptRecord), ...attempts];
+    }
+
+    async function end(
+      outcome: DeleteJobResult['outcome'],
+      count: number,
+      lastOutcome: AttemptOutcome | undefined,
+      extra: { reason?: string; dead_letter_id?: string } = {},
+    ): Promise<DeleteJobResult> {
+      if (job.attemptsMade > 0) await deps.connection.del(historyKey(job));
+      const result: DeleteJobResult = {
+        outcome,
+        http_status: lastOutcome?.status ?? null,
+        error_code: lastOutcome?.errorCode ?? null,
+        request_id: lastOutcome?.requestId ?? null,
+        attempts: count,
+        duration_ms: Math.round(performance.now() - started),
+        ...extra,
+      };
+      metrics?.deletions.inc({ outcome });
+      const payload: unknown = data ?? job.data;
+      const d = (typeof payload === 'object' && payload !== null ? payload : {}) as Partial<DeleteJobData>;
+      const record = {
+        job_id: job.id,
+        project_id: d.project_id,
+        instance_id: d.instance_id,
+        task_id: d.task_id,
+        region: d.region,
+        run_id: d.run_id,
+        ...result,
+      };
+      if (outcome === 'dead_lettered') logger.error(record, 'job dead-lettered');
+      else logger.info(record, outcome === 'deleted' ? 'task deleted' : 'task already gone');
+      return result;
+    }
+
+    const run: JobRun = {
+      job,
+      data,
+      problem,
+      record(outcome, at) {
+        last = outcome;
+        attempts.push(toRecord(outcome, at));
+      },
+      async complete(outcome) {
+        return end(outcome, (await allAttempts()).length, last);
+      },
+      async deadLetter(reason, details = {}) {
+        const lastOutcome = details.last ?? last;
+        const invalid = reason === 'invalid_job';
+        const all = invalid ? attempts : await allAttempts();
+        const id = await deps.deadLetters.add(
+          {
+            job_id: job.id!,
+            job_data: invalid ? truncatePayload(job.data) : (data ?? job.data),
+            reason,
+            http_status: lastOutcome?.status ?? null,
+            error_code: lastOutcome?.errorCode ?? null,
+            error_msg: describeFailure(details.why, lastOutcome?.errorMsg),
+            request_id: lastOutcome?.requestId ?? null,
+            attempts: all.length,
+            history: all,
+            first_attempt_at: all[0]?.at ?? null,
+            last_attempt_at: all.at(-1)?.at ?? null,
+          },
+          `${job.id!}-${job.attemptsStarted}`,
+        );
+        return end('dead_lettered', all.length, lastOutcome, { reason, dead_letter_id: id });
+      },
+      async retryLater() {
+        if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) return run.deadLetter('retries_exhausted');
+        if (attempts.length > 0) {
+          const key = historyKey(job);
+          await deps.connection
+            .multi()
+            .rpush(key, ...attempts.map((h) => JSON.stringify(h)))
+            .expire(key, HISTORY_TTL_SEC)
+            .exec();
+        }
+        const reason = last?.verdict.reason ?? 'unknown';
+        if (last !== undefined) metrics?.retries.inc({ reason: retryReasonLabel(last) });
+        throw new RetryLaterError(`retry: ${reason}`, {
+          job_id: job.id,
+          task_id: data?.task_id ?? '',
+          reason,
+        });
+      },
+    };
+    return run;
+  }
+
+  return { start };
+}
+
+/** An attempt as stored in a job's history and its dead letter. */
+function toRecord(o: AttemptOutcome, at: number): AttemptRecord {
+  return {
+    at: new Date(at).toISOString(),
+    action: o.verdict.action,
+    http_status: o.status ?? null,
+    error_code: o.errorCode ?? null,
+    request_id: o.requestId ?? null,
+    duration_ms: Math.round(o.durationMs),
+    ...(o.networkError === undefined ? {} : { network_error: o.networkError }),
+  };
+}
+
+function truncatePayload(data: unknown): unknown {
+  let text: string;
+  try {
+    text = JSON.stringify(data) ?? 'undefined';
+  } catch {
+    return '[unserialisable payload]';
+  }
+  return text.length <= 4096 ? data : `${text.slice(0, 4096)}…`;
+}
+
+/** Our own why first (when there is one), then what DCS said. */
+function describeFailure(why: string | undefined, dcsMessage: string | undefined): string | null {
+  if (why !== undefined && dcsMessage !== undefined) return `${why} (DCS: ${dcsMessage})`;
+  return why ?? dcsMessage ?? null;
+}
