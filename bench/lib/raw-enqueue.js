@@ -7,12 +7,13 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Queue } from 'bullmq';
 import { QUEUE_NAME } from '../../dist/queue/job-contract.js';
-import { DEFAULT_ATTEMPTS, DEFAULT_DEDUPE_WINDOW_SEC, buildJobOptions } from '../../dist/queue/producer.js';
+import { DEFAULT_DEDUPE_WINDOW_SEC, buildJobOptions } from '../../dist/queue/producer.js';
+import { DEFAULT_RETRY_POLICY } from '../../dist/queue/retry-policy.js';
 import { buildJob, connectRedis } from './queue.js';
 
 const connection = connectRedis();
 const queue = new Queue(QUEUE_NAME, { connection, prefix: process.env.BENCH_PREFIX });
-const options = buildJobOptions(DEFAULT_ATTEMPTS, DEFAULT_DEDUPE_WINDOW_SEC);
+const options = buildJobOptions(DEFAULT_RETRY_POLICY.attempts, DEFAULT_DEDUPE_WINDOW_SEC);
 const now = new Date().toISOString();
 let chunk = [];
 let added = 0;
