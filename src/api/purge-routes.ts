@@ -14,7 +14,7 @@ import { buildStreamedPlanFile, type PlanFile } from '../purge/plan-file.js';
 import { executePurge, type PurgeOutcome } from '../purge/purge-use-case.js';
 import { randomRunSuffix } from '../purge/run-id.js';
 import { parsePurgeSpec, purgeSpecSchema, type PurgeListing, type PurgeSpec } from '../purge/select-purge.js';
-import { taskInputSchema } from '../queue/job-contract.js';
+import { labelSchema, taskInputSchema } from '../queue/job-contract.js';
 import { DEFAULT_LIST_CONCURRENCY, type TaskLister } from '../purge/stream-inventory.js';
 import { enqueueSelection, type EnqueueSelectionResult } from '../queue/enqueue-selection.js';
 import type { Producer } from '../queue/producer.js';
@@ -62,7 +62,7 @@ export const purgeBodySchema = z
       .boolean()
       .default(true)
       .meta({ description: 'Answer the plan and enqueue nothing (the default).' }),
-    reason: z.string().max(200).optional(),
+    reason: labelSchema.optional(),
   })
   .strict()
   .refine((b) => (b.instances !== undefined) !== b.all_instances, {

@@ -28,8 +28,8 @@ export function isAllowedEndpoint(url: URL): boolean {
   return url.protocol === 'http:' && isLoopbackHost(url.hostname);
 }
 
-/** Why DCS_ENDPOINT is unusable, or undefined when it is fine. */
-function findEndpointProblem(value: string): string | undefined {
+/** The one endpoint rule (DCS_ENDPOINT, and any client's `endpoint`): why it is unusable, or undefined. */
+export function findEndpointProblem(value: string): string | undefined {
   if (!URL.canParse(value)) return 'must be an absolute URL';
   const url = new URL(value);
   if (!isAllowedEndpoint(url)) {

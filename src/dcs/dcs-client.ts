@@ -1,5 +1,5 @@
 import { Pool } from 'undici';
-import { isAllowedEndpoint } from '../config/config.js';
+import { findEndpointProblem } from '../config/config.js';
 import { CleanupError } from '../errors.js';
 import { createStaticCredentialProvider, type CredentialProvider } from '../huawei/credential-provider.js';
 import { Credentials } from '../huawei/credentials.js';
@@ -212,14 +212,17 @@ export function createDcsClient(options: DcsClientOptions): DcsClient {
 }
 
 function parseEndpoint(endpoint: string): { origin: string; path: string } {
-  const url = URL.canParse(endpoint) ? new URL(endpoint) : undefined;
-  if (url === undefined || !isAllowedEndpoint(url) || url.search !== '' || url.hash !== '') {
+  const problem = findEndpointProblem(endpoint);
+  if (problem !== undefined) {
     throw new CleanupError(
       'INVALID_CONFIG',
-      `endpoint must be an https:// URL (http:// only to loopback) without query, got ${JSON.stringify(endpoint.slice(0, 80))}`,
-      { field: 'endpoint' },
+      `endpoint ${problem}, got ${JSON.stringify(endpoint.slice(0, 80))}`,
+      {
+        field: 'endpoint',
+      },
     );
   }
+  const url = new URL(endpoint);
   return { origin: url.origin, path: url.pathname.replace(/\/+$/, '') };
 }
 
