@@ -77,8 +77,8 @@ export interface Producer {
  * For each task, whether a job already holds it: 1 when its job (KEYS[2i-1]) exists, 2 when a job
  * under its legacy id (KEYS[2i], `del-<p>-<i>-<t>`) exists and its data names the same task (ARGV,
  * three per task): a legacy id is ambiguous, so the key alone proves nothing. 0 otherwise. One
- * command for a whole chunk: a pipeline of 1,000 EXISTS costs ~10 ms of client CPU, this ~1 ms. The
- * job keys share the prefix, so on Redis Cluster they share its hash tag, as BullMQ's scripts require.
+ * command for a whole chunk, not a pipeline of 1,000 EXISTS whose client CPU cost is several times
+ * larger (bench/README.md, 724e76d). The job keys share the prefix, so on Redis Cluster they share its hash tag, as BullMQ's scripts require.
  */
 const EXISTS_SCRIPT = `local found = {}
 for i = 1, #KEYS / 2 do
