@@ -7,7 +7,7 @@
  *   DELETE (+ in-process retries) -> verdict:
  *     deleted, already_gone ..................... completed with that outcome
  *     rejected .................................. dead letter `rejected`, completed
- *     retry ..................................... BullMQ retry with full-jitter backoff;
+ *     retry ..................................... BullMQ retry with full-jitter backoff (JobRun.retryLater);
  *                                                 on the last attempt, dead letter `retries_exhausted`
  *     busy ...................................... delayed by the busy floor, no attempt spent
  *     throttled ................................. whole queue rate-limited, job back to wait, no attempt spent
@@ -16,8 +16,7 @@
  *                                                 paused), job back to wait (see circuit-probe.ts)
  *     forbidden ................................. breaker opens: the credential lacks a permission
  *
- * A dead letter is written before its job completes: a crash in between repeats the record, never
- * loses it. Every finished job logs one `outcome` record.
+ * The job's own state (data, start, attempts) and its three endings live in its JobRun (job-run.ts).
  */
 import { DelayedError, Worker, type Job, type Queue } from 'bullmq';
 import type { RedisClient } from './redis-connection.js';
