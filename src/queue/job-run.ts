@@ -33,23 +33,6 @@ export interface JobRunDeps {
   metrics?: Metrics | undefined;
 }
 
-export interface JobRun {
-  readonly job: Job;
-  /** The valid payload; undefined when it is unreadable or invalid, and then `problem` says why. */
-  readonly data: DeleteJobData | undefined;
-  readonly problem: string | undefined;
-  /** One DELETE sent at `at` (epoch ms) and what it produced. */
-  record(outcome: AttemptOutcome, at: number): void;
-  complete(outcome: 'deleted' | 'already_gone'): Promise<DeleteJobResult>;
-  /** `last` defaults to the last attempt recorded (a refused credential check passes its probe's). */
-  deadLetter(
-    reason: DeadLetterReason,
-    details?: { why?: string; last?: AttemptOutcome },
-  ): Promise<DeleteJobResult>;
-  /** Dead-letters `retries_exhausted` on the job's last attempt; otherwise throws RetryLaterError to BullMQ. */
-  retryLater(): Promise<DeleteJobResult>;
-}
-
 /** Thrown to hand a job back to BullMQ for a backoff retry; carries the fields of its `retry scheduled` record. */
 export class RetryLaterError extends Error {
   constructor(
@@ -78,119 +61,130 @@ export function createBackoffStrategy(
   };
 }
 
-export function createJobRuns(deps: JobRunDeps): { start(job: Job): JobRun } {
-  const { logger, metrics } = deps;
-  const historyKey = (job: Job): string => `${deps.prefix}:${QUEUE_NAME}:history:${job.id!}`;
+export class JobRun {
+  /** The valid payload; undefined when it is unreadable or invalid, and then `problem` says why. */
+  readonly data: DeleteJobData | undefined;
+  readonly problem: string | undefined;
+  private readonly started = performance.now();
+  private readonly attempts: AttemptRecord[] = [];
+  private last: AttemptOutcome | undefined;
 
-  function start(job: Job): JobRun {
-    const started = performance.now();
-    const attempts: AttemptRecord[] = [];
-    let last: AttemptOutcome | undefined;
-    let data: DeleteJobData | undefined;
-    let problem: string | undefined;
+  constructor(
+    private readonly deps: JobRunDeps,
+    readonly job: Job,
+  ) {
     try {
-      problem = findUnreadableProblem(job);
-      if (problem === undefined) data = parseJobData(job.data);
+      this.problem = findUnreadableProblem(job);
+      if (this.problem === undefined) this.data = parseJobData(job.data);
     } catch (err) {
-      problem = (err as Error).message;
+      this.problem = (err as Error).message;
     }
-
-    /** This run's attempts, after those of the job's earlier runs. */
-    async function allAttempts(): Promise<AttemptRecord[]> {
-      if (job.attemptsMade === 0) return attempts;
-      const earlier = await deps.connection.lrange(historyKey(job), 0, -1);
-      return [...earlier.map((s) => JSON.parse(s) as AttemptRecord), ...attempts];
-    }
-
-    async function end(
-      outcome: DeleteJobResult['outcome'],
-      count: number,
-      lastOutcome: AttemptOutcome | undefined,
-      extra: { reason?: string; dead_letter_id?: string } = {},
-    ): Promise<DeleteJobResult> {
-      if (job.attemptsMade > 0) await deps.connection.del(historyKey(job));
-      const result: DeleteJobResult = {
-        outcome,
-        http_status: lastOutcome?.status ?? null,
-        error_code: lastOutcome?.errorCode ?? null,
-        request_id: lastOutcome?.requestId ?? null,
-        attempts: count,
-        duration_ms: Math.round(performance.now() - started),
-        ...extra,
-      };
-      metrics?.deletions.inc({ outcome });
-      const payload: unknown = data ?? job.data;
-      const d = (typeof payload === 'object' && payload !== null ? payload : {}) as Partial<DeleteJobData>;
-      const record = {
-        job_id: job.id,
-        project_id: d.project_id,
-        instance_id: d.instance_id,
-        task_id: d.task_id,
-        region: d.region,
-        run_id: d.run_id,
-        ...result,
-      };
-      if (outcome === 'dead_lettered') logger.error(record, 'job dead-lettered');
-      else logger.info(record, outcome === 'deleted' ? 'task deleted' : 'task already gone');
-      return result;
-    }
-
-    const run: JobRun = {
-      job,
-      data,
-      problem,
-      record(outcome, at) {
-        last = outcome;
-        attempts.push(toRecord(outcome, at));
-      },
-      async complete(outcome) {
-        return end(outcome, (await allAttempts()).length, last);
-      },
-      async deadLetter(reason, details = {}) {
-        const lastOutcome = details.last ?? last;
-        const invalid = reason === 'invalid_job';
-        const all = invalid ? attempts : await allAttempts();
-        const id = await deps.deadLetters.add(
-          {
-            job_id: job.id!,
-            job_data: invalid ? truncatePayload(job.data) : (data ?? job.data),
-            reason,
-            http_status: lastOutcome?.status ?? null,
-            error_code: lastOutcome?.errorCode ?? null,
-            error_msg: describeFailure(details.why, lastOutcome?.errorMsg),
-            request_id: lastOutcome?.requestId ?? null,
-            attempts: all.length,
-            history: all,
-            first_attempt_at: all[0]?.at ?? null,
-            last_attempt_at: all.at(-1)?.at ?? null,
-          },
-          `${job.id!}-${job.attemptsStarted}`,
-        );
-        return end('dead_lettered', all.length, lastOutcome, { reason, dead_letter_id: id });
-      },
-      async retryLater() {
-        if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) return run.deadLetter('retries_exhausted');
-        if (attempts.length > 0) {
-          const key = historyKey(job);
-          await deps.connection
-            .multi()
-            .rpush(key, ...attempts.map((h) => JSON.stringify(h)))
-            .expire(key, HISTORY_TTL_SEC)
-            .exec();
-        }
-        const reason = last?.verdict.reason ?? 'unknown';
-        if (last !== undefined) metrics?.retries.inc({ reason: retryReasonLabel(last) });
-        throw new RetryLaterError(`retry: ${reason}`, {
-          job_id: job.id,
-          task_id: data?.task_id ?? '',
-          reason,
-        });
-      },
-    };
-    return run;
   }
 
-  return { start };
+  /** One DELETE sent at `at` (epoch ms) and what it produced. */
+  record(outcome: AttemptOutcome, at: number): void {
+    this.last = outcome;
+    this.attempts.push(toRecord(outcome, at));
+  }
+
+  async complete(outcome: 'deleted' | 'already_gone'): Promise<DeleteJobResult> {
+    return this.end(outcome, (await this.allAttempts()).length, this.last);
+  }
+
+  /** `last` defaults to the last attempt recorded (a refused credential check passes its probe's). */
+  async deadLetter(
+    reason: DeadLetterReason,
+    details: { why?: string | undefined; last?: AttemptOutcome } = {},
+  ): Promise<DeleteJobResult> {
+    const { job } = this;
+    const last = details.last ?? this.last;
+    const invalid = reason === 'invalid_job';
+    const all = invalid ? this.attempts : await this.allAttempts();
+    const id = await this.deps.deadLetters.add(
+      {
+        job_id: job.id!,
+        job_data: invalid ? truncatePayload(job.data) : (this.data ?? job.data),
+        reason,
+        http_status: last?.status ?? null,
+        error_code: last?.errorCode ?? null,
+        error_msg: describeFailure(details.why, last?.errorMsg),
+        request_id: last?.requestId ?? null,
+        attempts: all.length,
+        history: all,
+        first_attempt_at: all[0]?.at ?? null,
+        last_attempt_at: all.at(-1)?.at ?? null,
+      },
+      `${job.id!}-${job.attemptsStarted}`,
+    );
+    return this.end('dead_lettered', all.length, last, { reason, dead_letter_id: id });
+  }
+
+  /** Dead-letters `retries_exhausted` on the job's last attempt; otherwise throws RetryLaterError to BullMQ. */
+  async retryLater(): Promise<DeleteJobResult> {
+    const { job, last } = this;
+    if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) return this.deadLetter('retries_exhausted');
+    if (this.attempts.length > 0) {
+      const key = this.historyKey();
+      await this.deps.connection
+        .multi()
+        .rpush(key, ...this.attempts.map((h) => JSON.stringify(h)))
+        .expire(key, HISTORY_TTL_SEC)
+        .exec();
+    }
+    const reason = last?.verdict.reason ?? 'unknown';
+    if (last !== undefined) this.deps.metrics?.retries.inc({ reason: retryReasonLabel(last) });
+    throw new RetryLaterError(`retry: ${reason}`, {
+      job_id: job.id,
+      task_id: this.data?.task_id ?? '',
+      reason,
+    });
+  }
+
+  private historyKey(): string {
+    return `${this.deps.prefix}:${QUEUE_NAME}:history:${this.job.id!}`;
+  }
+
+  /** This run's attempts, after those of the job's earlier runs. */
+  private async allAttempts(): Promise<AttemptRecord[]> {
+    if (this.job.attemptsMade === 0) return this.attempts;
+    const earlier = await this.deps.connection.lrange(this.historyKey(), 0, -1);
+    return [...earlier.map((s) => JSON.parse(s) as AttemptRecord), ...this.attempts];
+  }
+
+  /** The outcome record, its count, and BullMQ's return value. */
+  private async end(
+    outcome: DeleteJobResult['outcome'],
+    count: number,
+    last: AttemptOutcome | undefined,
+    extra: { reason?: string; dead_letter_id?: string } = {},
+  ): Promise<DeleteJobResult> {
+    const { job, deps } = this;
+    if (job.attemptsMade > 0) await deps.connection.del(this.historyKey());
+    const result: DeleteJobResult = {
+      outcome,
+      http_status: last?.status ?? null,
+      error_code: last?.errorCode ?? null,
+      request_id: last?.requestId ?? null,
+      attempts: count,
+      duration_ms: Math.round(performance.now() - this.started),
+      ...extra,
+    };
+    deps.metrics?.deletions.inc({ outcome });
+    const payload: unknown = this.data ?? job.data;
+    const d = (typeof payload === 'object' && payload !== null ? payload : {}) as Partial<DeleteJobData>;
+    const record = {
+      job_id: job.id,
+      project_id: d.project_id,
+      instance_id: d.instance_id,
+      task_id: d.task_id,
+      region: d.region,
+      run_id: d.run_id,
+      ...result,
+    };
+    if (outcome === 'dead_lettered') deps.logger.error(record, 'job dead-lettered');
+    else deps.logger.info(record, outcome === 'deleted' ? 'task deleted' : 'task already gone');
+    return result;
+  }
 }
 
 /** An attempt as stored in a job's history and its dead letter. */

@@ -25,7 +25,7 @@ import type { DeadLetters } from './dead-letters.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
 import { busyDelayMs, type RetryPolicy } from './retry-policy.js';
 import { createDeleteAttempts } from './delete-attempts.js';
-import { createJobRuns, type JobRun } from './job-run.js';
+import { JobRun } from './job-run.js';
 import type { AttemptOutcome } from '../dcs/attempt-outcome.js';
 import { throttleDelayMs } from '../dcs/retry-loop.js';
 import type { Logger } from '../observability/logger.js';
@@ -65,7 +65,6 @@ export function createProcessor(deps: ProcessorDeps): Processor {
   const gate = createCredentialGate();
   circuit.onClose(() => gate.reset());
   const attempt = createDeleteAttempts({ policy, circuit, metrics });
-  const runs = createJobRuns(deps);
 
   /** Puts the job back in wait without spending an attempt. */
   async function requeue(job: Job, token: string | undefined, why: string): Promise<never> {
@@ -74,7 +73,7 @@ export function createProcessor(deps: ProcessorDeps): Processor {
   }
 
   return async function processDeleteJob(job, token, signal) {
-    const run = runs.start(job);
+    const run = new JobRun(deps, job);
     const data = run.data;
     if (data === undefined) {
       logger.warn({ job_id: job.id, err: run.problem }, 'invalid job payload');
