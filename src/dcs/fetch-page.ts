@@ -29,12 +29,12 @@ export async function fetchPageWithRetries<T>(
       ),
     {
       retries: retry.retries,
-      signal: call.signal,
       delayMs: (result, n) =>
         'error' in result && result.error instanceof DcsRequestError
           ? pageRetryDelayMs(retry.timing, result.error.outcome, n)
           : undefined,
     },
+    call.signal,
   );
   if ('error' in fetched) throw fetched.error;
   return fetched.page;

@@ -93,28 +93,34 @@ export function pageRetryDelayMs(
   }
 }
 
+/** How a caller retries; made once per caller, as the loop runs for every DELETE. */
 export interface RetryLoopOptions<T> {
   /** Most tries after the first. */
   retries: number;
   /** The wait before retry number `retry` (1-based) after `result`, or undefined to stop with it. */
   delayMs(result: T, retry: number): number | undefined;
-  /** Aborts a wait: the loop then ends with the last result. */
-  signal?: AbortSignal | undefined;
   /** Called when a retry is decided, before its wait. */
   onRetry?(result: T, delayMs: number): void;
   /** Asked after each wait: false ends the loop with the last result (the breaker opened meanwhile). */
   proceed?(): boolean;
 }
 
-/** Runs `attempt` until `delayMs` says stop, the retries are spent, or a wait is cut short; the last result. */
-export async function retryInProcess<T>(attempt: () => Promise<T>, options: RetryLoopOptions<T>): Promise<T> {
+/**
+ * Runs `attempt` until `delayMs` says stop, the retries are spent, or `signal` aborts (before or
+ * during a wait); the last result.
+ */
+export async function retryInProcess<T>(
+  attempt: () => Promise<T>,
+  options: RetryLoopOptions<T>,
+  signal?: AbortSignal,
+): Promise<T> {
   let result = await attempt();
-  for (let retry = 1; retry <= options.retries; retry++) {
+  for (let retry = 1; retry <= options.retries && signal?.aborted !== true; retry++) {
     const delayMs = options.delayMs(result, retry);
     if (delayMs === undefined) return result;
     options.onRetry?.(result, delayMs);
     try {
-      await sleep(delayMs, undefined, { signal: options.signal });
+      await sleep(delayMs, undefined, { signal });
     } catch {
       return result;
     }

@@ -5,7 +5,7 @@
  * down. Every DELETE sent is recorded on the job run.
  */
 import type { AttemptOutcome } from '../dcs/attempt-outcome.js';
-import { quickRetryDelayMs, retryInProcess } from '../dcs/retry-loop.js';
+import { quickRetryDelayMs, retryInProcess, type RetryLoopOptions } from '../dcs/retry-loop.js';
 import { retryReasonLabel, type Metrics } from '../observability/metrics.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
 import type { TaskDeleter } from './credential-gate.js';
@@ -29,6 +29,13 @@ export type AttemptDelete = (
 
 export function createDeleteAttempts(deps: DeleteAttemptsDeps): AttemptDelete {
   const { policy, circuit, metrics } = deps;
+  const loop: RetryLoopOptions<AttemptOutcome> = {
+    retries: policy.inProcessRetries,
+    delayMs: (outcome, retry) =>
+      outcome.verdict.action === 'retry' ? quickRetryDelayMs(policy, retry) : undefined,
+    onRetry: (outcome) => metrics?.retries.inc({ reason: retryReasonLabel(outcome) }),
+    proceed: () => !circuit.isOpen(),
+  };
 
   return async function attempt(client, data, run, signal) {
     if (circuit.isOpen()) return undefined;
@@ -41,16 +48,7 @@ export function createDeleteAttempts(deps: DeleteAttemptsDeps): AttemptDelete {
       return outcome;
     };
     try {
-      return await retryInProcess(send, {
-        retries: policy.inProcessRetries,
-        signal,
-        delayMs: (outcome, retry) =>
-          outcome.verdict.action === 'retry' && !signal?.aborted
-            ? quickRetryDelayMs(policy, retry)
-            : undefined,
-        onRetry: (outcome) => metrics?.retries.inc({ reason: retryReasonLabel(outcome) }),
-        proceed: () => !circuit.isOpen(),
-      });
+      return await retryInProcess(send, loop, signal);
     } catch (err) {
       if (circuit.isOpen()) return undefined;
       throw err;

@@ -88,7 +88,9 @@ export class JobRun {
   }
 
   async complete(outcome: 'deleted' | 'already_gone'): Promise<DeleteJobResult> {
-    return this.end(outcome, (await this.allAttempts()).length, this.last);
+    // Most jobs end at their first run, with nothing earlier to read.
+    const count = this.job.attemptsMade === 0 ? this.attempts.length : (await this.allAttempts()).length;
+    return this.end(outcome, count, this.last);
   }
 
   /** `last` defaults to the last attempt recorded (a refused credential check passes its probe's). */

@@ -89,14 +89,23 @@ describe('retryInProcess', () => {
     ).toBe('fail');
     expect(first.calls).toHaveLength(1);
     const second = results('fail');
-    const aborted = AbortSignal.abort();
-    const result = await retryInProcess(second.attempt, {
-      retries: 3,
-      delayMs: () => 10_000,
-      signal: aborted,
-    });
-    expect(result).toBe('fail');
+    const before = await retryInProcess(
+      second.attempt,
+      { retries: 3, delayMs: () => 0 },
+      AbortSignal.abort(),
+    );
+    expect(before).toBe('fail');
     expect(second.calls).toHaveLength(1);
+    const third = results('fail');
+    const shutdown = new AbortController();
+    // Aborted once the ten-second wait has begun: the loop must not sit it out.
+    const during = await retryInProcess(
+      third.attempt,
+      { retries: 3, delayMs: () => 10_000, onRetry: () => queueMicrotask(() => shutdown.abort()) },
+      shutdown.signal,
+    );
+    expect(during).toBe('fail');
+    expect(third.calls).toHaveLength(1);
   });
 
   it('lets an exception of the attempt through', async () => {
