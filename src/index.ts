@@ -24,7 +24,7 @@ export type { TaskInput, DeleteJobData, DeleteJobResult } from './queue/job-cont
 export { createDcsClient } from './dcs/dcs-client.js';
 export type { DcsClient, DcsClientOptions, AttemptOutcome, DcsTask, DcsInstance } from './dcs/dcs-client.js';
 export { classifyAttempt, ACTIONS } from './dcs/classify.js';
-export type { Action, Verdict, AttemptResult } from './dcs/classify.js';
+export type { Action, Verdict } from './dcs/classify.js';
 export { signRequest } from './huawei/signer.js';
 export { Credentials } from './huawei/credentials.js';
 export {

@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { JOB_NAME, JOB_SCHEMA_VERSION, QUEUE_NAME, buildJobId } from '../../dist/queue/job-contract.js';
 import { openQueue } from '../../dist/queue/open-queue.js';
-import { DEFAULT_ATTEMPTS, DEFAULT_DEDUPE_WINDOW_SEC, buildJobOptions } from '../../dist/queue/producer.js';
+import { DEFAULT_DEDUPE_WINDOW_SEC, buildJobOptions } from '../../dist/queue/producer.js';
+import { DEFAULT_RETRY_POLICY } from '../../dist/queue/retry-policy.js';
 import { sleep } from './proc.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -39,7 +40,7 @@ export function buildJob(task, jobOptions, enqueuedAt) {
 /** Adds `tasks` to the queue of `prefix` with addBulk, 1,000 at a time. */
 export async function addJobs(connection, prefix, tasks) {
   const queue = openQueue(connection, prefix);
-  const options = buildJobOptions(DEFAULT_ATTEMPTS, DEFAULT_DEDUPE_WINDOW_SEC);
+  const options = buildJobOptions(DEFAULT_RETRY_POLICY.attempts, DEFAULT_DEDUPE_WINDOW_SEC);
   const now = new Date().toISOString();
   for (let i = 0; i < tasks.length; i += 1000) {
     await queue.addBulk(tasks.slice(i, i + 1000).map((t) => buildJob(t, options, now)));

@@ -6,12 +6,13 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { openQueue } from '../../dist/queue/open-queue.js';
-import { DEFAULT_ATTEMPTS, DEFAULT_DEDUPE_WINDOW_SEC, buildJobOptions } from '../../dist/queue/producer.js';
+import { DEFAULT_DEDUPE_WINDOW_SEC, buildJobOptions } from '../../dist/queue/producer.js';
+import { DEFAULT_RETRY_POLICY } from '../../dist/queue/retry-policy.js';
 import { buildJob, connectRedis } from './queue.js';
 
 const connection = connectRedis();
 const queue = openQueue(connection, process.env.BENCH_PREFIX);
-const options = buildJobOptions(DEFAULT_ATTEMPTS, DEFAULT_DEDUPE_WINDOW_SEC);
+const options = buildJobOptions(DEFAULT_RETRY_POLICY.attempts, DEFAULT_DEDUPE_WINDOW_SEC);
 const now = new Date().toISOString();
 let chunk = [];
 let added = 0;

@@ -14,7 +14,7 @@ import { buildStreamedPlanFile, type PlanFile } from '../purge/plan-file.js';
 import { executePurge, type PurgeEnqueueSummary, type PurgeOutcome } from '../purge/purge-use-case.js';
 import { randomRunSuffix } from '../purge/run-id.js';
 import { parsePurgeSpec, purgeSpecSchema, type PurgeListing, type PurgeSpec } from '../purge/select-purge.js';
-import { taskInputSchema } from '../queue/job-contract.js';
+import { labelSchema, taskInputSchema } from '../queue/job-contract.js';
 import { DEFAULT_LIST_CONCURRENCY, type TaskLister } from '../purge/stream-inventory.js';
 import type { Queue } from 'bullmq';
 import type { RunLedger } from '../runs/run-ledger.js';
@@ -67,7 +67,7 @@ export const purgeBodySchema = z
       description:
         "A run only: after the run's jobs end, list the instances again and report tasks still there (`still_present`).",
     }),
-    reason: z.string().max(200).optional(),
+    reason: labelSchema.optional(),
   })
   .strict()
   .refine((b) => (b.instances !== undefined) !== b.all_instances, {

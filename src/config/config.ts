@@ -29,8 +29,8 @@ export function isAllowedEndpoint(url: URL): boolean {
   return url.protocol === 'http:' && isLoopbackHost(url.hostname);
 }
 
-/** Why DCS_ENDPOINT is unusable, or undefined when it is fine. */
-function findEndpointProblem(value: string): string | undefined {
+/** The one endpoint rule (DCS_ENDPOINT, and any client's `endpoint`): why it is unusable, or undefined. */
+export function findEndpointProblem(value: string): string | undefined {
   if (!URL.canParse(value)) return 'must be an absolute URL';
   const url = new URL(value);
   if (!isAllowedEndpoint(url)) {
@@ -168,7 +168,7 @@ export const configSchema = z.object({
     'Quick retries of a transient failure (5xx, timeout, reset) inside one job run, before a BullMQ retry.',
   ),
   RETRY_IN_PROCESS_BASE_MS: intFrom(200, 0, 60_000).describe(
-    'Full-jitter base of the quick retries: the n-th waits up to base x 2^n ms.',
+    'Full-jitter base of the quick retries (of a DELETE in one job run, and of the list pages of a purge): the n-th waits up to base x 2^(n-1) ms.',
   ),
   RETRY_IN_PROCESS_CAP_MS: intFrom(3_000, 0, 600_000).describe('Longest wait between two quick retries.'),
   RETRY_BACKOFF_BASE_MS: intFrom(5_000, 0, 3_600_000).describe(
@@ -180,12 +180,14 @@ export const configSchema = z.object({
   ),
   RETRY_BUSY_JITTER_MS: intFrom(30_000, 0, 3_600_000).describe('Random extra wait added to the busy floor.'),
   RETRY_THROTTLE_MIN_MS: intFrom(2_000, 0, 600_000).describe(
-    'After a 429 without Retry-After the whole queue pauses between the min and max (Huawei suggests 2-5 s).',
+    'After a 429 without Retry-After the whole queue (or a list page) waits between the min and max (Huawei suggests 2-5 s).',
   ),
   RETRY_THROTTLE_MAX_MS: intFrom(5_000, 0, 600_000).describe(
     'Upper end of the pause after a 429 without Retry-After; at least RETRY_THROTTLE_MIN_MS.',
   ),
-  RETRY_THROTTLE_CAP_MS: intFrom(60_000, 0, 3_600_000).describe('A longer Retry-After is cut to this.'),
+  RETRY_THROTTLE_CAP_MS: intFrom(60_000, 0, 3_600_000).describe(
+    'A longer Retry-After (to a DELETE or a list page) is cut to this.',
+  ),
   RETRY_MAX_STARTS: intFrom(500, 1, 100_000).describe(
     'A job started more often than this (throttled, busy or interrupted every time) is dead-lettered.',
   ),

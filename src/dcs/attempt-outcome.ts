@@ -4,7 +4,7 @@ import { parseErrorBody } from './error-body.js';
 import { classifyNetworkError } from './network-error.js';
 import { parseRetryAfter } from './retry-after.js';
 
-/** What one signed call to DCS produced, and what it means (the verdict of `classifyAttempt`). */
+/** One signed call to DCS: what it produced, and what that means (the verdict of `classifyAttempt`). */
 export interface AttemptOutcome {
   verdict: Verdict;
   /** HTTP status; undefined for transport errors. */
@@ -36,7 +36,7 @@ export function buildResponseOutcome(response: ResponseParts, now: Date, duratio
   const retryAfterMs = retryAfter === undefined ? undefined : parseRetryAfter(retryAfter, now);
   const errorCode = fields?.errorCode;
   return {
-    verdict: classifyAttempt({ kind: 'response', status, errorCode, retryAfterMs }),
+    verdict: classifyAttempt({ status, errorCode }),
     status,
     errorCode,
     errorMsg: fields?.errorMsg,
@@ -53,7 +53,7 @@ export function buildNetworkOutcome(
   durationMs: number,
 ): AttemptOutcome {
   const networkError = classifyNetworkError(err, callerAborted);
-  return { verdict: classifyAttempt({ kind: 'network', errorKind: networkError }), networkError, durationMs };
+  return { verdict: classifyAttempt({ networkError }), networkError, durationMs };
 }
 
 function firstValue(value: string | string[] | undefined): string | undefined {

@@ -1,6 +1,7 @@
 /**
- * The one classifier: what a single DCS attempt's result means for the job. The DCS client, the
- * in-process retry (p-retry) and the BullMQ processor all ask this function and nothing else.
+ * The one classifier: what a single DCS attempt means for the job. The DCS client, the in-process
+ * retry loop and the BullMQ processor all ask this function and nothing else. The words it uses
+ * (Verdict, Action, AttemptOutcome...) are defined once in docs/architecture.md, "Outcome vocabulary".
  *
  * 404 split: APIGW.0101 (API unknown at this gateway) and 111404001 (URL does not exist) mean our
  * endpoint or path is wrong, so `misconfigured`; any other 404 carrying a DCS error code (instance or
@@ -31,17 +32,11 @@ export type Action = (typeof ACTIONS)[number];
 
 export type NetworkErrorKind = 'timeout' | 'reset' | 'refused' | 'dns' | 'aborted' | 'other';
 
-/** What one attempt produced: an HTTP answer, or a transport failure. */
-export type AttemptResult =
-  | { kind: 'response'; status: number; errorCode?: string | undefined; retryAfterMs?: number | undefined }
-  | { kind: 'network'; errorKind: NetworkErrorKind };
-
+/** What one attempt means for the job: its action, and a short machine-readable why. */
 export interface Verdict {
   action: Action;
-  /** Short machine-readable why, e.g. `http_503`, `instance_busy`, `gateway_api_unknown`. */
+  /** E.g. `http_503`, `network_timeout`, `111400017`, `http_404_unrecognised`. */
   reason: string;
-  /** For `throttled`: the server's Retry-After, when it sent one. */
-  retryAfterMs?: number | undefined;
 }
 
 const MISCONFIGURED_404 = new Set(['APIGW.0101', '111404001']);
@@ -62,18 +57,23 @@ const BUSY_CODES = new Set([
   'CBC.99003651',
 ]);
 
-/** Maps an attempt's result to its verdict. Pure and total: never throws. */
-export function classifyAttempt(result: AttemptResult): Verdict {
-  if (result.kind === 'network') {
-    return { action: 'retry', reason: `network_${result.errorKind}` };
-  }
+/**
+ * Maps the facts of one attempt (the fields of its AttemptOutcome: an HTTP status and error code, or,
+ * without a status, the transport failure) to its verdict. Pure and total: never throws.
+ */
+export function classifyAttempt(result: {
+  status?: number | undefined;
+  errorCode?: string | undefined;
+  networkError?: NetworkErrorKind | undefined;
+}): Verdict {
   const { status } = result;
+  if (status === undefined) return { action: 'retry', reason: `network_${result.networkError ?? 'other'}` };
   // An empty code is no code: it must not make a 404 look like a DCS "not found".
   const errorCode = result.errorCode === '' ? undefined : result.errorCode;
   if (status >= 200 && status < 300) return { action: 'deleted', reason: `http_${status}` };
   if (status === 401) return { action: 'auth_failed', reason: codeOr(errorCode, 'http_401') };
   if (status === 429) {
-    return { action: 'throttled', reason: codeOr(errorCode, 'http_429'), retryAfterMs: result.retryAfterMs };
+    return { action: 'throttled', reason: codeOr(errorCode, 'http_429') };
   }
   if (errorCode !== undefined && BUSY_CODES.has(errorCode)) return { action: 'busy', reason: errorCode };
   if (status === 404) {

@@ -3,6 +3,7 @@ import type { Credentials } from '../huawei/credentials.js';
 import { resolveEndpoint, type Config } from '../config/config.js';
 import type { Logger } from '../observability/logger.js';
 import { createDcsClient, type DcsClient } from './dcs-client.js';
+import { buildRetryTiming } from './retry-loop.js';
 
 /**
  * One DCS client (and so one keep-alive pool) per endpoint, created on first use. At most
@@ -24,6 +25,7 @@ export function createClientRegistry(
   const clients = new Map<string, DcsClient>();
   const closing = new Set<Promise<void>>();
   let newest: string | undefined;
+  const retryTiming = buildRetryTiming(config);
 
   function evictOldest(): void {
     const [endpoint, client] = clients.entries().next().value!;
@@ -55,6 +57,7 @@ export function createClientRegistry(
         headersTimeoutMs: config.DCS_HEADERS_TIMEOUT_MS,
         bodyTimeoutMs: config.DCS_BODY_TIMEOUT_MS,
         requestTimeoutMs: config.DCS_REQUEST_TIMEOUT_MS,
+        retryTiming,
         ...(logger ? { logger } : {}),
       });
       clients.set(endpoint, client);

@@ -1,11 +1,12 @@
 import { Pool } from 'undici';
-import { isAllowedEndpoint } from '../config/config.js';
+import { findEndpointProblem } from '../config/config.js';
 import { CleanupError } from '../errors.js';
 import { createStaticCredentialProvider, type CredentialProvider } from '../huawei/credential-provider.js';
 import { Credentials } from '../huawei/credentials.js';
 import type { QueryParams } from '../huawei/signer.js';
 import type { Logger } from '../observability/logger.js';
 import type { AttemptOutcome } from './attempt-outcome.js';
+import { DEFAULT_RETRY_TIMING, type RetryTiming } from './retry-loop.js';
 import { MAX_LIST_BODY_BYTES, fetchPageWithRetries, type PageParser } from './fetch-page.js';
 import { validateId } from './ids.js';
 import { performSignedCall, type CallContext, type SignedCall } from './perform-signed-call.js';
@@ -39,6 +40,8 @@ export interface DcsClientOptions {
   maxErrorBodyBytes?: number;
   /** Retries of one list page after a transient answer (5xx, timeout, 429, busy); default 4. */
   pageRetries?: number;
+  /** The waits between those retries: the retry policy's in-process timing (default DEFAULT_RETRY_TIMING). */
+  retryTiming?: RetryTiming;
 }
 
 export interface TaskRef {
@@ -120,14 +123,17 @@ export function createDcsClient(options: DcsClientOptions): DcsClient {
     maxSuccessBodyBytes: MAX_LIST_BODY_BYTES,
     deadlines: new RequestDeadlines(options.requestTimeoutMs ?? 30_000),
   };
-  const pageRetries = options.pageRetries ?? 4;
+  const pageRetry = {
+    retries: options.pageRetries ?? 4,
+    timing: options.retryTiming ?? DEFAULT_RETRY_TIMING,
+  };
   let closing: Promise<void> | undefined;
 
   async function* paginate<T>(call: SignedCall, pageSize: number, parse: PageParser<T>): AsyncGenerator<T> {
     let offset = 0;
     for (;;) {
       const query = { ...call.query, offset, limit: pageSize };
-      const page = await fetchPageWithRetries(context, { ...call, query }, parse, pageRetries);
+      const page = await fetchPageWithRetries(context, { ...call, query }, parse, pageRetry);
       yield* page.items;
       offset += page.items.length;
       // A short page is the last one; the total spares a request for an empty page after a full one.
@@ -209,14 +215,17 @@ export function createDcsClient(options: DcsClientOptions): DcsClient {
 }
 
 function parseEndpoint(endpoint: string): { origin: string; path: string } {
-  const url = URL.canParse(endpoint) ? new URL(endpoint) : undefined;
-  if (url === undefined || !isAllowedEndpoint(url) || url.search !== '' || url.hash !== '') {
+  const problem = findEndpointProblem(endpoint);
+  if (problem !== undefined) {
     throw new CleanupError(
       'INVALID_CONFIG',
-      `endpoint must be an https:// URL (http:// only to loopback) without query, got ${JSON.stringify(endpoint.slice(0, 80))}`,
-      { field: 'endpoint' },
+      `endpoint ${problem}, got ${JSON.stringify(endpoint.slice(0, 80))}`,
+      {
+        field: 'endpoint',
+      },
     );
   }
+  const url = new URL(endpoint);
   return { origin: url.origin, path: url.pathname.replace(/\/+$/, '') };
 }
 

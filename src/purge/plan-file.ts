@@ -7,6 +7,7 @@ import { regionSchema } from '../config/regions.js';
 import { z } from 'zod';
 import { idSchema } from '../dcs/ids.js';
 import { CleanupError } from '../errors.js';
+import { RUN_ID_PATTERN } from './run-id.js';
 import { FINAL_STATUSES, isFinalStatus, type PurgeFilters } from './purge-filters.js';
 import type { PlannedTask, PurgeSelection, SkippedTask } from './plan-purge.js';
 
@@ -29,10 +30,7 @@ const planSchema = z
     version: z.literal(PLAN_VERSION, {
       error: `must be ${PLAN_VERSION} (this dcs-cleanup reads version 1 plans)`,
     }),
-    run_id: z
-      .string()
-      .regex(/^[A-Za-z0-9._-]{1,80}$/)
-      .optional(),
+    run_id: z.string().regex(RUN_ID_PATTERN).optional(),
     created_at: isoDateTime,
     created_by: z.string().max(200),
     project_id: id,

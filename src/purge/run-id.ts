@@ -1,6 +1,9 @@
 /** Run ids: what ties a purge's jobs, log records and report together. Every scheme is here. */
 import { createHash, randomBytes } from 'node:crypto';
 
+/** What any run id may be (its own or one handed in): the job contract and plan files check it. */
+export const RUN_ID_PATTERN = /^[A-Za-z0-9._-]{1,80}$/;
+
 /** `yyyyMMddTHHmmssZ` in UTC, e.g. `20261127T101500Z`. */
 export function formatCompactTime(date: Date): string {
   return `${date.toISOString().replace(/[-:]/g, '').slice(0, 15)}Z`;

@@ -13,8 +13,8 @@
  * Pauses and resumes made without the breaker (`dcs-cleanup resume`, the API, Bull Board) publish
  * nothing: listening processes also re-read the queue's paused flag every 500 ms, and a job that
  * arrives while the local view says open re-reads it at once (a job handed out means the queue ran).
- * BullMQ queue events would tell the same, but every process would then parse every job's events:
- * about 70 us of CPU per job and process, a third of what BullMQ itself costs per job.
+ * BullMQ queue events would tell the same, but every process would then parse every job's events,
+ * a CPU cost per job and process close to BullMQ's own (measured in bench/README.md, 0a51436).
  */
 import type { Queue } from 'bullmq';
 import type { RedisClient } from './redis-connection.js';

@@ -13,6 +13,7 @@ import { CleanupError } from '../errors.js';
 import { regionSchema } from '../config/regions.js';
 import { ID_CHARS, idSchema } from '../dcs/ids.js';
 import { traceparentSchema } from '../observability/trace-context.js';
+import { RUN_ID_PATTERN } from '../purge/run-id.js';
 
 export const QUEUE_NAME = 'dcs-cleanup';
 export const DEAD_LETTER_QUEUE_NAME = 'dcs-cleanup-dead';
@@ -22,7 +23,9 @@ export const JOB_SCHEMA_VERSION = 1;
 export const BACKOFF_TYPE = 'dcs-jitter';
 
 const id = idSchema;
-const label = z.string().max(200, 'must be at most 200 characters');
+/** A job's free-text label (`reason`, `source`), wherever one is taken in. */
+export const labelSchema = z.string().max(200, 'must be at most 200 characters');
+const label = labelSchema;
 
 /** One task to delete, as producers hand it over. */
 export const taskInputSchema = z.object({
@@ -39,10 +42,7 @@ export const deleteJobDataSchema = taskInputSchema.extend({
   reason: label.optional(),
   source: label.optional(),
   /** The purge or schedule run that enqueued this job, if any. */
-  run_id: z
-    .string()
-    .regex(/^[A-Za-z0-9._-]{1,80}$/)
-    .optional(),
+  run_id: z.string().regex(RUN_ID_PATTERN).optional(),
   enqueued_at: z.string().optional(),
   /** W3C traceparent of the request that enqueued the job (optional; older jobs have none). */
   traceparent: traceparentSchema.optional(),

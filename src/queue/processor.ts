@@ -7,7 +7,7 @@
  *   DELETE (+ in-process retries) -> verdict:
  *     deleted, already_gone ..................... completed with that outcome
  *     rejected .................................. dead letter `rejected`, completed
- *     retry ..................................... BullMQ retry with full-jitter backoff;
+ *     retry ..................................... BullMQ retry with full-jitter backoff (JobRun.retryLater);
  *                                                 on the last attempt, dead letter `retries_exhausted`
  *     busy ...................................... delayed by the busy floor, no attempt spent
  *     throttled ................................. whole queue rate-limited, job back to wait, no attempt spent
@@ -16,25 +16,25 @@
  *                                                 paused), job back to wait (see circuit-probe.ts)
  *     forbidden ................................. breaker opens: the credential lacks a permission
  *
- * A dead letter is written before its job completes: a crash in between repeats the record, never
- * loses it. Every finished job logs one `outcome` record.
+ * The job's own state (data, start, attempts) and its three endings live in its JobRun (job-run.ts).
  */
 import { DelayedError, Worker, type Job, type Queue } from 'bullmq';
 import type { RedisClient } from './redis-connection.js';
-import { parseJobData, type DeleteJobData, type DeleteJobResult } from './job-contract.js';
-import type { AttemptRecord, DeadLetters } from './dead-letters.js';
+import type { DeleteJobData, DeleteJobResult } from './job-contract.js';
+import type { DeadLetters } from './dead-letters.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
-import { busyDelayMs, throttleDelayMs, backoffDelayMs, type RetryPolicy } from './retry-policy.js';
+import { busyDelayMs, type RetryPolicy } from './retry-policy.js';
 import { createDeleteAttempts } from './delete-attempts.js';
-import { createJobFinisher } from './job-finisher.js';
+import { JobRun } from './job-run.js';
 import type { AttemptOutcome } from '../dcs/attempt-outcome.js';
+import { throttleDelayMs } from '../dcs/retry-loop.js';
 import type { Logger } from '../observability/logger.js';
-import { retryReasonLabel, type Metrics } from '../observability/metrics.js';
+import type { Metrics } from '../observability/metrics.js';
 import { createCredentialGate, type TaskDeleter } from './credential-gate.js';
-import { findUnreadableProblem } from './unreadable-jobs.js';
 import type { TrustedCheck } from './circuit-probe.js';
 import { isCleanupError } from '../errors.js';
 import type { RunJobEnds } from '../runs/run-job-hook.js';
+import { createRunLedger } from '../runs/run-ledger.js';
 
 export interface ProcessorDeps {
   /** The DCS client for a job's region (one per endpoint, cached by the caller). */
@@ -53,17 +53,6 @@ export interface ProcessorDeps {
   runs?: RunJobEnds | undefined;
 }
 
-/** Thrown to hand a job back to BullMQ for a backoff retry; the backoff strategy reads `delayMs`. */
-export class RetryLaterError extends Error {
-  constructor(
-    message: string,
-    readonly delayMs: number,
-  ) {
-    super(message);
-    this.name = 'RetryLaterError';
-  }
-}
-
 const FATAL_MESSAGES: Partial<Record<string, string>> = {
   auth_failed:
     'DCS rejected the credentials: queue paused so the AK/SK does not get locked; fix CLOUD_SDK_AK/SK, then the probe (or `dcs-cleanup resume`) resumes it',
@@ -80,7 +69,10 @@ export function createProcessor(deps: ProcessorDeps): Processor {
   const gate = createCredentialGate();
   circuit.onClose(() => gate.reset());
   const attempt = createDeleteAttempts({ policy, circuit, metrics });
-  const { readHistory, saveHistory, deadLetter, finish } = createJobFinisher(deps);
+  const runDeps = {
+    ...deps,
+    runs: deps.runs ?? createRunLedger({ connection: deps.connection, prefix: deps.prefix }),
+  };
 
   /** Puts the job back in wait without spending an attempt. */
   async function requeue(job: Job, token: string | undefined, why: string): Promise<never> {
@@ -89,31 +81,25 @@ export function createProcessor(deps: ProcessorDeps): Processor {
   }
 
   return async function processDeleteJob(job, token, signal) {
-    const started = performance.now();
-    let data: DeleteJobData;
-    try {
-      const unreadable = findUnreadableProblem(job);
-      if (unreadable !== undefined) throw new Error(unreadable);
-      data = parseJobData(job.data);
-    } catch (err) {
-      const why = (err as Error).message;
-      logger.warn({ job_id: job.id, err: why }, 'invalid job payload');
-      return deadLetter(job, job.data, 'invalid_job', [], undefined, started, why);
+    const run = new JobRun(runDeps, job);
+    const data = run.data;
+    if (data === undefined) {
+      logger.warn({ job_id: job.id, err: run.problem }, 'invalid job payload');
+      return run.deadLetter('invalid_job', { why: run.problem });
     }
     if (job.attemptsStarted > policy.maxStarts) {
       const why = `started ${job.attemptsStarted} times, more than ${policy.maxStarts}`;
-      return deadLetter(job, data, 'requeue_limit', [], undefined, started, why);
+      return run.deadLetter('requeue_limit', { why });
     }
     // A job handed out while the local view says open: the queue ran, so the view may be stale.
     if (circuit.isOpen() && (await circuit.refresh())) return requeue(job, token, 'circuit open');
 
     const client = deps.getClient(data.region);
-    const history: AttemptRecord[] = [];
     let outcome: AttemptOutcome | undefined;
     try {
       const failed = await gate.check(client, data.project_id);
-      if (failed) return await refuse(job, token, data, failed, [], started);
-      outcome = await attempt(client, data, history, signal);
+      if (failed) return await refuse(run, token, data, failed);
+      outcome = await attempt(client, data, run, signal);
     } catch (err) {
       if (!isCleanupError(err, 'CREDENTIALS_UNAVAILABLE')) throw err;
       return delayWithoutCredentials(job, token, data, err.message);
@@ -123,25 +109,12 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     const { action, reason } = outcome.verdict;
     switch (action) {
       case 'deleted':
-      case 'already_gone': {
-        const earlier = job.attemptsMade > 0 ? await readHistory(job, history) : history;
-        return finish(job, data, action, outcome, earlier.length, started);
-      }
+      case 'already_gone':
+        return run.complete(action);
       case 'rejected':
-        return deadLetter(job, data, 'rejected', history, outcome, started);
-      case 'retry': {
-        if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
-          return deadLetter(job, data, 'retries_exhausted', history, outcome, started);
-        }
-        await saveHistory(job, history);
-        const delayMs = backoffDelayMs(policy, job.attemptsMade + 1);
-        metrics?.retries.inc({ reason: retryReasonLabel(outcome) });
-        logger.warn(
-          { job_id: job.id, task_id: data.task_id, reason, delay_ms: delayMs, attempt: job.attemptsMade + 1 },
-          'retry scheduled',
-        );
-        throw new RetryLaterError(`retry: ${reason}`, delayMs);
-      }
+        return run.deadLetter('rejected');
+      case 'retry':
+        return run.retryLater();
       case 'busy': {
         const delayMs = busyDelayMs(policy);
         metrics?.retries.inc({ reason: 'busy' });
@@ -168,7 +141,7 @@ export function createProcessor(deps: ProcessorDeps): Processor {
       }
       case 'auth_failed':
       case 'misconfigured':
-        return refuse(job, token, data, outcome, history, started);
+        return refuse(run, token, data, outcome);
       case 'forbidden':
         return openCircuit(job, token, data, outcome);
     }
@@ -176,12 +149,10 @@ export function createProcessor(deps: ProcessorDeps): Processor {
 
   /** A refusal of this job's project or region alone dead-letters it; any other pauses the queue. */
   async function refuse(
-    job: Job,
+    run: JobRun,
     token: string | undefined,
     data: DeleteJobData,
     o: AttemptOutcome,
-    history: AttemptRecord[],
-    started: number,
   ): Promise<DeleteJobResult> {
     const { trusted } = deps;
     if (trusted !== undefined && !trusted.isTrusted(data.project_id, data.region)) {
@@ -189,10 +160,10 @@ export function createProcessor(deps: ProcessorDeps): Processor {
       if (proof.ok) {
         const { projectId, region } = trusted.pair;
         const why = `${o.verdict.action} (${o.errorCode ?? `HTTP ${o.status ?? 'none'}`}) for project ${data.project_id} in ${data.region ?? region}, while the configured project ${projectId} in ${region} is accepted: this job's project or region is wrong`;
-        return deadLetter(job, data, 'rejected', history, o, started, why);
+        return run.deadLetter('rejected', { why, last: o });
       }
     }
-    return openCircuit(job, token, data, o);
+    return openCircuit(run.job, token, data, o);
   }
 
   /** No credentials (metadata service or IAM down, file unreadable): later, no attempt spent. */

@@ -14,6 +14,7 @@ import {
   type TaskInput,
 } from './job-contract.js';
 import { CleanupError } from '../errors.js';
+import { DEFAULT_RETRY_POLICY } from './retry-policy.js';
 
 export interface ProducerOptions {
   connection: RedisClient;
@@ -79,8 +80,8 @@ export interface Producer {
  * For each task, whether a job already holds it: 1 when its job (KEYS[2i-1]) exists, 2 when a job
  * under its legacy id (KEYS[2i], `del-<p>-<i>-<t>`) exists and its data names the same task (ARGV,
  * three per task): a legacy id is ambiguous, so the key alone proves nothing. 0 otherwise. One
- * command for a whole chunk: a pipeline of 1,000 EXISTS costs ~10 ms of client CPU, this ~1 ms. The
- * job keys share the prefix, so on Redis Cluster they share its hash tag, as BullMQ's scripts require.
+ * command for a whole chunk, not a pipeline of 1,000 EXISTS whose client CPU cost is several times
+ * larger (bench/README.md, 724e76d). The job keys share the prefix, so on Redis Cluster they share its hash tag, as BullMQ's scripts require.
  */
 const EXISTS_SCRIPT = `local found = {}
 for i = 1, #KEYS / 2 do
@@ -101,7 +102,6 @@ for i = 1, #KEYS / 2 do
 end
 return found`;
 
-export const DEFAULT_ATTEMPTS = 8;
 export const DEFAULT_DEDUPE_WINDOW_SEC = 3_600;
 /** Every job the default rate limit (50/s) lets finish within the default dedupe window (1 h). */
 export const DEFAULT_KEEP_COMPLETED = 50 * DEFAULT_DEDUPE_WINDOW_SEC;
@@ -124,7 +124,7 @@ export function buildJobOptions(
 export function createProducer(options: ProducerOptions): Producer {
   const queue = openQueue(options.connection, options.prefix);
   const jobOptions = buildJobOptions(
-    options.attempts ?? DEFAULT_ATTEMPTS,
+    options.attempts ?? DEFAULT_RETRY_POLICY.attempts,
     options.dedupeWindowSec ?? DEFAULT_DEDUPE_WINDOW_SEC,
     options.keepCompleted,
   );

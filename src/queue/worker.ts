@@ -3,16 +3,17 @@ import { openQueue } from './open-queue.js';
 import type { RedisClient } from './redis-connection.js';
 import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
-import { QUEUE_NAME, BACKOFF_TYPE } from './job-contract.js';
+import { QUEUE_NAME } from './job-contract.js';
 import { createDeadLetters, type DeadLetters } from './dead-letters.js';
 import { createCircuitBreaker, type CircuitBreaker } from './circuit-breaker.js';
-import { createProcessor, RetryLaterError } from './processor.js';
+import { createProcessor } from './processor.js';
+import { createBackoffStrategy } from './job-run.js';
 import { createStuckJobSweep } from './stuck-job-sweep.js';
 import { createDeadLetterTrim, type DeadLetterRetention } from './dead-letter-retention.js';
 import { TolerantWorker } from './unreadable-jobs.js';
 import type { TaskDeleter } from './credential-gate.js';
 import { createTrustedCheck, probeOpenCircuit, type TrustedPair } from './circuit-probe.js';
-import { backoffDelayMs, type RetryPolicy } from './retry-policy.js';
+import type { RetryPolicy } from './retry-policy.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { RunJobEnds } from '../runs/run-job-hook.js';
@@ -94,8 +95,8 @@ export async function createCleanupWorker(options: CleanupWorkerOptions): Promis
   });
   const rate = options.rateLimitPerSecond;
   // One signal aborts every in-flight request at shutdown. A processor taking BullMQ's own signal
-  // would make BullMQ build an AbortController per job, and a listener on a fresh signal costs
-  // ~15 us of CPU against ~1.5 us on this long-lived one. Every request in flight listens to it.
+  // would make BullMQ build an AbortController per job, and a listener on a fresh signal costs ten
+  // times one on this long-lived one (bench/README.md). Every request in flight listens to it.
   const shutdown = new AbortController();
   setMaxListeners(0, shutdown.signal);
 
@@ -111,12 +112,7 @@ export async function createCleanupWorker(options: CleanupWorkerOptions): Promis
     stalledInterval: options.stalledIntervalMs,
     // A DELETE is idempotent: a job whose worker died is safe to run again, many times.
     maxStalledCount: 20,
-    settings: {
-      backoffStrategy: (attemptsMade, type, err) => {
-        if (err instanceof RetryLaterError) return err.delayMs;
-        return type === BACKOFF_TYPE ? backoffDelayMs(policy, attemptsMade) : 0;
-      },
-    },
+    settings: { backoffStrategy: createBackoffStrategy(policy, logger) },
   });
   worker.on('error', (err) => logger.error({ err: err.message }, 'worker error'));
   const sweep = createStuckJobSweep({

@@ -1,5 +1,5 @@
 /**
- * The one hook between a deletion job's end and its run's counts: the job finisher and the stuck-job
+ * The one hook between a deletion job's end and its run's counts: the job run (queue/job-run.ts) and the stuck-job
  * sweep call it once a job's outcome is final; a job without a (well-formed) run id is no run's.
  */
 import type { RunLedger } from './run-ledger.js';

@@ -9,7 +9,7 @@
  *   <prefix>:runs:run:<id>:gone    set: job ids deleted or already gone, for a verifying run only;
  *                                  dropped by the verification
  *
- * Counts are exact: the job finisher reports each job's end (jobEnded), and the last end moves the
+ * Counts are exact: each job run (queue/job-run.ts) reports each job's end (jobEnded), and the last end moves the
  * run to `finished`. Whoever ends a run (a job end, a cancel, a failure) tells the `onRunEnded`
  * listeners of its process (webhooks hook in there).
  */

@@ -19,8 +19,8 @@ export const FINAL_RUN_STATES: ReadonlySet<RunState> = new Set(['finished', 'can
 export const RUN_KINDS = ['purge', 'apply', 'schedule', 'api-purge', 'api-batch'] as const;
 export type RunKind = (typeof RUN_KINDS)[number];
 
-/** What a run id looks like (the job contract's `run_id`). */
-export const RUN_ID_PATTERN = /^[A-Za-z0-9._-]{1,80}$/;
+/** What a run id looks like (the job contract's `run_id`): one rule, in purge/run-id.ts. */
+export { RUN_ID_PATTERN } from '../purge/run-id.js';
 
 /** How a job of a run ended, as the ledger counts it. */
 export type RunJobOutcome = 'deleted' | 'already_gone' | 'dead_lettered' | 'cancelled';

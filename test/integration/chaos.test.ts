@@ -14,7 +14,8 @@ import { openQueue } from '../../src/queue/open-queue.js';
 import { startEmulator, DEMO_CREDENTIALS, type Emulator } from '../../src/emulator/emulator.js';
 import type { FaultOptions } from '../../src/emulator/fault-injector.js';
 import { createRedisConnection, type RedisClient } from '../../src/queue/redis-connection.js';
-import { createProducer, DEFAULT_ATTEMPTS, type Producer } from '../../src/queue/producer.js';
+import { createProducer, type Producer } from '../../src/queue/producer.js';
+import { DEFAULT_RETRY_POLICY } from '../../src/queue/retry-policy.js';
 import {
   DEAD_LETTER_QUEUE_NAME,
   QUEUE_NAME,
@@ -279,7 +280,7 @@ describe.skipIf(!REDIS_SERVER)('chaos run (needs redis-server on the PATH; .ci/r
       perTask.push(t.requests);
       maxRuns = Math.max(maxRuns, job.attemptsStarted);
       stalls += job.stalledCounter;
-      const runBudget = DEFAULT_ATTEMPTS + t.throttled + job.stalledCounter;
+      const runBudget = DEFAULT_RETRY_POLICY.attempts + t.throttled + job.stalledCounter;
       const requestBudget = (1 + IN_PROCESS_RETRIES) * job.attemptsStarted;
       if (t.requests < 1 || t.requests > requestBudget || job.attemptsStarted > runBudget) {
         overBudget.push(
@@ -302,7 +303,7 @@ describe.skipIf(!REDIS_SERVER)('chaos run (needs redis-server on the PATH; .ci/r
       `  DELETE requests ${total}: ${(total / TASKS).toFixed(2)} per task, max ${Math.max(...perTask)}; tasks by DELETE count ${JSON.stringify(histogram)}; answers ${JSON.stringify(byStatus)}`,
       `  faults injected ${JSON.stringify(stats.faults)}`,
       `  outcomes ${JSON.stringify(Object.fromEntries(outcomes))}; dead letters 0; job runs max ${maxRuns}; stalls ${stalls}`,
-      `  budget per task: DELETEs <= ${1 + IN_PROCESS_RETRIES} x runs, runs <= ${DEFAULT_ATTEMPTS} + 429s + stalls: all ${TASKS} within`,
+      `  budget per task: DELETEs <= ${1 + IN_PROCESS_RETRIES} x runs, runs <= ${DEFAULT_RETRY_POLICY.attempts} + 429s + stalls: all ${TASKS} within`,
     ].join('\n');
     console.log(report);
   }, 240_000);

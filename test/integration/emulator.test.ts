@@ -60,9 +60,7 @@ describe('DELETE /v2/{project_id}/instances/{instance_id}/tasks/{task_id}', () =
       error_msg: expect.any(String),
       error_ext_msg: null,
     });
-    expect(classifyAttempt({ kind: 'response', status: 404, errorCode: '111404023' }).action).toBe(
-      'already_gone',
-    );
+    expect(classifyAttempt({ status: 404, errorCode: '111404023' }).action).toBe('already_gone');
     expect(emulator.deleteRequestCount(taskId(1))).toBe(2);
   });
 

@@ -405,14 +405,14 @@ describe('hostile input: configuration, CLI arguments, task files', () => {
     }
   });
 
-  it('refuses a plain-http, non-loopback endpoint in the DCS client too, before any request', () => {
+  it('refuses a plain-http, non-loopback endpoint in the DCS client too, by the same rule as DCS_ENDPOINT', () => {
     for (const endpoint of [
       'http://10.0.0.1',
       'http://localhost.evil.example',
       'http://[::ffff:7f00:1]:80',
     ]) {
       expect(() => createDcsClient({ endpoint, credentials: new Credentials('AK', 'SK') })).toThrow(
-        /endpoint must be an https:\/\/ URL/,
+        /endpoint must be https:\/\/, or plain http:\/\/ to a loopback host/,
       );
     }
   });

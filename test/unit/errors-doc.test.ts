@@ -53,7 +53,7 @@ describe('docs/errors.md', () => {
       const codes = codeCell === '(none)' ? [undefined] : names(codeCell!);
       expect(codes.length, `codes of row ${status} ${codeCell}`).toBeGreaterThan(0);
       for (const errorCode of codes) {
-        const verdict = classifyAttempt({ kind: 'response', status: Number(status), errorCode });
+        const verdict = classifyAttempt({ status: Number(status), errorCode });
         expect(verdict.action, `${status} ${errorCode ?? '(none)'}`).toBe(names(actionCell!)[0]);
       }
     }
@@ -62,7 +62,6 @@ describe('docs/errors.md', () => {
   it('documents every network error kind, all retried', () => {
     const kinds = tableUnder('### Network errors').map((row) => names(row[0]!)[0] as NetworkErrorKind);
     expect(kinds.sort()).toEqual(['aborted', 'dns', 'other', 'refused', 'reset', 'timeout']);
-    for (const errorKind of kinds)
-      expect(classifyAttempt({ kind: 'network', errorKind }).action).toBe('retry');
+    for (const errorKind of kinds) expect(classifyAttempt({ networkError: errorKind }).action).toBe('retry');
   });
 });

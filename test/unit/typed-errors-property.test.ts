@@ -13,7 +13,7 @@ import { sniffFormat } from '../../src/intake/task-format.js';
 import { isValidId, validateId } from '../../src/dcs/ids.js';
 import { parseJobData, parseTaskInput } from '../../src/queue/job-contract.js';
 import { parseErrorBody, MAX_ERROR_MSG_CHARS } from '../../src/dcs/error-body.js';
-import { ACTIONS, classifyAttempt, type AttemptResult } from '../../src/dcs/classify.js';
+import { ACTIONS, classifyAttempt } from '../../src/dcs/classify.js';
 import { classifyNetworkError } from '../../src/dcs/network-error.js';
 import { parseRetryAfter } from '../../src/dcs/retry-after.js';
 import { buildNetworkOutcome, buildResponseOutcome } from '../../src/dcs/attempt-outcome.js';
@@ -213,19 +213,16 @@ describe('error-body parser and classifier on any answer', () => {
   });
 
   const statuses = fc.oneof(fc.integer({ min: 100, max: 599 }), fc.integer(), fc.double());
-  const attempt: fc.Arbitrary<AttemptResult> = fc.oneof(
+  const attempt: fc.Arbitrary<Parameters<typeof classifyAttempt>[0]> = fc.oneof(
     fc.record({
-      kind: fc.constant('response' as const),
       status: statuses,
       errorCode: fc.option(
         fc.oneof(nastyString, fc.constantFrom('APIGW.0308', '111400070', '111404022', 'APIGW.0101', '')),
         { nil: undefined },
       ),
-      retryAfterMs: fc.option(fc.oneof(fc.double(), fc.integer()), { nil: undefined }),
     }),
     fc.record({
-      kind: fc.constant('network' as const),
-      errorKind: fc.constantFrom('timeout', 'reset', 'refused', 'dns', 'aborted', 'other'),
+      networkError: fc.constantFrom('timeout', 'reset', 'refused', 'dns', 'aborted', 'other'),
     }),
   );
 

@@ -5,7 +5,6 @@ import { ACTIONS, classifyAttempt, type Action, type NetworkErrorKind } from '..
 interface Row {
   status: number;
   code?: string;
-  retryAfterMs?: number;
   action: Action;
   meaning: string;
 }
@@ -54,7 +53,6 @@ const RESPONSE_ROWS: Row[] = [
   {
     status: 429,
     code: 'APIGW.0308',
-    retryAfterMs: 3000,
     action: 'throttled',
     meaning: 'throttled, Retry-After 3',
   },
@@ -62,7 +60,6 @@ const RESPONSE_ROWS: Row[] = [
   {
     status: 429,
     code: 'APIG.0308',
-    retryAfterMs: 5000,
     action: 'throttled',
     meaning: 'throttled, Retry-After 5',
   },
@@ -81,26 +78,22 @@ const RESPONSE_ROWS: Row[] = [
 const NETWORK_KINDS: NetworkErrorKind[] = ['timeout', 'reset', 'refused', 'dns', 'aborted', 'other'];
 
 describe('classifyAttempt: the error table of dcs-api.md', () => {
-  it.each(RESPONSE_ROWS)(
-    'classifies $status $code ($meaning) as $action',
-    ({ status, code, retryAfterMs, action }) => {
-      const verdict = classifyAttempt({ kind: 'response', status, errorCode: code, retryAfterMs });
-      expect(verdict.action).toBe(action);
-      expect(verdict.reason).toEqual(code || (status === 404 ? 'http_404_unrecognised' : expect.any(String)));
-      if (action === 'throttled') expect(verdict.retryAfterMs).toBe(retryAfterMs);
-    },
-  );
+  it.each(RESPONSE_ROWS)('classifies $status $code ($meaning) as $action', ({ status, code, action }) => {
+    const verdict = classifyAttempt({ status, errorCode: code });
+    expect(verdict.action).toBe(action);
+    expect(verdict.reason).toEqual(code || (status === 404 ? 'http_404_unrecognised' : expect.any(String)));
+  });
 
   it.each(NETWORK_KINDS)('retries a network error of kind %s', (errorKind) => {
-    expect(classifyAttempt({ kind: 'network', errorKind })).toEqual({
+    expect(classifyAttempt({ networkError: errorKind })).toEqual({
       action: 'retry',
       reason: `network_${errorKind}`,
     });
   });
 
   it('names the status in the reason when there is no code', () => {
-    expect(classifyAttempt({ kind: 'response', status: 503 }).reason).toBe('http_503');
-    expect(classifyAttempt({ kind: 'response', status: 302 }).reason).toBe('http_302_redirect');
+    expect(classifyAttempt({ status: 503 }).reason).toBe('http_503');
+    expect(classifyAttempt({ status: 302 }).reason).toBe('http_302_redirect');
   });
 });
 
@@ -113,16 +106,8 @@ describe('classifyAttempt: properties', () => {
     fc.oneof(fc.string(), fc.constantFrom('APIGW.0101', '111404022', '111400017', 'APIG.0308', '')),
     { nil: undefined },
   );
-  const response = fc.record({
-    kind: fc.constant('response' as const),
-    status,
-    errorCode: code,
-    retryAfterMs: fc.option(fc.double(), { nil: undefined }),
-  });
-  const network = fc.record({
-    kind: fc.constant('network' as const),
-    errorKind: fc.constantFrom(...NETWORK_KINDS),
-  });
+  const response = fc.record({ status, errorCode: code });
+  const network = fc.record({ networkError: fc.constantFrom(...NETWORK_KINDS) });
 
   it('never throws and always returns one of ACTIONS with a reason', () => {
     fc.assert(
@@ -138,8 +123,8 @@ describe('classifyAttempt: properties', () => {
   it('reads every 2xx as deleted and every 401 as auth_failed, whatever the code', () => {
     fc.assert(
       fc.property(fc.integer({ min: 200, max: 299 }), code, (s, c) => {
-        expect(classifyAttempt({ kind: 'response', status: s, errorCode: c }).action).toBe('deleted');
-        expect(classifyAttempt({ kind: 'response', status: 401, errorCode: c }).action).toBe('auth_failed');
+        expect(classifyAttempt({ status: s, errorCode: c }).action).toBe('deleted');
+        expect(classifyAttempt({ status: 401, errorCode: c }).action).toBe('auth_failed');
       }),
     );
   });
@@ -147,7 +132,7 @@ describe('classifyAttempt: properties', () => {
   it('never calls a gateway 404 already_gone', () => {
     fc.assert(
       fc.property(fc.constantFrom('APIGW.', 'APIG.'), fc.string({ maxLength: 8 }), (prefix, rest) => {
-        const verdict = classifyAttempt({ kind: 'response', status: 404, errorCode: prefix + rest });
+        const verdict = classifyAttempt({ status: 404, errorCode: prefix + rest });
         expect(verdict.action).not.toBe('already_gone');
       }),
     );
