@@ -14,6 +14,7 @@ import { CleanupError } from './errors.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createProducer, type Producer, type ProducerOptions } from './queue/producer.js';
 import { createDeadLetters, type DeadLetters } from './queue/dead-letters.js';
+import { createAccountRegistry, type AccountRegistry } from './accounts/account-registry.js';
 
 export interface App {
   readonly config: Config;
@@ -22,6 +23,8 @@ export interface App {
   readonly prefix: string;
   producer(): Producer;
   deadLetters(): DeadLetters;
+  /** The accounts (CLEANUP_ACCOUNTS_FILE, or `default` from the variables), checked on first call. */
+  accounts(): AccountRegistry;
   close(): Promise<void>;
 }
 
@@ -56,15 +59,22 @@ export function createApp(config: Config, options: AppOptions): App {
   connection.on('error', () => undefined);
   let producer: Producer | undefined;
   let deadLetters: DeadLetters | undefined;
+  let accounts: AccountRegistry | undefined;
+  const accountsOf = (): AccountRegistry => (accounts ??= createAccountRegistry(config, { logger }));
   return {
     config,
     logger,
     connection,
     prefix: config.CLEANUP_PREFIX,
-    producer: () => (producer ??= createProducer(buildProducerOptions(config, connection))),
+    producer: () =>
+      (producer ??= createProducer({ ...buildProducerOptions(config, connection), accounts: accountsOf() })),
     deadLetters: () => (deadLetters ??= createDeadLetters({ connection, prefix: config.CLEANUP_PREFIX })),
+    accounts: accountsOf,
     async close() {
-      await settleWithin(Promise.all([producer?.close(), deadLetters?.close()]), CLOSE_WAIT_MS);
+      await settleWithin(
+        Promise.all([producer?.close(), deadLetters?.close(), accounts?.close()]),
+        CLOSE_WAIT_MS,
+      );
       closeRedisConnection(connection);
     },
   };

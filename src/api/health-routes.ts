@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { RedisClient } from '../queue/redis-connection.js';
 import { z } from 'zod';
-import { circuitKey } from '../queue/circuit-breaker.js';
+import { readCircuitState } from '../queue/circuit-breaker.js';
 import { ApiError } from './api-error.js';
 import { withRedis } from './redis-guard.js';
 import { addRoute, type RouteContract } from './route-contract.js';
@@ -44,13 +44,13 @@ export function registerHealthRoutes(
   addRoute(app, healthContracts.ready, async () => {
     const circuit = await withRedis(
       deps.connection,
-      () => deps.connection.hget(circuitKey(deps.prefix), 'action'),
+      () => readCircuitState(deps.connection, deps.prefix),
       READY_TIMEOUT_MS,
     );
-    if (circuit !== null) {
+    if (circuit.open) {
       throw new ApiError(
         'QUEUE_PAUSED',
-        `the circuit breaker paused the queue (${circuit}); see \`dcs-cleanup status\``,
+        `the circuit breaker paused the queue (${circuit.action ?? 'manual'}); see \`dcs-cleanup status\``,
       );
     }
     return { status: 'ready' as const };

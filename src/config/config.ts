@@ -52,6 +52,9 @@ export const configSchema = z.object({
     'Security token of temporary credentials (sent as X-Security-Token). Never logged.',
   ),
   ...credentialSettingsShape,
+  CLEANUP_ACCOUNTS_FILE: optionalString.describe(
+    'A YAML or JSON file naming several accounts (credentials, projects, regions); without it one account, default, from the variables above.',
+  ),
   DCS_REGION: z
     .string()
     .default('cn-north-4')

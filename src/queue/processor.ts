@@ -2,6 +2,7 @@
  * The job processor: one deletion, start to end. The job lifecycle:
  *
  *   payload unreadable or invalid .............. dead letter `invalid_job` saying why (the worker never crashes)
+ *   account unknown, or another queue's ........ dead letter `invalid_job` naming the account
  *   started more than policy.maxStarts times ... dead letter `requeue_limit`
  *   breaker open / shutting down ............... back to wait, no attempt spent, nothing sent
  *   DELETE (+ in-process retries) -> verdict:
@@ -46,6 +47,8 @@ export interface ProcessorDeps {
   policy: RetryPolicy;
   logger: Logger;
   metrics?: Metrics | undefined;
+  /** Why a job may not run on this account's queue (it names another account), or undefined. */
+  accountProblem?: ((data: DeleteJobData) => string | undefined) | undefined;
   /** The configured project and region: a refusal they do not share is about the job, not the key. */
   trusted?: TrustedCheck | undefined;
 }
@@ -96,6 +99,11 @@ export function createProcessor(deps: ProcessorDeps): Processor {
       const why = (err as Error).message;
       logger.warn({ job_id: job.id, err: why }, 'invalid job payload');
       return deadLetter(job, job.data, 'invalid_job', [], undefined, started, why);
+    }
+    const wrongAccount = deps.accountProblem?.(data);
+    if (wrongAccount !== undefined) {
+      logger.warn({ job_id: job.id, err: wrongAccount }, 'invalid job payload');
+      return deadLetter(job, data, 'invalid_job', [], undefined, started, wrongAccount);
     }
     if (job.attemptsStarted > policy.maxStarts) {
       const why = `started ${job.attemptsStarted} times, more than ${policy.maxStarts}`;

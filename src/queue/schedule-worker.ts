@@ -11,7 +11,7 @@ import type { Logger } from '../observability/logger.js';
 import { executePurge } from '../purge/purge-use-case.js';
 import { buildScheduleRunId, randomRunSuffix } from '../purge/run-id.js';
 import type { TaskLister } from '../purge/stream-inventory.js';
-import { circuitKey } from './circuit-breaker.js';
+import { readCircuitState } from './circuit-breaker.js';
 import { enqueueSelection } from './enqueue-selection.js';
 import type { Producer } from './producer.js';
 import {
@@ -59,7 +59,7 @@ export function createScheduleWorker(options: ScheduleWorkerOptions): ScheduleWo
     try {
       // The breaker paused deletions for a credentials or endpoint failure: listing with the same key
       // would only add failed authentications towards Huawei's lockout.
-      if ((await options.connection.exists(circuitKey(options.prefix))) === 1) {
+      if ((await readCircuitState(options.connection, options.prefix)).open) {
         throw new Error(
           'the circuit breaker holds the queue paused (see `dcs-cleanup status`): firing skipped',
         );
