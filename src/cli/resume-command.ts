@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import { loadConfig } from '../config/config.js';
 import { CLOSE_WAIT_MS, createApp, pingRedis, settleWithin } from '../app.js';
-import { QUEUE_NAME } from '../queue/job-contract.js';
+import { openAccountQueues } from '../queue/account-queues.js';
 import { createCircuitBreaker } from '../queue/circuit-breaker.js';
 import { EXIT_CODES, runCommand } from './run-command.js';
 
@@ -12,26 +12,36 @@ export function registerResumeCommand(program: Command): void {
     .description(
       'Resume a queue paused by the circuit breaker (after fixing credentials or the endpoint). Workers prove the credentials again before sending.',
     )
+    .option('--account <name>', "resume this account's queue only (default: every account's)")
     .action(
-      runCommand(async () => {
+      runCommand(async (flags: { account?: string }) => {
         const app = createApp(loadConfig(), { role: 'producer' });
         // Ping before any BullMQ object exists: a Queue on a dead connection prints its own errors.
-        let queue: Queue | undefined;
+        let queues: Map<string, Queue> | undefined;
         try {
+          const accounts = app.accounts();
+          if (flags.account !== undefined) accounts.get(flags.account, '--account');
           await pingRedis(app.connection);
-          queue = new Queue(QUEUE_NAME, { connection: app.connection, prefix: app.prefix });
-          // The breaker's own close: clears its state, resumes the queue and tells every worker at once.
-          const circuit = await createCircuitBreaker({
-            connection: app.connection,
-            prefix: app.prefix,
-            queue,
-          });
-          await circuit.close();
-          await circuit.stop();
-          process.stdout.write('queue resumed\n');
+          queues = openAccountQueues(accounts, app.connection, app.prefix);
+          for (const [account, queue] of queues) {
+            if (flags.account !== undefined && account !== flags.account) continue;
+            // The breaker's own close: clears its state, resumes the queue and tells every worker at once.
+            const circuit = await createCircuitBreaker({
+              connection: app.connection,
+              prefix: app.prefix,
+              queue,
+            });
+            await circuit.close();
+            await circuit.stop();
+            process.stdout.write(
+              accounts.names.length === 1
+                ? 'queue resumed\n'
+                : `queue ${queue.name} (account ${account}) resumed\n`,
+            );
+          }
           return EXIT_CODES.ok;
         } finally {
-          await settleWithin(queue?.close() ?? Promise.resolve(), CLOSE_WAIT_MS);
+          await settleWithin(Promise.all([...(queues?.values() ?? [])].map((q) => q.close())), CLOSE_WAIT_MS);
           await app.close();
         }
       }),

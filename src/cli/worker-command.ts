@@ -1,10 +1,7 @@
-import { resolveCredentialSettings } from '../config/credential-settings.js';
-import { createConfiguredCredentialProvider } from '../dcs/credential-sources/create-credential-provider.js';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
 import { CLOSE_WAIT_MS, createApp, pingRedis, settleWithin, type App } from '../app.js';
-import { createClientRegistry } from '../dcs/client-registry.js';
-import { createCleanupWorker, type CleanupWorker } from '../queue/worker.js';
+import { createAccountWorkers, type AccountWorkers } from '../queue/account-queues.js';
 import { buildRetryPolicy } from '../queue/retry-policy.js';
 import { createScheduleWorker } from '../queue/schedule-worker.js';
 import { createMetrics, recordQueueStatus, type Metrics } from '../observability/metrics.js';
@@ -71,11 +68,13 @@ export function registerWorkerCommand(program: Command): void {
 
 async function runWorker(flags: WorkerFlags): Promise<number> {
   const config = loadConfig();
-  const credentialSettings = resolveCredentialSettings(config);
   const app = createApp(config, { role: 'worker' });
   const { logger } = app;
-  const credentials = createConfiguredCredentialProvider(config, logger, credentialSettings);
   try {
+    // Every account's file entry and credential source is checked before anything starts.
+    const accounts = app.accounts();
+    for (const account of accounts.all()) account.provider();
+
     await pingRedis(app.connection);
     await checkEvictionPolicy(app.connection, { allowEviction: config.REDIS_ALLOW_EVICTION, logger });
   } catch (err) {
@@ -83,14 +82,12 @@ async function runWorker(flags: WorkerFlags): Promise<number> {
     throw err;
   }
   const metrics = createMetrics();
-  const clients = createClientRegistry(config, credentials, logger);
-  const pool = await createCleanupWorker({
+  const accounts = app.accounts();
+  const defaultAccount = accounts.get(accounts.defaultName);
+  const pool = await createAccountWorkers({
     connection: app.connection,
     prefix: app.prefix,
-    getClient: (region) => clients.get(region),
-    ...(config.DCS_PROJECT_ID === undefined
-      ? {}
-      : { trusted: { projectId: config.DCS_PROJECT_ID, region: config.DCS_REGION } }),
+    registry: accounts,
     logger,
     metrics,
     concurrency: flags.concurrency ?? config.WORKER_CONCURRENCY,
@@ -109,7 +106,7 @@ async function runWorker(flags: WorkerFlags): Promise<number> {
     connection: app.connection,
     prefix: app.prefix,
     logger,
-    getLister: (r) => clients.get(r),
+    getLister: (r) => defaultAccount.clients().get(r),
     producer: app.producer(),
   });
   const metricsServer = await serveWorkerMetrics(app, pool, metrics, flags.metricsPort);
@@ -118,6 +115,7 @@ async function runWorker(flags: WorkerFlags): Promise<number> {
       concurrency: flags.concurrency ?? config.WORKER_CONCURRENCY,
       rate_limit: flags.rateLimit ?? config.WORKER_RATE_LIMIT,
       prefix: app.prefix,
+      accounts: accounts.names,
       metrics_port: metricsServer?.port ?? null,
     },
     'worker started',
@@ -128,7 +126,6 @@ async function runWorker(flags: WorkerFlags): Promise<number> {
     const shutdownMs = (flags.shutdownTimeout ?? 10) * 1000;
     await settleWithin(Promise.all([schedules.close(), pool.close()]), shutdownMs + CLOSE_WAIT_MS);
     await metricsServer?.close();
-    await clients.close();
     await app.close();
     logger.info('worker stopped');
     logger.flush();
@@ -141,7 +138,7 @@ async function runWorker(flags: WorkerFlags): Promise<number> {
     await close();
     if (state === 'paused') {
       process.stderr.write(
-        'dcs-cleanup: the circuit breaker paused the queue (see the fatal log record); fix the credentials or endpoint, then run `dcs-cleanup resume`\n',
+        'dcs-cleanup: the circuit breaker paused a queue (see the fatal log record and `dcs-cleanup status`); fix the credentials or endpoint, then run `dcs-cleanup resume`\n',
       );
       return EXIT_CODES.failure;
     }
@@ -153,7 +150,7 @@ async function runWorker(flags: WorkerFlags): Promise<number> {
 /** The worker's /metrics and /healthz (src/observability/metrics-server.ts), unless the port is 0. */
 async function serveWorkerMetrics(
   app: App,
-  pool: CleanupWorker,
+  pools: AccountWorkers,
   metrics: Metrics,
   portFlag: number | undefined,
 ): Promise<{ port: number; close(): Promise<void> } | undefined> {
@@ -167,6 +164,8 @@ async function serveWorkerMetrics(
   health.start();
   const server = await startMetricsServer(metrics.registry, port, config.METRICS_HOST, {
     beforeScrape: async () => {
+      // The default account's queue; per-account figures: `dcs-cleanup status`.
+      const pool = pools.pools.get(app.accounts().defaultName)!;
       recordQueueStatus(
         metrics,
         await getQueueStatus(pool.queue, pool.deadLetters, app.connection, app.prefix),

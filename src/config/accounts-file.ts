@@ -179,14 +179,17 @@ function findCrossProblems(file: AccountsFile, env: Env): string[] {
     problems.push('default_account: must be set when there is more than one account');
   }
   if (file.default_account !== undefined && !names.includes(file.default_account)) {
-    problems.push(`default_account: ${file.default_account} is not one of the accounts (${names.join(', ')})`);
+    problems.push(
+      `default_account: ${file.default_account} is not one of the accounts (${names.join(', ')})`,
+    );
   }
   const ownerOf = new Map<string, string>();
   for (const [name, account] of Object.entries(file.accounts)) {
     const where = `accounts.${name}`;
     account.projects.forEach((project, i) => {
       const owner = ownerOf.get(project);
-      if (owner !== undefined) problems.push(`${where}.projects.${i}: ${project} is also listed by account ${owner}`);
+      if (owner !== undefined)
+        problems.push(`${where}.projects.${i}: ${project} is also listed by account ${owner}`);
       else ownerOf.set(project, name);
     });
     const c = account.credentials;
@@ -217,7 +220,8 @@ function findBaseProblem(file: AccountsFile, name: string): string | undefined {
     const base = current.base;
     const next = file.accounts[base];
     if (next === undefined) return `${base} is not one of the accounts`;
-    if (seen.includes(base)) return `the base accounts go round in a circle (${[...seen, base].join(' -> ')})`;
+    if (seen.includes(base))
+      return `the base accounts go round in a circle (${[...seen, base].join(' -> ')})`;
     seen.push(base);
     current = next.credentials;
   }
@@ -292,9 +296,8 @@ function toSettings(
 }
 
 function invalid(path: string, problems: string[], cause?: unknown): CleanupError {
-  return new CleanupError(
-    'INVALID_CONFIG',
-    `invalid accounts file ${path}:\n  ${problems.join('\n  ')}`,
-    { field: 'CLEANUP_ACCOUNTS_FILE', ...(cause === undefined ? {} : { cause }) },
-  );
+  return new CleanupError('INVALID_CONFIG', `invalid accounts file ${path}:\n  ${problems.join('\n  ')}`, {
+    field: 'CLEANUP_ACCOUNTS_FILE',
+    ...(cause === undefined ? {} : { cause }),
+  });
 }

@@ -83,7 +83,8 @@ export async function readCircuitState(
   return {
     open: true,
     ...raw,
-    http_status: raw.http_status === undefined || raw.http_status === '' ? undefined : Number(raw.http_status),
+    http_status:
+      raw.http_status === undefined || raw.http_status === '' ? undefined : Number(raw.http_status),
   };
 }
 

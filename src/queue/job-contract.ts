@@ -38,10 +38,7 @@ export const taskInputSchema = z.object({
   task_id: id,
   region: regionSchema.optional(),
   /** The account whose credentials delete it; default: the account listing its project, else the default. */
-  account: z
-    .string()
-    .regex(ACCOUNT_NAME_PATTERN, ACCOUNT_NAME_RULE)
-    .optional(),
+  account: z.string().regex(ACCOUNT_NAME_PATTERN, ACCOUNT_NAME_RULE).optional(),
 });
 export type TaskInput = z.infer<typeof taskInputSchema>;
 

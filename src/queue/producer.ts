@@ -303,7 +303,6 @@ function validateLabels(labels: EnqueueLabels): void {
   }
 }
 
-
 /** An iterator (a generator, say) yields its items once; an iterable that is not one can be read again. */
 function isIterator(value: unknown): boolean {
   return typeof (value as { next?: unknown }).next === 'function';
