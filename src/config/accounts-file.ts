@@ -81,8 +81,9 @@ const accountSchema = z.strictObject({
 
 export const accountsFileSchema = z.strictObject({
   default_account: accountName.optional(),
+  // Names are checked apart (findNameProblems): a bad name must not hide the problems of its entry.
   accounts: z
-    .record(accountName, accountSchema)
+    .record(z.string(), accountSchema)
     .refine((a) => Object.keys(a).length > 0, 'must name at least one account'),
 });
 export type AccountsFile = z.infer<typeof accountsFileSchema>;
@@ -156,11 +157,13 @@ export function parseAccountsFile(
     throw invalid(path, [`(file): not YAML or JSON: ${(err as Error).message.split('\n')[0]}`], err);
   }
   const result = accountsFileSchema.safeParse(raw);
-  if (!result.success) {
-    throw invalid(
-      path,
-      result.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`),
-    );
+  const nameProblems = findNameProblems(raw);
+  if (!result.success || nameProblems.length > 0) {
+    const issues = result.error?.issues ?? [];
+    throw invalid(path, [
+      ...nameProblems,
+      ...issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`),
+    ]);
   }
   const file = result.data;
   const problems = findCrossProblems(file, env);
@@ -169,6 +172,15 @@ export function parseAccountsFile(
   const accounts = names.map((name) => toSettings(name, file.accounts[name]!, config, env));
   acceptConfiguredRegions(accounts.flatMap((a) => [...(a.region ? [a.region] : []), ...a.regions]));
   return { file: path, defaultAccount: file.default_account ?? names[0]!, accounts };
+}
+
+/** Every account name that breaks the rule (they become queue names). */
+function findNameProblems(raw: unknown): string[] {
+  const accounts = (raw as { accounts?: unknown } | null)?.accounts;
+  if (accounts === null || typeof accounts !== 'object' || Array.isArray(accounts)) return [];
+  return Object.keys(accounts)
+    .filter((name) => !ACCOUNT_NAME_PATTERN.test(name))
+    .map((name) => `accounts.${name}: the name ${ACCOUNT_NAME_RULE}`);
 }
 
 /** What the schema cannot see: references between accounts, shared projects, unset variables. */
