@@ -150,7 +150,7 @@ export function createApi(deps: ApiDeps): FastifyInstance {
   if (deps.bullBoard) {
     registerBullBoard(app, {
       auth: deps.auth,
-      queues: [producer.queue, deadLetters.queue],
+      queues: [...producer.queues(), deadLetters.queue],
       writable: deps.bullBoard.writable,
     });
   }

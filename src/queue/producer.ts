@@ -37,6 +37,8 @@ export interface AccountRouter {
   /** The account of a task; INVALID_INPUT naming `account` for an unknown name. */
   resolve(projectId: string, explicit?: string): { name: string; queueName: string; isDefault: boolean };
   get(name: string, field?: string): unknown;
+  /** Every account, the default first or not: each has one queue. */
+  all(): readonly { queueName: string }[];
 }
 
 /** Labels every job of one enqueue call carries. */
@@ -67,7 +69,12 @@ export interface EnqueueManyOptions extends EnqueueLabels {
 }
 
 export interface Producer {
+  /** The default account's queue, `dcs-cleanup`. */
   readonly queue: Queue;
+  /** Every account's queue, `dcs-cleanup` first (one without accounts). */
+  queues(): Queue[];
+  /** The queue a task's job goes to (its account's). */
+  queueFor(task: TaskInput): Queue;
   /** Enqueues one task; a task already pending or recently finished is reported as a duplicate. */
   enqueue(task: TaskInput, labels?: EnqueueLabels): Promise<EnqueuedJob>;
   /**
@@ -274,6 +281,12 @@ export function createProducer(options: ProducerOptions): Producer {
 
   return {
     queue,
+    queues: () => [
+      queue,
+      ...(router?.all() ?? []).map((a) => queueOf(a.queueName)).filter((q) => q !== queue),
+    ],
+    queueFor: (task) =>
+      router === undefined ? queue : queueOf(router.resolve(task.project_id, task.account).queueName),
     async enqueue(task, labels = {}) {
       validateLabels(labels);
       const [job] = await addChunk([parseTask(task, 'task')], labels);
