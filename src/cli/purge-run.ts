@@ -134,7 +134,7 @@ export function openRunSession(config: Config, out: OutputStreams, keepDuplicate
     },
     async finish(input, enqueued) {
       if (app === undefined) throw new Error('finish before enqueue');
-      return finishRun(app.producer().queue, out, input, enqueued, started);
+      return finishRun(app.producer().queues(), out, input, enqueued, started);
     },
     async close() {
       await app?.close();
@@ -143,7 +143,7 @@ export function openRunSession(config: Config, out: OutputStreams, keepDuplicate
 }
 
 async function finishRun(
-  queue: Queue,
+  queues: Queue[],
   out: OutputStreams,
   input: EnqueueRunInput,
   enqueued: EnqueueSelectionResult,
@@ -153,7 +153,7 @@ async function finishRun(
   const queued = `enqueued ${enqueued.enqueued}, already queued ${enqueued.duplicates}`;
   out.stdout.write(`run ${header.run_id}: ${queued} (followed as part of this run)\n`);
   const ends =
-    input.wait && tasks.length > 0 ? await followJobs(queue, input, out) : new Map<string, JobEnd>();
+    input.wait && tasks.length > 0 ? await followJobs(queues, input, out) : new Map<string, JobEnd>();
   // Counted without a report object per task: those are made only for --report.
   const counts = countRunOutcomes(tasks, input.skipped, ends);
   const selected = tasks.length + input.skipped.length;
@@ -185,13 +185,15 @@ async function finishRun(
 
 /** Polls the run's jobs to their end (or the timeout), drawing progress on stderr. */
 async function followJobs(
-  queue: Queue,
+  queues: Queue[],
   input: EnqueueRunInput,
   out: OutputStreams,
 ): Promise<Map<string, JobEnd>> {
   const printer = createProgressPrinter(out.stderr);
+  const [queue, ...otherQueues] = queues as [Queue, ...Queue[]];
   const followed = await followRun({
     queue,
+    otherQueues,
     jobIds: jobIdsOf(input.tasks),
     onProgress: (p) => printer.update(p),
     ...(input.waitTimeoutMs === undefined ? {} : { timeoutMs: input.waitTimeoutMs }),
