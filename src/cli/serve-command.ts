@@ -1,5 +1,4 @@
 import { hasCredentialSource } from '../config/credential-settings.js';
-import { createConfiguredCredentialProvider } from '../dcs/credential-sources/create-credential-provider.js';
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../config/config.js';
 import { CLOSE_WAIT_MS, createApp, settleWithin, type App } from '../app.js';
@@ -8,8 +7,7 @@ import { CleanupError, isCleanupError } from '../errors.js';
 import { checkEvictionPolicy } from '../queue/eviction-check.js';
 import { createApi } from '../api/create-api.js';
 import { resolveApiAuth } from '../api/api-auth.js';
-import { createClientRegistry, type ClientRegistry } from '../dcs/client-registry.js';
-import type { Logger } from '../observability/logger.js';
+import type { TaskLister } from '../purge/stream-inventory.js';
 import { waitForShutdown } from '../bin/process-lifecycle.js';
 import { EXIT_CODES, runCommand } from './run-command.js';
 import { parseIntOption } from './options.js';
@@ -47,10 +45,26 @@ export function registerServeCommand(program: Command): void {
     .action(runCommand(runServe));
 }
 
-/** DCS clients for purges, when the API has credentials; without them POST /v1/purges answers 501. */
-function createPurgeClients(config: Config, logger: Logger): ClientRegistry | undefined {
-  if (!hasCredentialSource(config)) return undefined;
-  return createClientRegistry(config, createConfiguredCredentialProvider(config, logger), logger);
+type PurgeLister = (
+  region: string | undefined,
+  scope?: { project_id: string; account?: string },
+) => TaskLister;
+
+/**
+ * The lister of a purge's account (the one it names, else the one listing its project), when the API
+ * has credentials (an accounts file, or the variables); without them POST /v1/purges answers 501.
+ * The clients are the app's accounts', closed with it.
+ */
+function createPurgeLister(app: App): PurgeLister | undefined {
+  const accounts = app.accounts();
+  if (accounts.file === undefined && !hasCredentialSource(app.config)) return undefined;
+  return (region, scope) =>
+    (scope === undefined
+      ? accounts.get(accounts.defaultName)
+      : accounts.resolve(scope.project_id, scope.account)
+    )
+      .clients()
+      .get(region);
 }
 
 /** Whether `serve` mounts Bull Board: only when asked, by a flag or CLEANUP_BULL_BOARD. */
@@ -76,7 +90,7 @@ async function runServe(flags: ServeFlags): Promise<number> {
   const app = createApp(config, { role: 'api' });
   const { logger } = app;
   const eviction = await checkApiEviction(app);
-  const clients = createPurgeClients(config, logger);
+  const lister = createPurgeLister(app);
   const api = createApi({
     connection: app.connection,
     prefix: app.prefix,
@@ -86,7 +100,7 @@ async function runServe(flags: ServeFlags): Promise<number> {
     auth,
     bullBoard: bullBoard === 'off' ? false : { writable: bullBoard === 'writable' },
     purges: {
-      ...(clients ? { lister: (region: string | undefined) => clients.get(region) } : {}),
+      ...(lister ? { lister } : {}),
       defaultProjectId: config.DCS_PROJECT_ID,
       defaultRegion: config.DCS_REGION,
       limits: { deadlineMs: config.API_PURGE_DEADLINE_MS, planLimit: config.API_PURGE_PLAN_LIMIT },
@@ -102,7 +116,7 @@ async function runServe(flags: ServeFlags): Promise<number> {
       prefix: app.prefix,
       auth: 'token' in auth ? 'token' : 'none',
       bull_board: bullBoard,
-      purges: clients ? 'enabled' : 'disabled (no DCS credentials)',
+      purges: lister ? 'enabled' : 'disabled (no DCS credentials)',
     },
     'api listening',
   );
@@ -113,7 +127,6 @@ async function runServe(flags: ServeFlags): Promise<number> {
     // past a few seconds the remaining HTTP connections are cut, then Redis is closed under it.
     await settleWithin(api.close(), CLOSE_WAIT_MS);
     api.server.closeAllConnections();
-    await clients?.close();
     await app.close();
     logger.info('api stopped');
     logger.flush();

@@ -106,7 +106,11 @@ async function runWorker(flags: WorkerFlags): Promise<number> {
     connection: app.connection,
     prefix: app.prefix,
     logger,
-    getLister: (r) => defaultAccount.clients().get(r),
+    getLister: (region, scope) =>
+      (scope === undefined ? defaultAccount : accounts.resolve(scope.project_id, scope.account))
+        .clients()
+        .get(region),
+    queueOf: (scope) => accounts.resolve(scope.project_id, scope.account).queueName,
     producer: app.producer(),
   });
   const metricsServer = await serveWorkerMetrics(app, pool, metrics, flags.metricsPort);

@@ -27,11 +27,19 @@ export interface ScheduleWorkerOptions {
   connection: RedisClient;
   prefix: string;
   logger: Logger;
-  /** The DCS client to list with, for a region (undefined: the configured default). */
-  getLister(region: string | undefined): TaskLister;
+  /** The DCS client to list with, for a region (undefined: the default) and the spec's account. */
+  getLister(region: string | undefined, scope?: SpecAccount): TaskLister;
+  /** The queue of the spec's account, whose breaker holds its firings back (default `dcs-cleanup`). */
+  queueOf?(scope: SpecAccount): string;
   producer: Producer;
   /** Instances listed at once per firing (default 8). */
   listConcurrency?: number;
+}
+
+/** What picks a spec's account: the one it names, else the one listing its project. */
+export interface SpecAccount {
+  project_id: string;
+  account?: string | undefined;
 }
 
 export interface ScheduleWorker {
@@ -59,7 +67,8 @@ export function createScheduleWorker(options: ScheduleWorkerOptions): ScheduleWo
     try {
       // The breaker paused deletions for a credentials or endpoint failure: listing with the same key
       // would only add failed authentications towards Huawei's lockout.
-      if ((await readCircuitState(options.connection, options.prefix)).open) {
+      const queueName = options.queueOf?.(data.spec.scope);
+      if ((await readCircuitState(options.connection, options.prefix, queueName)).open) {
         throw new Error(
           'the circuit breaker holds the queue paused (see `dcs-cleanup status`): firing skipped',
         );
@@ -95,7 +104,7 @@ export function createScheduleWorker(options: ScheduleWorkerOptions): ScheduleWo
     const startedAt = new Date(base.started_at);
     const outcome = await executePurge(
       {
-        lister: options.getLister(data.spec.scope.region),
+        lister: options.getLister(data.spec.scope.region, data.spec.scope),
         enqueue: (tasks, labels) => enqueueSelection(options.producer, tasks, labels),
         now: () => startedAt,
         randomHex: randomRunSuffix,
