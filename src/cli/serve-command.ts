@@ -98,6 +98,7 @@ async function runServe(flags: ServeFlags): Promise<number> {
     deadLetters: app.deadLetters(),
     logger,
     auth,
+    accounts: app.accounts().all(),
     bullBoard: bullBoard === 'off' ? false : { writable: bullBoard === 'writable' },
     purges: {
       ...(lister ? { lister } : {}),
