@@ -110,7 +110,10 @@ function buildAssumeRoleFetch(
   let signer: CredentialProvider;
   if ('account' in keys) {
     if (baseProvider === undefined) {
-      throw new CleanupError('INVALID_CONFIG', `assume_role: the base account ${keys.account} has no provider`);
+      throw new CleanupError(
+        'INVALID_CONFIG',
+        `assume_role: the base account ${keys.account} has no provider`,
+      );
     }
     signer = baseProvider;
   } else {
