@@ -12,6 +12,7 @@ import type { AccountRegistry, Account } from '../accounts/account-registry.js';
 import type { DeleteJobData } from './job-contract.js';
 import type { RedisClient } from './redis-connection.js';
 import { createCleanupWorker, type CleanupWorker, type CleanupWorkerOptions } from './worker.js';
+import { withAccountLabel } from '../observability/account-metrics.js';
 
 export type AccountWorkersOptions = Omit<
   CleanupWorkerOptions,
@@ -59,6 +60,7 @@ export async function createAccountWorkers(options: AccountWorkersOptions): Prom
         concurrency: account.settings.concurrency ?? common.concurrency,
         rateLimitPerSecond: account.settings.rateLimit ?? common.rateLimitPerSecond,
         logger: common.logger.child({ account: account.name }),
+        ...(common.metrics === undefined ? {} : { metrics: withAccountLabel(common.metrics, account.name) }),
       });
       pools.set(account.name, pool);
     }
