@@ -187,4 +187,54 @@ describe('purge across accounts', () => {
     expect(dry.stdout).toMatch(/5 task\(s\) would be deleted/);
     expect(left(UNLISTED)).toHaveLength(8);
   });
+
+  it('status shows every account queue; resume --account names the account or refuses an unknown one', async () => {
+    const status = await runCli(['status', '--json'], env);
+    expect(status.code, status.stderr).toBe(0);
+    const parsed = JSON.parse(status.stdout);
+    expect(parsed.accounts.map((a: any) => [a.account, a.queue, a.paused])).toEqual([
+      ['a', 'dcs-cleanup', false],
+      ['b', 'dcs-cleanup@b', false],
+    ]);
+    expect(parsed.completed).toBe(parsed.accounts[0].completed);
+    const text = await runCli(['status'], env);
+    expect(text.stdout).toMatch(/^account b \(queue dcs-cleanup@b\):$/m);
+    const resumed = await runCli(['resume', '--account', 'b'], env);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toBe('queue dcs-cleanup@b (account b) resumed\n');
+    const unknown = await runCli(['resume', '--account', 'ghost'], env);
+    expect(unknown.code).toBe(64);
+    expect(unknown.stderr).toMatch(/--account: ghost is not one of the configured accounts/);
+  });
+
+  it('enqueue routes by --account, by an account column, else by project; an unknown --account is refused', async () => {
+    const [pa, pb] = [A.projects[0]!, B.projects[0]!];
+    const byFlag = await runCli(
+      ['enqueue', '--account', 'b', '--project', pa, '--instance', 'i-1', '--task', 'flag-1'],
+      env,
+    );
+    expect(byFlag.code, byFlag.stderr).toBe(0);
+    const csv = join(dir, 'tasks.csv');
+    writeFileSync(
+      csv,
+      `project_id,instance_id,task_id,account\n${pa},i-1,csv-1,\n${pb},i-1,csv-2,\n${pa},i-1,csv-3,b\n`,
+    );
+    const byFile = await runCli(['enqueue', '--file', csv, '--json'], env);
+    expect(byFile.code, byFile.stderr).toBe(0);
+    const queueOf = async (project: string, task: string) => {
+      const id = `del_${project}_i-1_${task}`;
+      for (const name of ['a', 'b']) if (await workers.pools.get(name)!.queue.getJob(id)) return name;
+      return undefined;
+    };
+    expect(await queueOf(pa, 'flag-1')).toBe('b');
+    expect(await queueOf(pa, 'csv-1')).toBe('a');
+    expect(await queueOf(pb, 'csv-2')).toBe('b');
+    expect(await queueOf(pa, 'csv-3')).toBe('b');
+    const unknown = await runCli(
+      ['enqueue', '--account', 'ghost', '--project', pa, '--instance', 'i-1', '--task', 'x'],
+      env,
+    );
+    expect(unknown.code).toBe(64);
+    expect(unknown.stderr).toMatch(/--account: ghost is not one of the configured accounts/);
+  });
 });
