@@ -15,7 +15,9 @@ import { createAccountRegistry, type AccountRegistry } from '../../src/accounts/
 import { createAccountWorkers, type AccountWorkers } from '../../src/queue/account-queues.js';
 import { createProducer, type Producer } from '../../src/queue/producer.js';
 import { createDeadLetters, type DeadLetters } from '../../src/queue/dead-letters.js';
-import { readCircuitState } from '../../src/queue/circuit-breaker.js';
+import { circuitKey, readCircuitState } from '../../src/queue/circuit-breaker.js';
+import { createApi } from '../../src/api/create-api.js';
+import { createMetrics } from '../../src/observability/metrics.js';
 import { createRedisConnection, type RedisClient } from '../../src/queue/redis-connection.js';
 import { isCleanupError } from '../../src/errors.js';
 import { FAST_POLICY } from '../support/pipeline-harness.js';
@@ -254,5 +256,34 @@ describe('many accounts: one queue and one breaker per account', () => {
     expect((err as Error).message).toMatch(
       /tasks\[0\]\.account: ghost is not one of the configured accounts/,
     );
+  });
+
+  it('/readyz stays ready while one account runs, naming each state; 503 only when every account is paused', async () => {
+    s = await setUp('acc-ready', B.sk);
+    const api = createApi({
+      connection: s.connection,
+      prefix: s.prefix,
+      producer: s.producer,
+      deadLetters: s.deadLetters,
+      logger: s.logs.logger,
+      auth: { insecureNoAuth: true },
+      metrics: createMetrics({ processMetrics: false }),
+      accounts: s.registry.all(),
+    });
+    const ready = async () => api.inject({ method: 'GET', url: '/readyz' });
+    await s.connection.ping();
+    try {
+      expect((await ready()).json()).toEqual({ status: 'ready', accounts: { a: 'running', b: 'running' } });
+      await s.connection.hset(circuitKey(s.prefix, 'dcs-cleanup@b'), { action: 'auth_failed' });
+      const oneDown = await ready();
+      expect(oneDown.statusCode).toBe(200);
+      expect(oneDown.json()).toEqual({ status: 'ready', accounts: { a: 'running', b: 'paused' } });
+      await s.connection.hset(circuitKey(s.prefix), { action: 'forbidden' });
+      const allDown = await ready();
+      expect(allDown.statusCode).toBe(503);
+      expect(allDown.json().error.message).toMatch(/a: forbidden, b: auth_failed/);
+    } finally {
+      await api.close();
+    }
   });
 });
