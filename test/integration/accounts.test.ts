@@ -248,6 +248,20 @@ describe('many accounts: one queue and one breaker per account', () => {
     expect(remaining(s, s.instances.a)).toBe(1);
     expect(s.emulator.stats().requests.total).toBe(0);
 
+    // A replay sends the record back to the queue of the account it names (b), where it is valid.
+    await s.workers!.close();
+    s.workers = undefined;
+    const replayed = await s.deadLetters.replay([byJob.get('del_x_y_other')!.id], s.producer);
+    expect(replayed.skipped).toEqual([]);
+    expect(replayed.replayed).toHaveLength(1);
+    const other = `del_${A.project}_${s.instances.a}_other-task`;
+    const b = new Queue('dcs-cleanup@b', { connection: s.connection, prefix: s.prefix });
+    try {
+      expect((await b.getJob(other))?.data).toMatchObject({ account: 'b', source: 'dlq-replay' });
+    } finally {
+      await b.close();
+    }
+
     // A producer refuses an unknown account before anything is enqueued, naming the field.
     const err = await s.producer
       .enqueueMany([{ project_id: A.project, instance_id: s.instances.a, task_id: 't1', account: 'ghost' }])
