@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { hostname, userInfo } from 'node:os';
-import { loadConfig } from '../config/config.js';
+import { loadConfig, type Config } from '../config/config.js';
 import { createAccountRegistry, type AccountRegistry } from '../accounts/account-registry.js';
 import { CleanupError } from '../errors.js';
 import { buildStreamedPlanFile } from '../purge/plan-file.js';
@@ -137,7 +137,7 @@ function defaultDeps(): PurgeDeps {
 
 /** `purge`: list, select, then dry run, plan file, or enqueue (and follow). Returns the exit code. */
 export async function runPurge(flags: PurgeFlags, deps: PurgeDeps): Promise<number> {
-  const spec = buildPurgeSpec(flags, deps.config, deps.config.DCS_REGION);
+  const spec = buildPurgeSpec(flags, deps.config, defaultRegionOf(flags, deps.config));
   if (flags.dryRun && flags.out !== undefined) {
     throw new CleanupError('INVALID_INPUT', 'pass --dry-run or --out, not both', { field: 'out' });
   }
@@ -182,6 +182,15 @@ export async function runPurge(flags: PurgeFlags, deps: PurgeDeps): Promise<numb
   } finally {
     await session.close();
   }
+}
+
+/** Without --region, the region of the purge's one account (its file `region`), else DCS_REGION. */
+function defaultRegionOf(flags: PurgeFlags, config: Config): string {
+  const project = flags.project ?? config.DCS_PROJECT_ID;
+  if (flags.allAccounts || (flags.account === undefined && project === undefined)) return config.DCS_REGION;
+  const accounts = createAccountRegistry(config);
+  const account = flags.account === undefined ? accounts.resolve(project!) : accounts.find(flags.account);
+  return account?.region ?? config.DCS_REGION;
 }
 
 /**
