@@ -300,4 +300,51 @@ describe('many accounts: one queue and one breaker per account', () => {
       await api.close();
     }
   });
+
+  it('POST /v1/deletions routes items by account or project; GET finds a job in its account queue', async () => {
+    s = await setUp('acc-api', B.sk);
+    const api = createApi({
+      connection: s.connection,
+      prefix: s.prefix,
+      producer: s.producer,
+      deadLetters: s.deadLetters,
+      logger: s.logs.logger,
+      auth: { insecureNoAuth: true },
+      metrics: createMetrics({ processMetrics: false }),
+      accounts: s.registry.all(),
+    });
+    await s.connection.ping();
+    try {
+      const post = (tasks: object[]) =>
+        api.inject({ method: 'POST', url: '/v1/deletions', payload: { tasks } });
+      const bad = await post([
+        { project_id: A.project, instance_id: 'i-1', task_id: 't-0', account: 'ghost' },
+      ]);
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json().error.message).toMatch(
+        /tasks\[0\]\.account: ghost is not one of the configured accounts/,
+      );
+      const ok = await post([
+        { project_id: B.project, instance_id: 'i-1', task_id: 't-1' },
+        { project_id: A.project, instance_id: 'i-1', task_id: 't-2', account: 'b' },
+        { project_id: A.project, instance_id: 'i-1', task_id: 't-3' },
+      ]);
+      expect(ok.statusCode).toBe(202);
+      expect(ok.json()).toMatchObject({ enqueued: 3, duplicates: 0 });
+      const again = await post([{ project_id: B.project, instance_id: 'i-1', task_id: 't-1' }]);
+      expect(again.json().jobs).toEqual([expect.objectContaining({ duplicate: true, state: 'waiting' })]);
+      const get = async (project: string, task: string) =>
+        (await api.inject({ method: 'GET', url: `/v1/deletions/del_${project}_i-1_${task}` })).json();
+      expect((await get(B.project, 't-1')).task).toEqual({
+        project_id: B.project,
+        instance_id: 'i-1',
+        task_id: 't-1',
+        account: 'b',
+      });
+      expect((await get(A.project, 't-2')).task.account).toBe('b');
+      expect((await get(A.project, 't-3')).task).not.toHaveProperty('account');
+    } finally {
+      await api.close();
+    }
+  });
 });
