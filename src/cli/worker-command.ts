@@ -6,6 +6,7 @@ import { buildRetryPolicy } from '../queue/retry-policy.js';
 import { createScheduleWorker } from '../queue/schedule-worker.js';
 import { createMetrics, recordQueueStatus, type Metrics } from '../observability/metrics.js';
 import { startMetricsServer } from '../observability/metrics-server.js';
+import { withAccountLabel } from '../observability/account-metrics.js';
 import { createWorkerHealth } from '../observability/worker-health.js';
 import { getQueueStatus } from '../queue/status.js';
 import { checkEvictionPolicy } from '../queue/eviction-check.js';
@@ -168,12 +169,11 @@ async function serveWorkerMetrics(
   health.start();
   const server = await startMetricsServer(metrics.registry, port, config.METRICS_HOST, {
     beforeScrape: async () => {
-      // The default account's queue; per-account figures: `dcs-cleanup status`.
-      const pool = pools.pools.get(app.accounts().defaultName)!;
-      recordQueueStatus(
-        metrics,
-        await getQueueStatus(pool.queue, pool.deadLetters, app.connection, app.prefix),
-      );
+      // Each account's queue, labelled with its account.
+      for (const [account, pool] of pools.pools) {
+        const status = await getQueueStatus(pool.queue, pool.deadLetters, app.connection, app.prefix);
+        recordQueueStatus(withAccountLabel(metrics, account), status);
+      }
     },
     health: () => health.report(),
   }).catch((err: unknown) => {

@@ -1,6 +1,6 @@
 /**
- * One account's view of the process metrics: the job path's counters, histogram and breaker gauge
- * with `account="<name>"` added to every sample, so one account's failures show as its own. The
+ * One account's view of the process metrics: the job path's counters, histogram, breaker gauge and
+ * queue gauge with `account="<name>"` added to every sample, so one account's failures show as its own. The
  * worker pool of each account queue gets its view (src/queue/account-queues.ts); the series stay
  * few, as account names come from the accounts file, never from a job.
  */
@@ -49,5 +49,6 @@ export function withAccountLabel(metrics: Metrics, account: string): Metrics {
     throttleWaits: bindCounter(metrics.throttleWaits, account),
     throttleWaitSeconds: bindCounter(metrics.throttleWaitSeconds, account),
     circuitOpen: bindGauge(metrics.circuitOpen, account),
+    queueJobs: bindGauge(metrics.queueJobs, account),
   };
 }

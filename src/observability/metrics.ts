@@ -15,7 +15,7 @@ export interface Metrics {
   throttleWaits: Counter<'account'>;
   throttleWaitSeconds: Counter<'account'>;
   circuitOpen: Gauge<'account'>;
-  queueJobs: Gauge<'state'>;
+  queueJobs: Gauge<'state' | 'account'>;
   deadLetters: Gauge;
   deadLettersDropped: Counter<'reason'>;
 }
@@ -65,8 +65,8 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
     }),
     queueJobs: new Gauge({
       name: 'dcs_cleanup_queue_jobs',
-      help: 'Jobs in the deletion queue, by state (sampled at scrape time).',
-      labelNames: ['state'],
+      help: "Jobs in the deletion queue, by state and account (each account's queue; sampled at scrape time).",
+      labelNames: ['state', 'account'],
       registers,
     }),
     deadLetters: new Gauge({
