@@ -184,16 +184,52 @@ export const configSchema = z.object({
   EMULATOR_SECURITY_TOKEN: optionalString.describe(
     'dcs-cleanup emulator: require this X-Security-Token on every call (temporary credentials).',
   ),
+  EMULATOR_EXTRA_KEYS: optionalString
+    .refine(
+      (v) => v === undefined || v.split(',').every((entry) => EXTRA_KEY_PATTERN.test(entry.trim())),
+      'must be ak:sk or ak:sk:project+project entries separated by commas',
+    )
+    .describe(
+      'dcs-cleanup emulator: more accounts, ak:sk[:project+project...] separated by commas (a key with projects is refused for others). Never logged.',
+    ),
 });
 
+/** One EMULATOR_EXTRA_KEYS entry: an AK, its SK and optionally the projects it may act on. */
+const EXTRA_KEY_PATTERN = /^[A-Za-z0-9]{1,64}:[^:,\s]{1,128}(:[A-Za-z0-9-]{1,64}(\+[A-Za-z0-9-]{1,64})*)?$/;
+
+/** One more key pair of the emulator (EMULATOR_EXTRA_KEYS). */
+export interface EmulatorExtraKey {
+  ak: string;
+  sk: string;
+  projects?: string[];
+}
+
 /** The emulator's secrets, read alone: the emulator needs no other setting. */
-export function loadEmulatorSecrets(env: Env = process.env): { sk?: string; securityToken?: string } {
-  const result = configSchema.pick({ EMULATOR_SK: true, EMULATOR_SECURITY_TOKEN: true }).safeParse(env);
+export function loadEmulatorSecrets(env: Env = process.env): {
+  sk?: string;
+  securityToken?: string;
+  extraKeys?: EmulatorExtraKey[];
+} {
+  const result = configSchema
+    .pick({ EMULATOR_SK: true, EMULATOR_SECURITY_TOKEN: true, EMULATOR_EXTRA_KEYS: true })
+    .safeParse(env);
   if (!result.success) {
-    throw new CleanupError('INVALID_CONFIG', 'EMULATOR_SK and EMULATOR_SECURITY_TOKEN must be strings');
+    // Names the variables, never a value: the entries hold secret keys.
+    const fields = [...new Set(result.error.issues.map((i) => i.path.join('.')))];
+    throw new CleanupError('INVALID_CONFIG', `${fields.join(', ')}: ${result.error.issues[0]?.message}`, {
+      field: fields.join(','),
+    });
   }
-  const { EMULATOR_SK: sk, EMULATOR_SECURITY_TOKEN: securityToken } = result.data;
-  return { ...(sk === undefined ? {} : { sk }), ...(securityToken === undefined ? {} : { securityToken }) };
+  const { EMULATOR_SK: sk, EMULATOR_SECURITY_TOKEN: securityToken, EMULATOR_EXTRA_KEYS: extra } = result.data;
+  const extraKeys = extra?.split(',').map((entry): EmulatorExtraKey => {
+    const [ak, keySk, projects] = entry.trim().split(':') as [string, string, string | undefined];
+    return { ak, sk: keySk, ...(projects === undefined ? {} : { projects: projects.split('+') }) };
+  });
+  return {
+    ...(sk === undefined ? {} : { sk }),
+    ...(securityToken === undefined ? {} : { securityToken }),
+    ...(extraKeys === undefined ? {} : { extraKeys }),
+  };
 }
 
 export type Config = z.infer<typeof configSchema>;

@@ -84,6 +84,27 @@ describe('dcs-cleanup emulator flags', () => {
     expect(demo.credentials).toEqual({ ...DEMO_CREDENTIALS, securityToken: 'T' });
   });
 
+  it('takes more accounts from EMULATOR_EXTRA_KEYS, each optionally limited to its projects', () => {
+    const secrets = loadEmulatorSecrets({ EMULATOR_EXTRA_KEYS: 'AKB:sk-b:p1+p2, AKC:sk-c' });
+    expect(secrets.extraKeys).toEqual([
+      { ak: 'AKB', sk: 'sk-b', projects: ['p1', 'p2'] },
+      { ak: 'AKC', sk: 'sk-c' },
+    ]);
+    expect(buildEmulatorOptions(defaults(), secrets).credentials).toEqual([
+      { ...DEMO_CREDENTIALS, securityToken: undefined },
+      { ak: 'AKB', sk: 'sk-b', projects: ['p1', 'p2'] },
+      { ak: 'AKC', sk: 'sk-c' },
+    ]);
+    let message = '';
+    try {
+      loadEmulatorSecrets({ EMULATOR_EXTRA_KEYS: 'AKB:secret-b:bad/project' });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/^EMULATOR_EXTRA_KEYS: must be ak:sk or ak:sk:project\+project entries/);
+    expect(message).not.toContain('secret-b');
+  });
+
   it('refuses --sk and --security-token, pointing to the environment (a command line shows in ps)', async () => {
     const sk = await parseFlags('--ak', 'AK', '--sk', 'not-here');
     expect(() => buildEmulatorOptions(sk, { sk: 'SK' })).toThrow(
