@@ -16,11 +16,16 @@ export {
   DEAD_LETTER_QUEUE_NAME,
   JOB_NAME,
   JOB_SCHEMA_VERSION,
+  accountQueueName,
   buildJobId,
   parseTaskInput,
   parseJobData,
 } from './queue/job-contract.js';
 export type { TaskInput, DeleteJobData, DeleteJobResult } from './queue/job-contract.js';
+export { createAccountRegistry } from './accounts/account-registry.js';
+export type { Account, AccountRegistry } from './accounts/account-registry.js';
+export { loadAccountsSettings, parseAccountsFile } from './config/accounts-file.js';
+export type { AccountSettings, AccountsSettings } from './config/accounts-file.js';
 export { createDcsClient } from './dcs/dcs-client.js';
 export type { DcsClient, DcsClientOptions, AttemptOutcome, DcsTask, DcsInstance } from './dcs/dcs-client.js';
 export { classifyAttempt, ACTIONS } from './dcs/classify.js';

@@ -26,6 +26,7 @@ import { BULL_BOARD_PATH, registerBullBoard } from './bull-board-routes.js';
 import { registerDeadLetterRoutes } from './dead-letter-routes.js';
 import { registerDeletionRoutes } from './deletion-routes.js';
 import { registerEventRoutes } from './event-routes.js';
+import type { AccountQueue } from './health-routes.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { registerMetricsRoutes } from './metrics-routes.js';
 import { registerOpenApiRoutes } from './openapi-routes.js';
@@ -54,11 +55,16 @@ export interface ApiDeps {
   auth: ApiAuth;
   /** Default: a fresh registry with process metrics. */
   metrics?: Metrics;
+  /** The accounts and their queues, for /readyz; default the one account of `dcs-cleanup`. */
+  accounts?: readonly AccountQueue[];
   /** Bull Board at /admin/queues, read-only unless `writable`; default `false`: no board. */
   bullBoard?: { writable: boolean } | false;
   /** What POST /v1/purges needs; without `lister` it answers 501. */
   purges?: {
-    lister?: (region: string | undefined) => TaskLister;
+    lister?: (
+      region: string | undefined,
+      scope?: { project_id: string; account?: string | undefined },
+    ) => TaskLister;
     defaultProjectId?: string | undefined;
     defaultRegion?: string | undefined;
     /** Deadline and answer size of a purge request; default DEFAULT_PURGE_LIMITS. */
@@ -138,7 +144,7 @@ export function createApi(deps: ApiDeps): FastifyInstance {
   app.decorateRequest('tokenScopes', null);
   app.addHook('onResponse', async (request, reply) => logRequest(logger, request, reply));
 
-  registerHealthRoutes(app, { connection, prefix: deps.prefix });
+  registerHealthRoutes(app, { connection, prefix: deps.prefix, accounts: deps.accounts });
   registerMetricsRoutes(app, {
     metrics,
     connection,
@@ -174,7 +180,7 @@ export function createApi(deps: ApiDeps): FastifyInstance {
     registerBullBoard(app, {
       auth: deps.auth,
       tokens,
-      queues: [producer.queue, deadLetters.queue],
+      queues: [...producer.queues(), deadLetters.queue],
       writable: deps.bullBoard.writable,
     });
   }

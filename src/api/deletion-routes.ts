@@ -183,8 +183,10 @@ export async function enqueueDeletions(
   // A duplicate's job may be anywhere in its life: ask for its state (new jobs are waiting).
   const states = await withRedis(connection, () =>
     Promise.all(
-      summary.jobs.map((j) =>
-        j.duplicate ? producer.queue.getJobState(j.job_id) : Promise.resolve('waiting' as const),
+      summary.jobs.map((j, i) =>
+        j.duplicate
+          ? producer.queueFor(body.tasks[i]!).getJobState(j.job_id)
+          : Promise.resolve('waiting' as const),
       ),
     ),
   );
@@ -214,7 +216,14 @@ export function registerDeletionRoutes(app: FastifyInstance, deps: DeletionRoute
   );
 
   addRoute(app, deletionContracts.get, async ({ params }) => {
-    const status = await withRedis(connection, () => readDeletion(producer.queue, params.job_id));
+    // A job lives in its account's queue: the first queue that holds it answers.
+    const status = await withRedis(connection, async () => {
+      for (const queue of producer.queues()) {
+        const found = await readDeletion(queue, params.job_id);
+        if (found !== undefined) return found;
+      }
+      return undefined;
+    });
     if (!status) throw new ApiError('NOT_FOUND', `no deletion job ${params.job_id} (finished jobs expire)`);
     return status;
   });
@@ -238,6 +247,7 @@ async function readDeletion(queue: Queue, jobId: string): Promise<DeletionStatus
       instance_id: d.instance_id ?? '',
       task_id: d.task_id ?? '',
       ...(d.region === undefined ? {} : { region: d.region }),
+      ...(d.account === undefined ? {} : { account: d.account }),
     },
     ...(d.reason === undefined ? {} : { reason: d.reason }),
     ...(d.source === undefined ? {} : { source: d.source }),

@@ -34,6 +34,10 @@ export const purgeBodySchema = z
   .object({
     project_id: id.optional().meta({ description: 'Default: DCS_PROJECT_ID of the server.' }),
     region: taskInputSchema.shape.region.meta({ description: 'Default: DCS_REGION of the server.' }),
+    account: taskInputSchema.shape.account.meta({
+      description:
+        'The account whose credentials list and delete (CLEANUP_ACCOUNTS_FILE); default: the one listing the project.',
+    }),
     instances: z.array(id).min(1).optional().meta({ description: 'Instances to purge; or `all_instances`.' }),
     all_instances: z.boolean().default(false),
     older_than: specFilters.older_than.meta({
@@ -124,7 +128,12 @@ export interface PurgeRouteDeps {
   /** CLEANUP_PREFIX: where Idempotency-Key answers are kept. */
   prefix: string;
   /** A DCS client for `region`; undefined when the server has no credentials (purges answer 501). */
-  lister: ((region: string | undefined) => TaskLister) | undefined;
+  lister:
+    | ((
+        region: string | undefined,
+        scope?: { project_id: string; account?: string | undefined },
+      ) => TaskLister)
+    | undefined;
   defaultProjectId: string | undefined;
   defaultRegion: string | undefined;
   logger: Logger;
@@ -175,7 +184,7 @@ export function registerPurgeRoutes(app: FastifyInstance, deps: PurgeRouteDeps):
       const answer = await gate.run(reply, async (signal) => {
         const outcome = await executePurge(
           {
-            lister: lister(spec.scope.region),
+            lister: lister(spec.scope.region, spec.scope),
             enqueue: () => Promise.reject(new Error('a dry run enqueues nothing')),
             now,
             randomHex: randomRunSuffix,
@@ -208,7 +217,13 @@ function buildSpec(body: PurgeBody, deps: PurgeRouteDeps): PurgeSpec {
   // Like the CLI, a purge without a region lists and deletes in the server's DCS_REGION.
   const region = body.region ?? deps.defaultRegion;
   return parsePurgeSpec({
-    scope: { project_id: projectId, region, instances: body.instances, all_instances: body.all_instances },
+    scope: {
+      project_id: projectId,
+      region,
+      ...(body.account === undefined ? {} : { account: body.account }),
+      instances: body.instances,
+      all_instances: body.all_instances,
+    },
     filters: {
       older_than: body.older_than,
       statuses: body.statuses,

@@ -1,6 +1,6 @@
 /**
  * createApp: what every command shares, built from a Config lazily and closed at once (a logger, the
- * Redis connection, the producer, the dead letters, the run ledger, the event publisher). Tests reuse it with their own prefix and logger.
+ * Redis connection, the producer, the dead letters, the run ledger, the event publisher, the accounts). Tests reuse it with their own prefix and logger.
  */
 import {
   closeRedisConnection,
@@ -18,6 +18,7 @@ import { createRunLedger, type RunLedger } from '../runs/run-ledger.js';
 import type { EventPublisher } from '../events/event-publisher.js';
 import { createConfiguredPublisher } from '../events/events-runtime.js';
 import { announceRunEnds } from '../events/run-events.js';
+import { createAccountRegistry, type AccountRegistry } from '../accounts/account-registry.js';
 
 export interface App {
   readonly config: Config;
@@ -26,6 +27,8 @@ export interface App {
   readonly prefix: string;
   producer(): Producer;
   deadLetters(): DeadLetters;
+  /** The accounts (CLEANUP_ACCOUNTS_FILE, or `default` from the variables), checked on first call. */
+  accounts(): AccountRegistry;
   /** The run ledger (RUNS_RETENTION_DAYS, RUNS_MAX_COUNT); its `onRunEnded` hears this process's run ends. */
   runs(): RunLedger;
   /** publishEvent(type, subject): log records and webhooks (src/events); built on first use. */
@@ -66,6 +69,8 @@ export function createApp(config: Config, options: AppOptions): App {
   let deadLetters: DeadLetters | undefined;
   let runs: RunLedger | undefined;
   let events: EventPublisher | undefined;
+  let accounts: AccountRegistry | undefined;
+  const accountsOf = (): AccountRegistry => (accounts ??= createAccountRegistry(config, { logger }));
   const publisher = (): EventPublisher =>
     (events ??= createConfiguredPublisher(config, { connection, prefix: config.CLEANUP_PREFIX, logger }));
   return {
@@ -73,7 +78,8 @@ export function createApp(config: Config, options: AppOptions): App {
     logger,
     connection,
     prefix: config.CLEANUP_PREFIX,
-    producer: () => (producer ??= createProducer(buildProducerOptions(config, connection))),
+    producer: () =>
+      (producer ??= createProducer({ ...buildProducerOptions(config, connection), accounts: accountsOf() })),
     deadLetters: () => (deadLetters ??= createDeadLetters({ connection, prefix: config.CLEANUP_PREFIX })),
     runs: () => {
       if (runs) return runs;
@@ -86,9 +92,10 @@ export function createApp(config: Config, options: AppOptions): App {
       return runs;
     },
     events: publisher,
+    accounts: accountsOf,
     async close() {
       await settleWithin(
-        Promise.all([producer?.close(), deadLetters?.close(), events?.close()]),
+        Promise.all([producer?.close(), deadLetters?.close(), events?.close(), accounts?.close()]),
         CLOSE_WAIT_MS,
       );
       closeRedisConnection(connection);

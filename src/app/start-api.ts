@@ -1,17 +1,15 @@
 /**
  * startApi: the HTTP API's running parts, built from an App. Started in this order, released in the
- * reverse one by `close()`: the eviction check, the DCS clients for purges (when the API has
- * credentials), the Fastify server. The App stays its owner's: close it after the service.
+ * reverse one by `close()`: the eviction check, the purge lister (the accounts' DCS clients, when
+ * the API has credentials), the Fastify server. The App stays its owner's: close it after the service.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/config.js';
 import { hasCredentialSource } from '../config/credential-settings.js';
-import { createConfiguredCredentialProvider } from '../dcs/credential-sources/create-credential-provider.js';
-import { createClientRegistry, type ClientRegistry } from '../dcs/client-registry.js';
+import type { PurgeRouteDeps } from '../api/purge-routes.js';
 import { createApi } from '../api/create-api.js';
 import { requiresToken, resolveApiAuth } from '../api/api-auth.js';
 import type { CleanupError } from '../errors.js';
-import type { Logger } from '../observability/logger.js';
 import { CLOSE_WAIT_MS, settleWithin, type App } from './create-app.js';
 import { checkApiEviction } from './api-eviction.js';
 
@@ -51,10 +49,18 @@ export function resolveBullBoard(
   return override ?? (config.CLEANUP_BULL_BOARD ? 'read-only' : 'off');
 }
 
-/** DCS clients for purges, when the API has credentials; without them POST /v1/purges answers 501. */
-function createPurgeClients(config: Config, logger: Logger): ClientRegistry | undefined {
-  if (!hasCredentialSource(config)) return undefined;
-  return createClientRegistry(config, createConfiguredCredentialProvider(config, logger), logger);
+/**
+ * The purge lister: the DCS client of the account a spec names (or whose projects list its project),
+ * when the API has credentials (an accounts file, or the default account's variables); without them
+ * a dry run of POST /v1/purges answers 501. The clients are the app's accounts', closed with the app.
+ */
+function createPurgeLister(app: App): PurgeRouteDeps['lister'] {
+  const accounts = app.accounts();
+  if (accounts.file === undefined && !hasCredentialSource(app.config)) return undefined;
+  return (region, scope) =>
+    (scope === undefined ? accounts.get(accounts.defaultName) : accounts.resolve(scope.project_id, scope.account))
+      .clients()
+      .get(region);
 }
 
 /**
@@ -72,18 +78,19 @@ export async function startApi(app: App, overrides: ApiOverrides = {}): Promise<
   });
   const bullBoard = resolveBullBoard(overrides.bullBoard, config);
   const eviction = await checkApiEviction(app);
-  const clients = createPurgeClients(config, logger);
+  const lister = createPurgeLister(app);
   const api = createApi({
     connection: app.connection,
     prefix: app.prefix,
     producer: app.producer(),
     deadLetters: app.deadLetters(),
     runs: app.runs(),
+    accounts: app.accounts().all(),
     logger,
     auth,
     bullBoard: bullBoard === 'off' ? false : { writable: bullBoard === 'writable' },
     purges: {
-      ...(clients ? { lister: (region: string | undefined) => clients.get(region) } : {}),
+      ...(lister ? { lister } : {}),
       defaultProjectId: config.DCS_PROJECT_ID,
       defaultRegion: config.DCS_REGION,
       limits: { deadlineMs: config.API_PURGE_DEADLINE_MS, planLimit: config.API_PURGE_PLAN_LIMIT },
@@ -95,7 +102,6 @@ export async function startApi(app: App, overrides: ApiOverrides = {}): Promise<
     // past a few seconds the remaining HTTP connections are cut, then the clients are closed.
     await settleWithin(api.close(), CLOSE_WAIT_MS);
     api.server.closeAllConnections();
-    await clients?.close();
   };
   const port = overrides.port ?? config.API_PORT;
   try {
@@ -112,7 +118,7 @@ export async function startApi(app: App, overrides: ApiOverrides = {}): Promise<
     port: typeof address === 'object' && address ? address.port : port,
     auth: requiresToken(auth) ? 'token' : 'none',
     bullBoard,
-    purges: clients !== undefined,
+    purges: lister !== undefined,
     refused: eviction.refused,
     close: () => (closing ??= close()),
   };

@@ -4,16 +4,17 @@
  * same wiring; they differ only by overrides (src/app/worker-settings.ts).
  *
  * Started in this order, released in the reverse one by `close()`:
- *   client registry (DCS clients, credentials) -> metrics server (/metrics, /healthz) ->
- *   cleanup worker pool -> schedule worker (the last two stop together, within the shutdown timeout).
+ *   accounts (each one's credentials and DCS clients) -> metrics server (/metrics, /healthz) ->
+ *   one cleanup worker pool per account -> schedule worker (the two stop together, within the
+ *   shutdown timeout) -> webhook deliveries and the dead-letter alert check.
  * The App (connection, producer, dead letters) stays its owner's: close it after the service.
  */
-import type { Credentials } from '../huawei/credentials.js';
-import type { CredentialProvider } from '../huawei/credential-provider.js';
-import { createConfiguredCredentialProvider } from '../dcs/credential-sources/create-credential-provider.js';
-import { createClientRegistry } from '../dcs/client-registry.js';
-import { createCleanupWorker, type CleanupWorker } from '../queue/worker.js';
-import { createScheduleWorker, type ScheduleWorker } from '../queue/schedule-worker.js';
+import { Credentials } from '../huawei/credentials.js';
+import { createStaticCredentialProvider, type CredentialProvider } from '../huawei/credential-provider.js';
+import { createAccountRegistry, type AccountRegistry } from '../accounts/account-registry.js';
+import { createAccountWorkers, type AccountWorkers } from '../queue/account-queues.js';
+import type { CleanupWorker } from '../queue/worker.js';
+import { createScheduleWorker, type ScheduleWorker, type SpecAccount } from '../queue/schedule-worker.js';
 import { checkEvictionPolicy } from '../queue/eviction-check.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { CLOSE_WAIT_MS, pingRedis, settleWithin, type App } from './create-app.js';
@@ -22,7 +23,7 @@ import { serveWorkerMetrics } from './worker-metrics.js';
 import { startEventConsumers } from '../events/events-runtime.js';
 
 export interface StartWorkerOverrides extends WorkerOverrides {
-  /** Sign with these instead of the configured source (CLOUD_SDK_CREDENTIALS_SOURCE). */
+  /** The default account signs with these instead of its configured source (tests, the demo). */
   credentials?: Credentials | CredentialProvider | undefined;
   /** The registry to count in (default a new one, with the process metrics). */
   metrics?: Metrics | undefined;
@@ -30,6 +31,9 @@ export interface StartWorkerOverrides extends WorkerOverrides {
 
 export interface WorkerService {
   readonly settings: WorkerSettings;
+  /** One pool per account (src/queue/account-queues.ts). */
+  readonly pools: AccountWorkers;
+  /** The default account's pool. */
   readonly pool: CleanupWorker;
   readonly metrics: Metrics;
   /** The port /metrics and /healthz listen on; undefined when they are off. */
@@ -42,8 +46,10 @@ export interface WorkerService {
 export async function startWorker(app: App, overrides: StartWorkerOverrides = {}): Promise<WorkerService> {
   const { config, logger } = app;
   const settings = resolveWorkerSettings(config, overrides);
-  // Credentials first: a bad credential setting is reported before Redis is even asked.
-  const credentials = overrides.credentials ?? createConfiguredCredentialProvider(config, logger);
+  // Accounts and credentials first: a bad accounts file or credential setting of any account is
+  // reported before Redis is even asked.
+  const accounts = accountsFor(app, overrides.credentials);
+  for (const account of accounts.all()) account.provider();
   await pingRedis(app.connection);
   await checkEvictionPolicy(app.connection, { allowEviction: config.REDIS_ALLOW_EVICTION, logger });
   // Reads CLEANUP_WEBHOOKS_FILE: a bad file stops the worker here, before anything starts.
@@ -55,38 +61,43 @@ export async function startWorker(app: App, overrides: StartWorkerOverrides = {}
     releases.length = 0;
   };
   try {
-    const clients = createClientRegistry(config, credentials, logger);
-    releases.push(() => clients.close());
-    const started: { pool?: CleanupWorker; schedules?: ScheduleWorker } = {};
-    const metricsServer = await serveWorkerMetrics(app, metrics, settings.metricsPort, () => started.pool);
+    if (accounts !== app.accounts()) releases.push(() => accounts.close());
+    const started: { pools?: AccountWorkers; schedules?: ScheduleWorker } = {};
+    const metricsServer = await serveWorkerMetrics(app, metrics, settings.metricsPort, () => started.pools);
     if (metricsServer) releases.push(() => metricsServer.close());
     const { metricsPort: _port, schedules: _schedules, ...poolSettings } = settings;
-    const pool = await createCleanupWorker({
+    // One pool per account, each on its account's queue with its credentials and breaker.
+    const pools = await createAccountWorkers({
       connection: app.connection,
       prefix: app.prefix,
-      getClient: (region) => clients.get(region),
+      registry: accounts,
       logger,
       metrics,
       ...poolSettings,
       runs: app.runs(),
       events,
     });
-    started.pool = pool;
+    started.pools = pools;
     // In-flight jobs get the shutdown timeout (then their requests are aborted and the jobs put
     // back); past it and a few seconds more, the connections are ended under BullMQ.
     releases.push(() =>
       settleWithin(
-        Promise.all([started.schedules?.close(), pool.close()]),
+        Promise.all([started.schedules?.close(), pools.close()]),
         settings.shutdownTimeoutMs + CLOSE_WAIT_MS,
       ),
     );
+    const accountOf = (scope: SpecAccount | undefined) =>
+      scope === undefined
+        ? accounts.get(accounts.defaultName)
+        : accounts.resolve(scope.project_id, scope.account);
     // Scheduled purges fire in every worker process; BullMQ hands each firing to one of them.
     if (settings.schedules) {
       started.schedules = createScheduleWorker({
         connection: app.connection,
         prefix: app.prefix,
         logger,
-        getLister: (region) => clients.get(region),
+        getLister: (region, scope) => accountOf(scope).clients().get(region),
+        queueOf: (scope) => accountOf(scope).queueName,
         producer: app.producer(),
         runs: app.runs(),
         events,
@@ -98,14 +109,15 @@ export async function startWorker(app: App, overrides: StartWorkerOverrides = {}
       prefix: app.prefix,
       logger,
       events,
-      deadLetterCount: () => pool.deadLetters.count(),
+      deadLetterCount: () => app.deadLetters().count(),
       registry: metrics.registry,
     });
     releases.push(() => settleWithin(eventConsumers.close(), settings.shutdownTimeoutMs + CLOSE_WAIT_MS));
     let closing: Promise<void> | undefined;
     return {
       settings,
-      pool,
+      pools,
+      pool: pools.pools.get(accounts.defaultName)!,
       metrics,
       metricsPort: metricsServer?.port,
       close: () => (closing ??= release()),
@@ -114,4 +126,16 @@ export async function startWorker(app: App, overrides: StartWorkerOverrides = {}
     await release().catch(() => undefined);
     throw err;
   }
+}
+
+/** The app's accounts; with `credentials`, the same accounts with the default one signing with them. */
+function accountsFor(app: App, credentials: Credentials | CredentialProvider | undefined): AccountRegistry {
+  const configured = app.accounts();
+  if (credentials === undefined) return configured;
+  const provider =
+    credentials instanceof Credentials ? createStaticCredentialProvider(credentials) : credentials;
+  return createAccountRegistry(app.config, {
+    logger: app.logger,
+    providers: { [configured.defaultName]: provider },
+  });
 }

@@ -3,18 +3,20 @@ import { recordQueueStatus, type Metrics } from '../observability/metrics.js';
 import { startMetricsServer, type MetricsServer } from '../observability/metrics-server.js';
 import { createWorkerHealth } from '../observability/worker-health.js';
 import { getQueueStatus } from '../queue/status.js';
-import type { CleanupWorker } from '../queue/worker.js';
+import type { AccountWorkers } from '../queue/account-queues.js';
+import { withAccountLabel } from '../observability/account-metrics.js';
 import type { App } from './create-app.js';
 
 /**
  * Listens before the pool starts and closes after it has stopped, so /healthz answers through the
- * start and the drain; the queue gauges are sampled once `pool()` has a pool.
+ * start and the drain; the queue gauges, one set per account's queue labelled with its account, are
+ * sampled once `pools()` has the pools.
  */
 export async function serveWorkerMetrics(
   app: App,
   metrics: Metrics,
   port: number,
-  pool: () => CleanupWorker | undefined,
+  pools: () => AccountWorkers | undefined,
 ): Promise<MetricsServer | undefined> {
   const { config } = app;
   if (port === 0) return undefined;
@@ -25,12 +27,10 @@ export async function serveWorkerMetrics(
   health.start();
   const server = await startMetricsServer(metrics.registry, port, config.METRICS_HOST, {
     beforeScrape: async () => {
-      const running = pool();
-      if (running === undefined) return;
-      recordQueueStatus(
-        metrics,
-        await getQueueStatus(running.queue, running.deadLetters, app.connection, app.prefix),
-      );
+      for (const [account, pool] of pools()?.pools ?? []) {
+        const status = await getQueueStatus(pool.queue, pool.deadLetters, app.connection, app.prefix);
+        recordQueueStatus(withAccountLabel(metrics, account), status);
+      }
     },
     health: () => health.report(),
   }).catch((err: unknown) => {

@@ -8,7 +8,7 @@ import {
 } from '../emulator/emulator.js';
 import { API_ROUTES } from '../emulator/fault-injector.js';
 import { parseEmulatorStateFile } from '../emulator/state-file.js';
-import { loadEmulatorSecrets } from '../config/config.js';
+import { loadEmulatorSecrets } from '../config/emulator-settings.js';
 import { CleanupError } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
 import {

@@ -40,10 +40,12 @@ export interface EmulatorFlags {
   logLevel: string;
 }
 
-/** The emulator's secrets, from the environment (EMULATOR_SK, EMULATOR_SECURITY_TOKEN). */
+/** The emulator's secrets, from the environment (EMULATOR_SK, EMULATOR_SECURITY_TOKEN, EMULATOR_EXTRA_KEYS). */
 export interface EmulatorSecrets {
   sk?: string;
   securityToken?: string;
+  /** More accounts: key pairs, each optionally limited to its projects. */
+  extraKeys?: { ak: string; sk: string; projects?: string[] }[];
 }
 
 /** The secret flags of earlier versions, refused: a command line shows in `ps` to every user. */
@@ -75,7 +77,10 @@ export function buildEmulatorOptions(flags: EmulatorFlags, secrets: EmulatorSecr
   return {
     host: flags.host,
     port: flags.port,
-    credentials: { ...credentials, securityToken: secrets.securityToken },
+    credentials:
+      secrets.extraKeys === undefined
+        ? { ...credentials, securityToken: secrets.securityToken }
+        : [{ ...credentials, securityToken: secrets.securityToken }, ...secrets.extraKeys],
     rateLimitPerSecond: flags.rateLimit,
     deleteSuccessStatus: flags.deleteStatus === '204' ? 204 : 200,
     seed: {

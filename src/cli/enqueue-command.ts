@@ -16,6 +16,7 @@ export interface EnqueueCommandOptions {
   instance?: string;
   task?: string[];
   region?: string;
+  account?: string;
   file?: string;
   format?: TaskFormat;
   reason?: string;
@@ -62,6 +63,10 @@ export function registerEnqueueCommand(program: Command): void {
     .option(
       '--region <region>',
       'region of the --task ids, e.g. cn-north-4 (default: $DCS_REGION at deletion)',
+    )
+    .option(
+      '--account <name>',
+      'account (CLEANUP_ACCOUNTS_FILE) whose credentials delete the tasks; default: the account listing the project, else the default; a file line naming one keeps it',
     )
     .option(
       '--file <path>',
@@ -112,7 +117,7 @@ export async function runEnqueue(options: EnqueueCommandOptions, deps: EnqueueDe
   if (options.file === undefined) {
     if (options.format !== undefined) throw usageError('--format only applies to --file', 'format');
     const tasks = buildFlagTasks(options, deps.config);
-    const summary = await withProducer(deps, options.chunkSize, (producer) =>
+    const summary = await withProducer(deps, options, (producer) =>
       producer.enqueueMany(tasks, { ...labels, collectJobs: false }),
     );
     return printSummary(deps, options, summary, 0);
@@ -128,8 +133,11 @@ export async function runEnqueue(options: EnqueueCommandOptions, deps: EnqueueDe
     if (report.invalid > 0 && options.skipInvalid !== true) return EXIT_CODES.usage;
     if (report.valid === 0)
       throw new CleanupError('INVALID_INPUT', `${source.name}: no valid task to enqueue`);
-    const summary = await withProducer(deps, options.chunkSize, (producer) =>
-      producer.enqueueMany(source.readValidTasks(), { ...labels, collectJobs: false }),
+    const summary = await withProducer(deps, options, (producer) =>
+      producer.enqueueMany(withAccount(source.readValidTasks(), options.account), {
+        ...labels,
+        collectJobs: false,
+      }),
     );
     return printSummary(deps, options, summary, report.invalid);
   } finally {
@@ -155,6 +163,7 @@ const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
   instance_id: '--instance',
   task_id: '--task',
   region: '--region',
+  account: '--account',
 };
 
 function buildFlagTasks(options: EnqueueCommandOptions, config: Config): TaskInput[] {
@@ -170,6 +179,7 @@ function buildFlagTasks(options: EnqueueCommandOptions, config: Config): TaskInp
       instance_id: options.instance,
       task_id: taskId,
       region: options.region,
+      account: options.account,
     };
     const result = taskInputSchema.safeParse(candidate);
     if (result.success) return result.data;
@@ -187,13 +197,20 @@ function buildFlagTasks(options: EnqueueCommandOptions, config: Config): TaskInp
 /** Connects, checks Redis answers, runs `body` with a producer, and closes everything after. */
 async function withProducer<T>(
   deps: EnqueueDeps,
-  chunkSize: number,
+  options: Pick<EnqueueCommandOptions, 'chunkSize' | 'account'>,
   body: (producer: Producer) => Promise<T>,
 ): Promise<T> {
   const app = createApp(deps.config, { role: 'producer' });
   try {
+    // The accounts file is checked, and --account with it, before Redis is asked anything.
+    const accounts = app.accounts();
+    if (options.account !== undefined) accounts.get(options.account, '--account');
     await pingRedis(app.connection, deps.redisTimeoutMs);
-    const producer = createProducer({ ...buildProducerOptions(app.config, app.connection), chunkSize });
+    const producer = createProducer({
+      ...buildProducerOptions(app.config, app.connection),
+      chunkSize: options.chunkSize,
+      accounts,
+    });
     try {
       return await body(producer);
     } catch (err) {
@@ -207,6 +224,15 @@ async function withProducer<T>(
   } finally {
     await app.close();
   }
+}
+
+/** The tasks of a file, `--account` given to each line that names none. */
+async function* withAccount(
+  tasks: AsyncIterable<TaskInput>,
+  account: string | undefined,
+): AsyncGenerator<TaskInput> {
+  for await (const task of tasks)
+    yield account === undefined || task.account !== undefined ? task : { ...task, account };
 }
 
 function printInvalidLines(

@@ -1,20 +1,25 @@
-import { createConfiguredCredentialProvider } from '../dcs/credential-sources/create-credential-provider.js';
 import type { Command } from 'commander';
-import { hostname, userInfo } from 'node:os';
-import { loadConfig } from '../config/config.js';
-import { createClientRegistry } from '../dcs/client-registry.js';
+import { describeUser } from './cli-user.js';
+import { loadConfig, type Config } from '../config/config.js';
+import { createAccountRegistry, type AccountRegistry } from '../accounts/account-registry.js';
 import { CleanupError } from '../errors.js';
 import { buildStreamedPlanFile } from '../purge/plan-file.js';
 import { DEFAULT_LIST_CONCURRENCY } from '../purge/stream-inventory.js';
 import { MAX_MAX_DELETIONS } from '../purge/plan-purge.js';
 import { executePurge, type PurgeOutcome } from '../purge/purge-use-case.js';
 import { randomRunSuffix } from '../purge/run-id.js';
-import type { PurgeListing, PurgeSpec } from '../purge/select-purge.js';
+import type { PurgeListing, PurgeSpec, ScopePart } from '../purge/select-purge.js';
 import type { EnqueueSelectionResult } from '../queue/enqueue-selection.js';
 import { askConfirmation, isInteractiveTerminal } from './confirm-prompt.js';
 import { preferLeanHeap } from './lean-heap.js';
 import { parseIntOption } from './options.js';
-import { addSelectionOptions, buildPurgeSpec, describeSpec, type SelectionFlags } from './purge-options.js';
+import {
+  addSelectionOptions,
+  buildPurgeSpec,
+  describeSpec,
+  isAcrossProjects,
+  type SelectionFlags,
+} from './purge-options.js';
 import { printGuardStop, printListing, printPlannedTasks } from './purge-output.js';
 import { runPurgeApply, type ApplyFlags } from './purge-apply.js';
 import {
@@ -64,6 +69,10 @@ export function registerPurgeCommand(program: Command): void {
       ),
   );
   purge
+    .option(
+      '--all-accounts',
+      'every project listed by every account of CLEANUP_ACCOUNTS_FILE, under one --max guard (with --all-instances)',
+    )
     .option('--dry-run', 'list what would be deleted; enqueue nothing')
     .option(
       '--out <plan.json>',
@@ -132,9 +141,14 @@ function defaultDeps(): PurgeDeps {
 
 /** `purge`: list, select, then dry run, plan file, or enqueue (and follow). Returns the exit code. */
 export async function runPurge(flags: PurgeFlags, deps: PurgeDeps): Promise<number> {
-  const spec = buildPurgeSpec(flags, deps.config, deps.config.DCS_REGION);
+  const spec = buildPurgeSpec(flags, deps.config, defaultRegionOf(flags, deps.config));
   if (flags.dryRun && flags.out !== undefined) {
     throw new CleanupError('INVALID_INPUT', 'pass --dry-run or --out, not both', { field: 'out' });
+  }
+  if (isAcrossProjects(spec) && flags.out !== undefined) {
+    throw new CleanupError('INVALID_INPUT', 'a plan file holds one project: --out needs --project', {
+      field: 'out',
+    });
   }
   const enqueues = !flags.dryRun && flags.out === undefined;
   const waitTimeoutMs = checkRunFlags(flags, enqueues, deps.interactive);
@@ -180,24 +194,75 @@ export async function runPurge(flags: PurgeFlags, deps: PurgeDeps): Promise<numb
   }
 }
 
-/** The purge use case with credentials from the configuration; the DCS clients are closed after. */
+/** Without --region, the region of the purge's one account (its file `region`), else DCS_REGION. */
+function defaultRegionOf(flags: PurgeFlags, config: Config): string {
+  const project = flags.project ?? config.DCS_PROJECT_ID;
+  if (flags.allAccounts || (flags.account === undefined && project === undefined)) return config.DCS_REGION;
+  const accounts = createAccountRegistry(config);
+  const account = flags.account === undefined ? accounts.resolve(project!) : accounts.find(flags.account);
+  return account?.region ?? config.DCS_REGION;
+}
+
+/**
+ * The listing parts of an across-projects purge: every project of the named account, or of every
+ * account, each listed with its account's credentials in `--region` or the account's region.
+ */
+function buildAcross(
+  spec: PurgeSpec,
+  flags: PurgeFlags,
+  accounts: AccountRegistry,
+): readonly ScopePart[] | undefined {
+  if (!isAcrossProjects(spec)) return undefined;
+  const chosen =
+    spec.scope.account === undefined ? accounts.all() : [accounts.get(spec.scope.account, '--account')];
+  const parts = chosen.flatMap((account) =>
+    account.projects.map((project_id) => {
+      const region = flags.region ?? account.region;
+      return {
+        scope: { ...spec.scope, project_id, region, account: account.name },
+        lister: account.clients().get(region),
+      };
+    }),
+  );
+  if (parts.length === 0) {
+    throw new CleanupError(
+      'INVALID_INPUT',
+      `no project to purge: ${describeSpec(spec)} lists none (projects in CLEANUP_ACCOUNTS_FILE)`,
+      {
+        field: spec.scope.account === undefined ? 'all-accounts' : 'account',
+      },
+    );
+  }
+  return parts;
+}
+
+/** The purge use case with each account's credentials; the DCS clients are closed after. */
 async function purgeScope(
   spec: PurgeSpec,
   flags: PurgeFlags,
   deps: PurgeDeps,
   session: RunSession,
 ): Promise<PurgeOutcome<EnqueueSelectionResult>> {
-  const clients = createClientRegistry(deps.config, createConfiguredCredentialProvider(deps.config));
+  const accounts = createAccountRegistry(deps.config);
   try {
+    const across = buildAcross(spec, flags, accounts);
+    const account =
+      across === undefined
+        ? spec.scope.account === undefined
+          ? accounts.resolve(spec.scope.project_id)
+          : accounts.get(spec.scope.account, '--account')
+        : undefined;
     return await executePurge(
       {
-        lister: clients.get(spec.scope.region),
+        // Unused across projects: each part has its account's lister.
+        lister: (account ?? accounts.get(accounts.defaultName)).clients().get(spec.scope.region),
         enqueue: session.enqueue,
         now: deps.now,
         randomHex: randomRunSuffix,
       },
       {
         spec,
+        across,
         intent: flags.dryRun || flags.out !== undefined ? 'plan' : 'run',
         source: 'purge',
         reason: 'purge',
@@ -214,7 +279,7 @@ async function purgeScope(
       },
     );
   } finally {
-    await clients.close();
+    await accounts.close();
   }
 }
 
@@ -245,21 +310,11 @@ function buildHeader(runId: string, spec: PurgeSpec, startedAt: Date, counts: ob
   return {
     run_id: runId,
     mode: 'purge',
-    project_id: spec.scope.project_id,
+    project_id: isAcrossProjects(spec) ? describeSpec(spec).split(';')[0]! : spec.scope.project_id,
     region: spec.scope.region ?? null,
     filters: { ...spec.filters, instances: spec.scope.instances, all_instances: spec.scope.all_instances },
     max: spec.max,
     started_at: startedAt.toISOString(),
     selection: { ...counts },
   };
-}
-
-function describeUser(): string {
-  let user = 'unknown';
-  try {
-    user = userInfo().username;
-  } catch {
-    // Some containers run as a uid without a passwd entry.
-  }
-  return `${user}@${hostname()}`;
 }

@@ -14,6 +14,9 @@ export interface SelectionFlags {
   instance?: string[];
   allInstances?: boolean;
   region?: string;
+  account?: string;
+  /** `purge` only: every listed project of every account. */
+  allAccounts?: boolean;
   olderThan?: string;
   status?: string[];
   name?: string[];
@@ -28,6 +31,10 @@ export function addSelectionOptions(command: Command): Command {
     .option('--instance <id>', 'an instance to purge; repeatable or comma-separated', collect)
     .option('--all-instances', 'purge every instance of the project (listed through the API)')
     .option('--region <region>', 'region to list and delete in, e.g. cn-north-4 (default: $DCS_REGION)')
+    .option(
+      '--account <name>',
+      'account (CLEANUP_ACCOUNTS_FILE) whose credentials list and delete; without --project, every project it lists',
+    )
     .option('--older-than <duration>', 'only tasks created longer ago than this, e.g. 12h, 7d, 30d')
     .option(
       '--status <status>',
@@ -49,9 +56,22 @@ export function addSelectionOptions(command: Command): Command {
  * spec records when no --region is given (undefined leaves it to whoever runs the spec).
  */
 export function buildPurgeSpec(flags: SelectionFlags, config: Config, defaultRegion?: string): PurgeSpec {
-  const project = flags.project ?? config.DCS_PROJECT_ID;
-  if (project === undefined) throw usage('--project is required (or set DCS_PROJECT_ID)', 'project');
-  validateId(project, '--project');
+  if (flags.allAccounts && flags.account !== undefined)
+    throw usage('pass --account or --all-accounts, not both', 'account');
+  if (flags.allAccounts && flags.project !== undefined)
+    throw usage('--all-accounts purges every project the accounts list: drop --project', 'project');
+  // --account (or --all-accounts) without --project: every project listed, so DCS_PROJECT_ID is not used.
+  const named = flags.account !== undefined || flags.allAccounts === true;
+  const project = flags.project ?? (named ? undefined : config.DCS_PROJECT_ID);
+  if (project === undefined && !named)
+    throw usage('--project is required (or set DCS_PROJECT_ID)', 'project');
+  if (project === undefined && !flags.allInstances) {
+    throw usage(
+      'every project of an account (--all-accounts, or --account without --project) needs --all-instances',
+      'instance',
+    );
+  }
+  if (project !== undefined) validateId(project, '--project');
   const instances = flags.instance ?? [];
   for (const instance of instances) validateId(instance, '--instance');
   for (const instance of flags.excludeInstance ?? []) validateId(instance, '--exclude-instance');
@@ -71,8 +91,10 @@ export function buildPurgeSpec(flags: SelectionFlags, config: Config, defaultReg
   });
   return {
     scope: {
-      project_id: project,
+      // Empty: the account's projects, filled in per project by the purge (isAcrossProjects).
+      project_id: project ?? '',
       ...(region === undefined ? {} : { region }),
+      ...(flags.account === undefined ? {} : { account: flags.account }),
       ...(flags.allInstances
         ? { all_instances: true }
         : { instances: [...new Set(instances)], all_instances: false }),
@@ -82,11 +104,17 @@ export function buildPurgeSpec(flags: SelectionFlags, config: Config, defaultReg
   };
 }
 
+/** True for a spec that covers every project of an account (or of every account). */
+export function isAcrossProjects(spec: PurgeSpec): boolean {
+  return spec.scope.project_id === '';
+}
+
 /** One line describing a spec's filters, for summaries and confirmations. */
 export function describeSpec(spec: PurgeSpec): string {
   const { scope, filters } = spec;
+  const where = scope.account === undefined ? 'every account' : `account ${scope.account}`;
   const parts = [
-    `project ${scope.project_id}`,
+    isAcrossProjects(spec) ? `every project of ${where}` : `project ${scope.project_id}`,
     scope.all_instances ? 'all instances' : `instance(s) ${scope.instances?.join(', ')}`,
     `status ${filters.statuses.join('|')}`,
   ];
@@ -94,6 +122,7 @@ export function describeSpec(spec: PurgeSpec): string {
   if (filters.names.length > 0) parts.push(`name ${filters.names.join('|')}`);
   if (filters.exclude_instances.length > 0) parts.push(`excluding ${filters.exclude_instances.join(', ')}`);
   if (scope.region) parts.push(`region ${scope.region}`);
+  if (scope.account !== undefined && !isAcrossProjects(spec)) parts.push(`account ${scope.account}`);
   return parts.join('; ');
 }
 

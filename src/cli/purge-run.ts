@@ -156,7 +156,7 @@ export function openRunSession(
       const verify = run.verify
         ? () => verifyCliRun(made, input.header.run_id, input.header.region ?? undefined)
         : undefined;
-      return finishRun(made.producer().queue, out, { ...input, verify }, enqueued, started);
+      return finishRun(made.producer().queues(), out, { ...input, verify }, enqueued, started);
     },
     async close() {
       await app?.close();
@@ -165,7 +165,7 @@ export function openRunSession(
 }
 
 async function finishRun(
-  queue: Queue,
+  queues: Queue[],
   out: OutputStreams,
   input: EnqueueRunInput,
   enqueued: EnqueueSelectionResult,
@@ -175,7 +175,7 @@ async function finishRun(
   const queued = `enqueued ${enqueued.enqueued}, already queued ${enqueued.duplicates}`;
   out.stdout.write(`run ${header.run_id}: ${queued} (followed as part of this run)\n`);
   const ends =
-    input.wait && tasks.length > 0 ? await followJobs(queue, input, out) : new Map<string, JobEnd>();
+    input.wait && tasks.length > 0 ? await followJobs(queues, input, out) : new Map<string, JobEnd>();
   // Counted without a report object per task: those are made only for --report.
   const counts = countRunOutcomes(tasks, input.skipped, ends);
   const selected = tasks.length + input.skipped.length;
@@ -218,13 +218,15 @@ async function finishRun(
 
 /** Polls the run's jobs to their end (or the timeout), drawing progress on stderr. */
 async function followJobs(
-  queue: Queue,
+  queues: Queue[],
   input: EnqueueRunInput,
   out: OutputStreams,
 ): Promise<Map<string, JobEnd>> {
   const printer = createProgressPrinter(out.stderr);
+  const [queue, ...otherQueues] = queues as [Queue, ...Queue[]];
   const followed = await followRun({
     queue,
+    otherQueues,
     jobIds: jobIdsOf(input.tasks),
     onProgress: (p) => printer.update(p),
     ...(input.waitTimeoutMs === undefined ? {} : { timeoutMs: input.waitTimeoutMs }),

@@ -10,7 +10,14 @@ import {
   type Schedules,
   type ScheduleTiming,
 } from '../queue/schedules.js';
-import { addSelectionOptions, buildPurgeSpec, describeSpec, type SelectionFlags } from './purge-options.js';
+import {
+  addSelectionOptions,
+  buildPurgeSpec,
+  describeSpec,
+  isAcrossProjects,
+  type SelectionFlags,
+} from './purge-options.js';
+import { createAccountRegistry } from '../accounts/account-registry.js';
 import { EXIT_CODES, runCommand } from './run-command.js';
 
 export interface AddFlags extends SelectionFlags {
@@ -125,6 +132,13 @@ export async function addSchedule(
 ): Promise<number> {
   const timing = buildTiming(flags);
   const spec = { ...buildPurgeSpec(flags, config), ...(flags.verify ? { verify: true } : {}) };
+  if (isAcrossProjects(spec)) {
+    throw new CleanupError('INVALID_INPUT', 'a schedule purges one project: pass --project with --account', {
+      field: 'project',
+    });
+  }
+  // The account must exist now, not at the first firing.
+  if (spec.scope.account !== undefined) createAccountRegistry(config).get(spec.scope.account, '--account');
   const info = await schedules.upsert(name, timing, spec);
   out.write(
     `schedule ${name} saved: ${describeTiming(info)}; next run ${info.next_run_at ?? 'unknown'}\n  ${describeSpec(spec)}; max ${spec.max}\n`,

@@ -78,13 +78,14 @@ async function runWorker(flags: WorkerFlags): Promise<RunningService> {
       concurrency: worker.settings.concurrency,
       rate_limit: worker.settings.rateLimitPerSecond,
       prefix: app.prefix,
+      accounts: app.accounts().names,
       metrics_port: worker.metricsPort ?? null,
     },
     'worker started',
   );
   return {
     onSignal: (signal) => logger.info({ signal }, 'shutting down'),
-    ...(flags.exitWhenIdle ? { ended: exitWhenIdle(worker.pool) } : {}),
+    ...(flags.exitWhenIdle ? { ended: exitWhenIdle(worker.pools) } : {}),
     close: async () => {
       await worker.close();
       await app.close();
@@ -98,7 +99,7 @@ async function runWorker(flags: WorkerFlags): Promise<RunningService> {
 async function exitWhenIdle(pool: { waitUntilIdle(): Promise<'idle' | 'paused'> }): Promise<number> {
   if ((await pool.waitUntilIdle()) === 'idle') return EXIT_CODES.ok;
   process.stderr.write(
-    'dcs-cleanup: the circuit breaker paused the queue (see the fatal log record); fix the credentials or endpoint, then run `dcs-cleanup resume`\n',
+    'dcs-cleanup: the circuit breaker paused a queue (see the fatal log record and `dcs-cleanup status`); fix the credentials or endpoint, then run `dcs-cleanup resume`\n',
   );
   return EXIT_CODES.failure;
 }

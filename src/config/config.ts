@@ -11,6 +11,7 @@ import { REGION_PATTERN, acceptConfiguredRegions, findRegionProblem } from './re
 import { checkRedisMode } from './redis-settings.js';
 import { redisSchemaShape } from './redis-schema.js';
 import { hostFrom, intFrom, optionalString } from './schema-parts.js';
+import { emulatorSettingsShape } from './emulator-settings.js';
 
 export { REGION_PATTERN } from './regions.js';
 import { checkCredentialAliases, credentialSettingsShape, requireStaticKeys } from './credential-settings.js';
@@ -53,6 +54,9 @@ export const configSchema = z.object({
     'Security token of temporary credentials (sent as X-Security-Token). Never logged.',
   ),
   ...credentialSettingsShape,
+  CLEANUP_ACCOUNTS_FILE: optionalString.describe(
+    'A YAML or JSON file naming several accounts (credentials, projects, regions); without it one account, default, from the variables above.',
+  ),
   DCS_REGION: z
     .string()
     .default('cn-north-4')
@@ -191,23 +195,8 @@ export const configSchema = z.object({
   RETRY_MAX_STARTS: intFrom(500, 1, 100_000).describe(
     'A job started more often than this (throttled, busy or interrupted every time) is dead-lettered.',
   ),
-  EMULATOR_SK: optionalString.describe(
-    'dcs-cleanup emulator: the secret key of its --ak (default: the public demo pair). Never a flag: flags show in ps.',
-  ),
-  EMULATOR_SECURITY_TOKEN: optionalString.describe(
-    'dcs-cleanup emulator: require this X-Security-Token on every call (temporary credentials).',
-  ),
+  ...emulatorSettingsShape,
 });
-
-/** The emulator's secrets, read alone: the emulator needs no other setting. */
-export function loadEmulatorSecrets(env: Env = process.env): { sk?: string; securityToken?: string } {
-  const result = configSchema.pick({ EMULATOR_SK: true, EMULATOR_SECURITY_TOKEN: true }).safeParse(env);
-  if (!result.success) {
-    throw new CleanupError('INVALID_CONFIG', 'EMULATOR_SK and EMULATOR_SECURITY_TOKEN must be strings');
-  }
-  const { EMULATOR_SK: sk, EMULATOR_SECURITY_TOKEN: securityToken } = result.data;
-  return { ...(sk === undefined ? {} : { sk }), ...(securityToken === undefined ? {} : { securityToken }) };
-}
 
 export type Config = z.infer<typeof configSchema>;
 export type Env = Readonly<Record<string, string | undefined>>;

@@ -97,7 +97,8 @@ export type CredentialSourceSettings = (
   | { source: 'metadata'; metadataUrl: string }
   | {
       source: 'assume_role';
-      base: StaticKeySettings;
+      /** The keys that sign the IAM call: fixed ones, or another account's (accounts file `base`). */
+      base: StaticKeySettings | { account: string };
       iamEndpoint: string;
       agencyName: string;
       domainName?: string | undefined;

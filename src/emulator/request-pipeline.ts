@@ -122,7 +122,7 @@ export function createRequestPipeline(
       body,
     });
     if (!auth.ok) {
-      ctx.stats.recordAuthFailure();
+      ctx.stats.recordAuthFailure(auth.accessKeyId);
       const message = `Incorrect IAM authentication information: ${auth.reason}`;
       sendError(x.res, 401, 'APIGW.0301', x.requestId, message);
       return finish(x, match.route, 401);

@@ -16,6 +16,8 @@ export interface EmulatorStats {
   tasksLeft: { total: number; byStatus: Record<TaskStatus, number> };
   /** 401 answers, lockouts included. */
   authFailures: number;
+  /** 401 answers by the AK the request named (several accounts: which key failed how often). */
+  authFailuresByAccessKey: Record<string, number>;
   lockedAccessKeys: string[];
   /** 429 answers from the rate limit (injected 429s are under `faults.throttle`). */
   throttled: number;
@@ -29,7 +31,7 @@ export interface StatsRecorder {
   recordRequest(route: string, status: AnswerStatus): void;
   recordDeleteRequest(taskId: string): void;
   recordDeletion(): void;
-  recordAuthFailure(): void;
+  recordAuthFailure(accessKeyId?: string): void;
   recordThrottled(): void;
   recordFault(kind: string): void;
   deleteRequestCount(taskId: string): number;
@@ -46,6 +48,7 @@ export function createStatsRecorder(): StatsRecorder {
   const byRoute = new Map<string, Map<string, number>>();
   const deleteRequests = new Map<string, number>();
   const faults = new Map<string, number>();
+  const failuresByKey = new Map<string, number>();
 
   return {
     recordRequest(route, status) {
@@ -59,7 +62,10 @@ export function createStatsRecorder(): StatsRecorder {
     },
     recordDeleteRequest: (taskId) => increment(deleteRequests, taskId),
     recordDeletion: () => void (deletions += 1),
-    recordAuthFailure: () => void (authFailures += 1),
+    recordAuthFailure(accessKeyId) {
+      authFailures += 1;
+      if (accessKeyId !== undefined) increment(failuresByKey, accessKeyId);
+    },
     recordThrottled: () => void (throttled += 1),
     recordFault: (kind) => increment(faults, kind),
     deleteRequestCount: (taskId) => deleteRequests.get(taskId) ?? 0,
@@ -71,6 +77,7 @@ export function createStatsRecorder(): StatsRecorder {
       deletions: { count: deletions, requestsByTask: Object.fromEntries(deleteRequests) },
       tasksLeft: current.tasksLeft,
       authFailures,
+      authFailuresByAccessKey: Object.fromEntries(failuresByKey),
       lockedAccessKeys: current.lockedAccessKeys,
       throttled,
       faults: Object.fromEntries(faults),
@@ -80,6 +87,7 @@ export function createStatsRecorder(): StatsRecorder {
       byRoute.clear();
       deleteRequests.clear();
       faults.clear();
+      failuresByKey.clear();
     },
   };
 }

@@ -13,7 +13,7 @@ import { REQUIRED_TASK_FIELDS, TASK_FIELDS, type TaskRecord } from './task-recor
 
 type Header = readonly string[];
 const KNOWN_COLUMNS: ReadonlySet<string> = new Set(TASK_FIELDS);
-const HEADER_HINT = `the first line must be a header naming ${REQUIRED_TASK_FIELDS.join(', ')} and optionally region, in any order`;
+const HEADER_HINT = `the first line must be a header naming ${REQUIRED_TASK_FIELDS.join(', ')} and optionally region and account, in any order`;
 
 /**
  * Reads CSV whose first non-blank line is a header of the task fields, in any order (names are
@@ -163,7 +163,7 @@ function parseRow(record: string[], line: number, header: Header): TaskRecord {
   const fields: Record<string, string> = {};
   header.forEach((name, i) => {
     const value = record[i] ?? '';
-    if (name !== 'region' || value !== '') fields[name] = value;
+    if ((name !== 'region' && name !== 'account') || value !== '') fields[name] = value;
   });
   try {
     return { ok: true, line, task: parseTaskInput(fields, `line ${line}:`) };

@@ -5,8 +5,8 @@ import type { TaskInput } from '../queue/job-contract.js';
 export const TASK_FORMATS = ['csv', 'jsonl'] as const;
 export type TaskFormat = (typeof TASK_FORMATS)[number];
 
-/** The column (CSV) or key (JSON Lines) names a task line may carry; `region` is optional. */
-export const TASK_FIELDS = ['project_id', 'instance_id', 'task_id', 'region'] as const;
+/** The column (CSV) or key (JSON Lines) names a task line may carry; `region` and `account` are optional. */
+export const TASK_FIELDS = ['project_id', 'instance_id', 'task_id', 'region', 'account'] as const;
 export const REQUIRED_TASK_FIELDS = ['project_id', 'instance_id', 'task_id'] as const;
 
 /**

@@ -7,14 +7,15 @@ import type { QueueStatus } from '../queue/status.js';
  */
 export interface Metrics {
   registry: Registry;
-  deletions: Counter<'outcome'>;
-  requestDuration: Histogram<'status'>;
+  // The job path's metrics also carry `account` (src/observability/account-metrics.ts binds it).
+  deletions: Counter<'outcome' | 'account'>;
+  requestDuration: Histogram<'status' | 'account'>;
   /** Label it with {@link retryReasonLabel} or `busy`, never with text from DCS. */
-  retries: Counter<'reason'>;
-  throttleWaits: Counter;
-  throttleWaitSeconds: Counter;
-  circuitOpen: Gauge;
-  queueJobs: Gauge<'state'>;
+  retries: Counter<'reason' | 'account'>;
+  throttleWaits: Counter<'account'>;
+  throttleWaitSeconds: Counter<'account'>;
+  circuitOpen: Gauge<'account'>;
+  queueJobs: Gauge<'state' | 'account'>;
   deadLetters: Gauge;
   deadLettersDropped: Counter<'reason'>;
 }
@@ -27,42 +28,45 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
     registry,
     deletions: new Counter({
       name: 'dcs_cleanup_deletions_total',
-      help: 'Jobs finished, by outcome (deleted, already_gone, dead_lettered).',
-      labelNames: ['outcome'],
+      help: 'Jobs finished, by outcome (deleted, already_gone, dead_lettered) and account.',
+      labelNames: ['outcome', 'account'],
       registers,
     }),
     requestDuration: new Histogram({
       name: 'dcs_cleanup_request_duration_seconds',
       help: 'DCS DELETE request duration, by HTTP status ("network" for transport errors).',
-      labelNames: ['status'],
+      labelNames: ['status', 'account'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     }),
     retries: new Counter({
       name: 'dcs_cleanup_retries_total',
-      help: 'Retries scheduled, by reason (http_503, network_reset, busy...: a fixed set).',
-      labelNames: ['reason'],
+      help: 'Retries scheduled, by reason (http_503, network_reset, busy...: a fixed set) and account.',
+      labelNames: ['reason', 'account'],
       registers,
     }),
     throttleWaits: new Counter({
       name: 'dcs_cleanup_throttle_waits_total',
       help: 'Times the queue was rate-limited after a 429.',
+      labelNames: ['account'],
       registers,
     }),
     throttleWaitSeconds: new Counter({
       name: 'dcs_cleanup_throttle_wait_seconds_total',
       help: 'Seconds the queue was rate-limited after 429 answers.',
+      labelNames: ['account'],
       registers,
     }),
     circuitOpen: new Gauge({
       name: 'dcs_cleanup_circuit_open',
-      help: '1 while the queue is paused by the circuit breaker (auth or configuration failure), else 0.',
+      help: '1 while the queue is paused by the circuit breaker (auth or configuration failure), else 0; by account.',
+      labelNames: ['account'],
       registers,
     }),
     queueJobs: new Gauge({
       name: 'dcs_cleanup_queue_jobs',
-      help: 'Jobs in the deletion queue, by state (sampled at scrape time).',
-      labelNames: ['state'],
+      help: "Jobs in the deletion queue, by state and account (each account's queue; sampled at scrape time).",
+      labelNames: ['state', 'account'],
       registers,
     }),
     deadLetters: new Gauge({

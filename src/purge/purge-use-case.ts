@@ -14,7 +14,13 @@
  */
 import type { PlannedTasks, SkippedTask } from './plan-purge.js';
 import { buildRunId } from './run-id.js';
-import { selectPurge, type PurgeListing, type PurgeSpec } from './select-purge.js';
+import {
+  selectPurge,
+  selectPurgeAcross,
+  type PurgeListing,
+  type PurgeSpec,
+  type ScopePart,
+} from './select-purge.js';
 import type { TaskLister } from './stream-inventory.js';
 
 /** What every job of a run carries, besides its task. */
@@ -22,8 +28,10 @@ export interface PurgeEnqueueOptions {
   runId: string;
   source: string;
   reason: string;
-  /** The region the tasks were listed in (undefined: the worker's default). */
+  /** The region the tasks were listed in (undefined: the worker's default, its account's). */
   region: string | undefined;
+  /** The account the scope names (undefined: each task's project decides). */
+  account: string | undefined;
 }
 
 /** The least an enqueue answers; an adapter's enqueue may answer more (duplicate ids). */
@@ -59,6 +67,11 @@ export interface PurgeRequest {
   concurrency?: number | undefined;
   /** Stops the listing (the API's client went away, its deadline passed). */
   signal?: AbortSignal | undefined;
+  /**
+   * Several scopes, each with its account's lister, listed under the one guard of `spec.max`
+   * (`purge --all-accounts`); `spec.scope` and `deps.lister` are then not used for the listing.
+   */
+  across?: readonly ScopePart[] | undefined;
   /** Told the listing as soon as it is known, whatever follows (the CLI prints it). */
   onListed?: ((listing: PurgeListing) => void) | undefined;
   /** Asked before a run within the guard enqueues; false declines it (nothing enqueued). Default yes. */
@@ -88,11 +101,15 @@ export async function executePurge<E extends PurgeEnqueueSummary>(
   request: PurgeRequest,
 ): Promise<PurgeOutcome<E>> {
   const startedAt = deps.now();
-  const listing = await selectPurge(deps.lister, request.spec, {
+  const selectOptions = {
     now: startedAt,
     ...(request.concurrency === undefined ? {} : { concurrency: request.concurrency }),
     ...(request.signal === undefined ? {} : { signal: request.signal }),
-  });
+  };
+  const listing =
+    request.across === undefined
+      ? await selectPurge(deps.lister, request.spec, selectOptions)
+      : await selectPurgeAcross(request.across, request.spec, selectOptions);
   const runId = request.runId ?? buildRunId('purge', startedAt, deps.randomHex());
   request.onListed?.(listing);
   const approve = request.approve;
@@ -100,7 +117,9 @@ export async function executePurge<E extends PurgeEnqueueSummary>(
     tasks: listing.selected,
     stopped: listing.guard.stopped,
     runId,
-    region: request.spec.scope.region,
+    // Across accounts each job keeps its account's own region and is routed by its project.
+    region: request.across === undefined ? request.spec.scope.region : undefined,
+    account: request.across === undefined ? request.spec.scope.account : undefined,
     approve: approve && (() => approve(listing)),
   });
   return { runId, startedAt, listing, ...settled };
@@ -113,6 +132,7 @@ export interface StoredPurgeRequest {
   /** The guard: more tasks than this and nothing is enqueued. */
   max: number;
   region: string | undefined;
+  account?: string | undefined;
   source: string;
   reason: string;
   /** The plan's own run id; default a new one. */
@@ -130,7 +150,7 @@ export async function executeStoredPurge<E extends PurgeEnqueueSummary>(
   const settled = await settle(
     deps,
     { ...request, intent: 'run' },
-    { ...request, stopped: request.tasks.length > request.max, runId },
+    { ...request, account: request.account, stopped: request.tasks.length > request.max, runId },
   );
   return { runId, startedAt, ...settled };
 }
@@ -144,6 +164,7 @@ async function settle<E extends PurgeEnqueueSummary>(
     stopped: boolean;
     runId: string;
     region: string | undefined;
+    account: string | undefined;
     approve?: (() => Promise<boolean>) | undefined;
   },
 ): Promise<PurgeSettlement<E>> {
@@ -155,6 +176,7 @@ async function settle<E extends PurgeEnqueueSummary>(
     source: request.source,
     reason: request.reason,
     region: run.region,
+    account: run.account,
   });
   return { status: 'enqueued', enqueued };
 }

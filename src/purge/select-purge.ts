@@ -7,17 +7,20 @@ import { regionSchema } from '../config/regions.js';
 import { idSchema, isValidId } from '../dcs/ids.js';
 import { CleanupError } from '../errors.js';
 import { FINAL_STATUSES, buildCreatedBefore, type PurgeFilters } from './purge-filters.js';
-import { MAX_MAX_DELETIONS, planPurge, type PurgeSelection } from './plan-purge.js';
+import { MAX_MAX_DELETIONS, planPurge, type ListedTask, type PurgeSelection } from './plan-purge.js';
 import { streamInventory, type InventoryStats, type TaskLister } from './stream-inventory.js';
 import { parseDuration } from './duration.js';
+import { ACCOUNT_NAME_PATTERN, ACCOUNT_NAME_RULE } from '../config/accounts-file.js';
 
 const id = idSchema;
 
-/** Where a purge looks: one project, and either named instances or all of them. */
+/** Where a purge looks: one project (of one account), and either named instances or all of them. */
 export const purgeScopeSchema = z
   .object({
     project_id: id,
     region: regionSchema.optional(),
+    /** The account whose credentials list and delete (CLEANUP_ACCOUNTS_FILE); default: the project's. */
+    account: z.string().regex(ACCOUNT_NAME_PATTERN, ACCOUNT_NAME_RULE).optional(),
     instances: z.array(id).min(1).optional(),
     all_instances: z.boolean(),
   })
@@ -63,14 +66,55 @@ export interface SelectOptions {
   signal?: AbortSignal;
 }
 
+/** One scope of a purge across accounts, with the lister of its account. */
+export interface ScopePart {
+  scope: PurgeScope;
+  lister: TaskLister;
+}
+
 /** Lists the scope and plans the purge. Throws DcsRequestError when a list call fails. */
 export async function selectPurge(
   lister: TaskLister,
   spec: PurgeSpec,
   options: SelectOptions,
 ): Promise<PurgeListing> {
-  const { scope, filters } = spec;
-  const inventory = streamInventory(
+  return selectPurgeAcross([{ scope: spec.scope, lister }], spec, options);
+}
+
+/**
+ * Lists several scopes (`purge --all-accounts`: every project of every account), one after the
+ * other, into one planner: one guard (`spec.max`) across the whole run. `spec.scope` is ignored.
+ */
+export async function selectPurgeAcross(
+  parts: readonly ScopePart[],
+  spec: PurgeSpec,
+  options: SelectOptions,
+): Promise<PurgeListing> {
+  const stats: PurgeListing['inventory'] = { instances: 0, instancesGone: [] };
+  async function* all(): AsyncGenerator<ListedTask> {
+    for (const part of parts) {
+      const inventory = listScope(part.lister, part.scope, spec.filters, options);
+      yield* inventory.tasks;
+      stats.instances += inventory.stats.instances;
+      stats.instancesGone.push(...inventory.stats.instancesGone);
+    }
+  }
+  const selection = await planPurge(all(), {
+    filters: spec.filters,
+    max: spec.max,
+    now: options.now,
+    isValidId,
+  });
+  return { ...selection, inventory: stats };
+}
+
+function listScope(
+  lister: TaskLister,
+  scope: PurgeScope,
+  filters: PurgeFilters,
+  options: SelectOptions,
+): ReturnType<typeof streamInventory> {
+  return streamInventory(
     lister,
     {
       projectId: scope.project_id,
@@ -84,8 +128,6 @@ export async function selectPurge(
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     },
   );
-  const selection = await planPurge(inventory.tasks, { filters, max: spec.max, now: options.now, isValidId });
-  return { ...selection, inventory: inventory.stats };
 }
 
 /** Validates a spec read from elsewhere (a schedule's job data); INVALID_INPUT naming the fields. */

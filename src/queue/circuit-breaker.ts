@@ -72,8 +72,25 @@ const OPEN_SCRIPT = `if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], unpack(ARGV))
 return 1`;
 
-export function circuitKey(prefix: string): string {
-  return `${prefix}:${QUEUE_NAME}:circuit`;
+/** The breaker's Redis hash for one account's queue (`dcs-cleanup` for the default account). */
+export function circuitKey(prefix: string, queueName: string = QUEUE_NAME): string {
+  return `${prefix}:${queueName}:circuit`;
+}
+
+/** The one reader of the breaker's hash: closed when it is absent. */
+export async function readCircuitState(
+  connection: RedisClient,
+  prefix: string,
+  queueName: string = QUEUE_NAME,
+): Promise<CircuitState> {
+  const raw = await connection.hgetall(circuitKey(prefix, queueName));
+  if (Object.keys(raw).length === 0) return { open: false };
+  return {
+    open: true,
+    ...raw,
+    http_status:
+      raw.http_status === undefined || raw.http_status === '' ? undefined : Number(raw.http_status),
+  };
 }
 
 const OPENED = 'open';
@@ -81,7 +98,8 @@ const CLOSED = 'closed';
 
 export async function createCircuitBreaker(options: CircuitBreakerOptions): Promise<CircuitBreaker> {
   const { connection, queue } = options;
-  const key = circuitKey(options.prefix);
+  // One breaker per account queue: B's refusal pauses only B's queue.
+  const key = circuitKey(options.prefix, queue.name);
   const lockKey = `${key}:probe-lock`;
   const closeListeners: (() => void)[] = [];
   const channel = `${key}:events`;
@@ -131,15 +149,7 @@ export async function createCircuitBreaker(options: CircuitBreakerOptions): Prom
     if (before?.open) options.onTransition?.('closed', { ...before, open: false });
   }
 
-  async function read(): Promise<CircuitState> {
-    const raw = await connection.hgetall(key);
-    if (Object.keys(raw).length === 0) return { open: false };
-    return {
-      open: true,
-      ...raw,
-      http_status: raw.http_status === undefined ? undefined : Number(raw.http_status),
-    };
-  }
+  const read = (): Promise<CircuitState> => readCircuitState(connection, options.prefix, queue.name);
 
   if (options.listen ?? false) {
     subscriber = connection.duplicate();

@@ -10,6 +10,8 @@ export interface EnqueueSelectionOptions {
   traceparent?: string | undefined;
   /** Region every job carries (the one the tasks were listed in); undefined: the worker's default. */
   region?: string | undefined;
+  /** Account every job names (a purge's `--account`); undefined: each task's project decides. */
+  account?: string | undefined;
   /** Collect the ids of the jobs that existed already (a report marks them); default false. */
   keepDuplicateIds?: boolean;
 }
@@ -33,12 +35,13 @@ export async function enqueueSelection(
   options: EnqueueSelectionOptions,
 ): Promise<EnqueueSelectionResult> {
   const duplicateIds = new Set<string>();
-  const region = options.region;
+  const { region, account } = options;
   const toInput = (t: PlannedTask): TaskInput => ({
     project_id: t.project_id,
     instance_id: t.instance_id,
     task_id: t.task_id,
     ...(region ? { region } : {}),
+    ...(account ? { account } : {}),
   });
   // Iterable again, so the producer checks every task first, then reads them chunk by chunk.
   const inputs: Iterable<TaskInput> = {

@@ -1,16 +1,20 @@
 /**
  * The job contract: what any BullMQ client, in any language, writes to enqueue one deletion.
  *
- *   queue name   `dcs-cleanup` (keys `<CLEANUP_PREFIX>:dcs-cleanup:*`)
+ *   queue name   `dcs-cleanup` for the default account (keys `<CLEANUP_PREFIX>:dcs-cleanup:*`), and
+ *                `dcs-cleanup@<account>` for each other account of CLEANUP_ACCOUNTS_FILE: the queue
+ *                names the account whose credentials sign the job (accountQueueName below)
  *   job name     `delete-task`
  *   job id       `buildJobId(task)`: `del_<project>_<instance>_<task>`, one job per task, so a
  *                second enqueue is a duplicate (the older `del-<project>-<instance>-<task>` too)
- *   data         DeleteJobData below (snake_case, schema_version 1); never credentials
+ *   data         DeleteJobData below (snake_case, schema_version 2, or 1 without `account`); never
+ *                credentials. `account`, when set, must be the account of the queue it is written to
  *   options      attempts and backoff `{ type: 'dcs-jitter' }` (DEFAULT_JOB_OPTIONS)
  */
 import { z } from 'zod';
 import { CleanupError } from '../errors.js';
 import { regionSchema } from '../config/regions.js';
+import { ACCOUNT_NAME_PATTERN, ACCOUNT_NAME_RULE } from '../config/accounts-file.js';
 import { ID_CHARS, idSchema } from '../dcs/ids.js';
 import { traceparentSchema } from '../observability/trace-context.js';
 import { RUN_ID_PATTERN } from '../purge/run-id.js';
@@ -18,7 +22,11 @@ import { RUN_ID_PATTERN } from '../purge/run-id.js';
 export const QUEUE_NAME = 'dcs-cleanup';
 export const DEAD_LETTER_QUEUE_NAME = 'dcs-cleanup-dead';
 export const JOB_NAME = 'delete-task';
-export const JOB_SCHEMA_VERSION = 1;
+/** Version 2 added `account`; version 1 jobs (no account) are still accepted. */
+export const JOB_SCHEMA_VERSION = 2;
+/** The queue of an account that is not the default: `dcs-cleanup@<account>`, apart from every other queue. */
+export const ACCOUNT_QUEUE_SEPARATOR = '@';
+
 /** The custom BullMQ backoff type the worker implements (capped full jitter). */
 export const BACKOFF_TYPE = 'dcs-jitter';
 
@@ -33,12 +41,16 @@ export const taskInputSchema = z.object({
   instance_id: id,
   task_id: id,
   region: regionSchema.optional(),
+  /** The account whose credentials delete it; default: the account listing its project, else the default. */
+  account: z.string().regex(ACCOUNT_NAME_PATTERN, ACCOUNT_NAME_RULE).optional(),
 });
 export type TaskInput = z.infer<typeof taskInputSchema>;
 
 /** The job payload stored in Redis. */
 export const deleteJobDataSchema = taskInputSchema.extend({
-  schema_version: z.literal(JOB_SCHEMA_VERSION),
+  schema_version: z.union([z.literal(1), z.literal(JOB_SCHEMA_VERSION)], {
+    error: `must be 1 or ${JOB_SCHEMA_VERSION}`,
+  }),
   reason: label.optional(),
   source: label.optional(),
   /** The purge or schedule run that enqueued this job, if any. */
@@ -61,6 +73,11 @@ export interface DeleteJobResult {
   dead_letter_id?: string;
   /** The trace id of the job's `traceparent`, when it had one. */
   trace_id?: string;
+}
+
+/** The queue of `account`: `dcs-cleanup` for the default account, else `dcs-cleanup@<account>`. */
+export function accountQueueName(account: string, defaultAccount: string): string {
+  return account === defaultAccount ? QUEUE_NAME : `${QUEUE_NAME}${ACCOUNT_QUEUE_SEPARATOR}${account}`;
 }
 
 /**

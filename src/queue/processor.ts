@@ -2,6 +2,7 @@
  * The job processor: one deletion, start to end. The job lifecycle:
  *
  *   payload unreadable or invalid .............. dead letter `invalid_job` saying why (the worker never crashes)
+ *   account unknown, or another queue's ........ dead letter `invalid_job` naming the account
  *   started more than policy.maxStarts times ... dead letter `requeue_limit`
  *   breaker open / shutting down ............... back to wait, no attempt spent, nothing sent
  *   DELETE (+ in-process retries) -> verdict:
@@ -47,6 +48,8 @@ export interface ProcessorDeps {
   policy: RetryPolicy;
   logger: Logger;
   metrics?: Metrics | undefined;
+  /** Why a job may not run on this account's queue (it names another account), or undefined. */
+  accountProblem?: ((data: DeleteJobData) => string | undefined) | undefined;
   /** The configured project and region: a refusal they do not share is about the job, not the key. */
   trusted?: TrustedCheck | undefined;
   /** Where a labelled job's end is counted (default: the run ledger under `prefix`). */
@@ -86,6 +89,11 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     if (data === undefined) {
       logger.warn({ job_id: job.id, err: run.problem }, 'invalid job payload');
       return run.deadLetter('invalid_job', { why: run.problem });
+    }
+    const wrongAccount = deps.accountProblem?.(data);
+    if (wrongAccount !== undefined) {
+      logger.warn({ job_id: job.id, err: wrongAccount }, 'invalid job payload');
+      return run.deadLetter('invalid_job', { why: wrongAccount });
     }
     if (job.attemptsStarted > policy.maxStarts) {
       const why = `started ${job.attemptsStarted} times, more than ${policy.maxStarts}`;

@@ -30,6 +30,17 @@ export interface ProducerOptions {
   keepCompleted?: number;
   /** Jobs per addBulk call (default 1000). */
   chunkSize?: number;
+  /** Routes each task to its account's queue (src/accounts); without it every job goes to `dcs-cleanup`. */
+  accounts?: AccountRouter | undefined;
+}
+
+/** The slice of the account registry a producer needs. */
+export interface AccountRouter {
+  /** The account of a task; INVALID_INPUT naming `account` for an unknown name. */
+  resolve(projectId: string, explicit?: string): { name: string; queueName: string; isDefault: boolean };
+  get(name: string, field?: string): unknown;
+  /** Every account, the default first or not: each has one queue. */
+  all(): readonly { queueName: string }[];
 }
 
 /** Labels every job of one enqueue call carries. */
@@ -62,7 +73,12 @@ export interface EnqueueManyOptions extends EnqueueLabels {
 }
 
 export interface Producer {
+  /** The default account's queue, `dcs-cleanup`. */
   readonly queue: Queue;
+  /** Every account's queue, `dcs-cleanup` first (one without accounts). */
+  queues(): Queue[];
+  /** The queue a task's job goes to (its account's). */
+  queueFor(task: TaskInput): Queue;
   /** Enqueues one task; a task already pending or recently finished is reported as a duplicate. */
   enqueue(task: TaskInput, labels?: EnqueueLabels): Promise<EnqueuedJob>;
   /**
@@ -120,18 +136,72 @@ export function buildJobOptions(
   };
 }
 
-/** Creates a producer on the `dcs-cleanup` queue. The connection stays the caller's. */
+/**
+ * Creates a producer on the `dcs-cleanup` queue, or on each task's account queue when `accounts` is
+ * set. The connection stays the caller's.
+ */
 export function createProducer(options: ProducerOptions): Producer {
-  const queue = openQueue(options.connection, options.prefix);
+  const queues = new Map<string, Queue>();
+  const queueOf = (name: string): Queue => {
+    let q = queues.get(name);
+    if (q === undefined) {
+      q = openQueue(options.connection, options.prefix, name);
+      queues.set(name, q);
+    }
+    return q;
+  };
+  const queue = queueOf(QUEUE_NAME);
+  const router = options.accounts;
+  /** Checks a task, and the account it names against the router. */
+  const parseTask = (raw: unknown, where: string): TaskInput => {
+    const task = parseTaskInput(raw, where);
+    if (router !== undefined && task.account !== undefined) {
+      router.get(task.account, where.endsWith(':') ? `${where} account` : `${where}.account`);
+    }
+    return task;
+  };
   const jobOptions = buildJobOptions(
     options.attempts ?? DEFAULT_RETRY_POLICY.attempts,
     options.dedupeWindowSec ?? DEFAULT_DEDUPE_WINDOW_SEC,
     options.keepCompleted,
   );
   const chunkSize = options.chunkSize ?? 1_000;
-  const keyPrefix = `${options.prefix}:${QUEUE_NAME}:`;
 
+  /** Adds a chunk, each task to its account's queue (one group per queue), results in input order. */
   async function addChunk(tasks: TaskInput[], labels: EnqueueLabels): Promise<EnqueuedJob[]> {
+    // Without a router the account a task names is kept: the worker refuses one it does not serve.
+    if (router === undefined) return addToQueue(QUEUE_NAME, (task) => task.account, tasks, labels);
+    const groups = new Map<string, { account: string | undefined; indexes: number[] }>();
+    tasks.forEach((task, i) => {
+      const account = router.resolve(task.project_id, task.account);
+      let group = groups.get(account.queueName);
+      if (group === undefined) {
+        // The default account's jobs name no account: renaming the default keeps them valid.
+        group = { account: account.isDefault ? undefined : account.name, indexes: [] };
+        groups.set(account.queueName, group);
+      }
+      group.indexes.push(i);
+    });
+    const out: EnqueuedJob[] = new Array<EnqueuedJob>(tasks.length);
+    for (const [queueName, group] of groups) {
+      const jobs = await addToQueue(
+        queueName,
+        () => group.account,
+        group.indexes.map((i) => tasks[i]!),
+        labels,
+      );
+      group.indexes.forEach((index, j) => (out[index] = jobs[j]!));
+    }
+    return out;
+  }
+
+  async function addToQueue(
+    queueName: string,
+    accountOf: (task: TaskInput) => string | undefined,
+    tasks: TaskInput[],
+    labels: EnqueueLabels,
+  ): Promise<EnqueuedJob[]> {
+    const keyPrefix = `${options.prefix}:${queueName}:`;
     const ids = tasks.map(buildJobId);
     // One command tells which tasks have a job already: those are duplicates and are not added again.
     const held = (await options.connection.eval(
@@ -148,11 +218,15 @@ export function createProducer(options: ProducerOptions): Producer {
       const duplicate = held[i] !== 0 || seen.has(jobId);
       seen.add(jobId);
       if (!duplicate)
-        fresh.push({ name: JOB_NAME, data: toJobData(task, labels, now), opts: { ...jobOptions, jobId } });
+        fresh.push({
+          name: JOB_NAME,
+          data: toJobData(task, labels, now, accountOf(task)),
+          opts: { ...jobOptions, jobId },
+        });
       // A task held by a legacy job is reported under that job's id, so its state can be looked up.
       return { job_id: held[i] === 2 ? buildLegacyJobId(task) : jobId, task_id: task.task_id, duplicate };
     });
-    if (fresh.length > 0) await queue.addBulk(fresh);
+    if (fresh.length > 0) await queueOf(queueName).addBulk(fresh);
     return jobs;
   }
 
@@ -168,9 +242,9 @@ export function createProducer(options: ProducerOptions): Producer {
     // checked copy of it is made; a one-shot iterator has to be copied.
     const isSync = Symbol.iterator in Object(tasks);
     const reiterable = isSync && !isIterator(tasks);
-    if (reiterable) checkAll(tasks as Iterable<unknown>);
+    if (reiterable) validateAll(tasks as Iterable<unknown>, parseTask, false);
     const parsed = isSync && !reiterable;
-    const source = parsed ? validateAll(tasks as Iterable<unknown>) : tasks;
+    const source = parsed ? validateAll(tasks as Iterable<unknown>, parseTask, true) : tasks;
     let chunk: TaskInput[] = [];
     let index = 0;
     const flush = async (tasksToAdd: TaskInput[]): Promise<void> => {
@@ -186,7 +260,7 @@ export function createProducer(options: ProducerOptions): Producer {
     let inFlight: Promise<void> | undefined;
     try {
       for await (const raw of source) {
-        chunk.push(parsed ? (raw as TaskInput) : parseTaskInput(raw, `tasks[${index}]`));
+        chunk.push(parsed ? (raw as TaskInput) : parseTask(raw, `tasks[${index}]`));
         index++;
         if (chunk.length >= chunkSize) {
           await inFlight;
@@ -207,14 +281,20 @@ export function createProducer(options: ProducerOptions): Producer {
 
   return {
     queue,
+    queues: () => [
+      queue,
+      ...(router?.all() ?? []).map((a) => queueOf(a.queueName)).filter((q) => q !== queue),
+    ],
+    queueFor: (task) =>
+      router === undefined ? queue : queueOf(router.resolve(task.project_id, task.account).queueName),
     async enqueue(task, labels = {}) {
       validateLabels(labels);
-      const [job] = await addChunk([parseTaskInput(task, 'task')], labels);
+      const [job] = await addChunk([parseTask(task, 'task')], labels);
       return job!;
     },
     enqueueMany,
     async close() {
-      await queue.close();
+      await Promise.all([...queues.values()].map((q) => q.close()));
     },
   };
 }
@@ -237,24 +317,32 @@ function validateLabels(labels: EnqueueLabels): void {
   }
 }
 
-function checkAll(tasks: Iterable<unknown>): void {
-  let index = 0;
-  for (const raw of tasks) parseTaskInput(raw, `tasks[${index++}]`);
-}
-
 /** An iterator (a generator, say) yields its items once; an iterable that is not one can be read again. */
 function isIterator(value: unknown): boolean {
   return typeof (value as { next?: unknown }).next === 'function';
 }
 
-function validateAll(tasks: Iterable<unknown>): TaskInput[] {
+/** Checks every task; keeps the checked copies only when asked (a one-shot iterator). */
+function validateAll(
+  tasks: Iterable<unknown>,
+  parse: (raw: unknown, where: string) => TaskInput,
+  keep: boolean,
+): TaskInput[] {
   const out: TaskInput[] = [];
   let index = 0;
-  for (const raw of tasks) out.push(parseTaskInput(raw, `tasks[${index++}]`));
+  for (const raw of tasks) {
+    const task = parse(raw, `tasks[${index++}]`);
+    if (keep) out.push(task);
+  }
   return out;
 }
 
-function toJobData(task: TaskInput, labels: EnqueueLabels, enqueuedAt: string): DeleteJobData {
+function toJobData(
+  task: TaskInput,
+  labels: EnqueueLabels,
+  enqueuedAt: string,
+  account: string | undefined,
+): DeleteJobData {
   const data: DeleteJobData = {
     schema_version: JOB_SCHEMA_VERSION,
     project_id: task.project_id,
@@ -263,6 +351,7 @@ function toJobData(task: TaskInput, labels: EnqueueLabels, enqueuedAt: string): 
     enqueued_at: enqueuedAt,
   };
   if (task.region !== undefined) data.region = task.region;
+  if (account !== undefined) data.account = account;
   if (labels.reason !== undefined) data.reason = labels.reason;
   if (labels.source !== undefined) data.source = labels.source;
   if (labels.runId !== undefined) data.run_id = labels.runId;

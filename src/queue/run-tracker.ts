@@ -38,6 +38,8 @@ export interface RunProgress {
 
 export interface FollowRunOptions {
   queue: Queue;
+  /** The other account queues a run's jobs may be in (one queue per account). */
+  otherQueues?: readonly Queue[];
   jobIds: Iterable<string>;
   /** Default 500 ms. */
   pollMs?: number;
@@ -70,8 +72,9 @@ export async function followRun(options: FollowRunOptions): Promise<FollowRunRes
   let paused = false;
   for (let failedPolls = 0; ;) {
     try {
-      open = await pollOnce(options.queue, open, options.batchSize ?? 500, ends);
-      paused = await options.queue.isPaused();
+      const queues = [options.queue, ...(options.otherQueues ?? [])];
+      open = await pollOnce(queues, open, options.batchSize ?? 500, ends);
+      paused = (await Promise.all(queues.map((q) => q.isPaused()))).some(Boolean);
       failedPolls = 0;
     } catch (err) {
       // A Redis restart during a long wait should not end the run's follow-up; a dead Redis should.
@@ -87,7 +90,7 @@ export async function followRun(options: FollowRunOptions): Promise<FollowRunRes
 
 /** Looks up the open jobs in batches, records those that ended, returns those still open. */
 async function pollOnce(
-  queue: Queue,
+  queues: readonly Queue[],
   open: string[],
   batchSize: number,
   ends: Map<string, JobEnd>,
@@ -96,8 +99,18 @@ async function pollOnce(
   for (let i = 0; i < open.length; i += batchSize) {
     const batch = open.slice(i, i + batchSize);
     // ioredis pipelines concurrent commands on one connection: one batch is about one round trip.
+    const [queue, ...others] = queues as [Queue, ...Queue[]];
     const jobs = await Promise.all(
-      batch.map(async (id) => (await Job.fromId<unknown, unknown>(queue, id)) ?? findLegacyJob(queue, id)),
+      batch.map(async (id) => {
+        const job = (await Job.fromId<unknown, unknown>(queue, id)) ?? (await findLegacyJob(queue, id));
+        if (job !== undefined) return job;
+        // Another account's job: the first other queue holding it.
+        for (const other of others) {
+          const found = await Job.fromId<unknown, unknown>(other, id);
+          if (found !== undefined) return found;
+        }
+        return undefined;
+      }),
     );
     jobs.forEach((job, j) => {
       const end = readJobEnd(job);

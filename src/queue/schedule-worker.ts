@@ -11,7 +11,7 @@ import type { Logger } from '../observability/logger.js';
 import type { EventPublisher } from '../events/event-publisher.js';
 import { buildScheduleRunId } from '../purge/run-id.js';
 import type { TaskLister } from '../purge/stream-inventory.js';
-import { circuitKey } from './circuit-breaker.js';
+import { readCircuitState } from './circuit-breaker.js';
 import type { Producer } from './producer.js';
 import { createRunLedger, type RunLedger } from '../runs/run-ledger.js';
 import { API_PURGE_JOB_NAME, RUN_VERIFY_JOB_NAME } from '../runs/run-jobs.js';
@@ -34,8 +34,10 @@ export interface ScheduleWorkerOptions {
   connection: RedisClient;
   prefix: string;
   logger: Logger;
-  /** The DCS client to list with, for a region (undefined: the configured default). */
-  getLister(region: string | undefined): TaskLister;
+  /** The DCS client to list with, for a region (undefined: the default) and the spec's account. */
+  getLister(region: string | undefined, scope?: SpecAccount): TaskLister;
+  /** The queue of the spec's account, whose breaker holds its firings back (default `dcs-cleanup`). */
+  queueOf?(scope: SpecAccount): string;
   producer: Producer;
   /** Instances listed at once per firing (default 8). */
   listConcurrency?: number;
@@ -45,6 +47,12 @@ export interface ScheduleWorkerOptions {
   verifyPollMs?: number | undefined;
   /** Announces `schedule.failed` (src/events); default: no events. */
   events?: Pick<EventPublisher, 'publishEvent'> | undefined;
+}
+
+/** What picks a spec's account: the one it names, else the one listing its project. */
+export interface SpecAccount {
+  project_id: string;
+  account?: string | undefined;
 }
 
 export interface ScheduleWorker {
@@ -58,7 +66,7 @@ export function createScheduleWorker(options: ScheduleWorkerOptions): ScheduleWo
   const schedules = createSchedules({ connection: options.connection, prefix: options.prefix });
   const runDeps: WorkerRunDeps = {
     ledger: options.runs ?? createRunLedger({ connection: options.connection, prefix: options.prefix }),
-    getLister: (region) => options.getLister(region),
+    getLister: (region, scope) => options.getLister(region, scope),
     producer: options.producer,
     connection: options.connection,
     schedulesQueue: schedules.queue,
@@ -96,7 +104,8 @@ export function createScheduleWorker(options: ScheduleWorkerOptions): ScheduleWo
     try {
       // The breaker paused deletions for a credentials or endpoint failure: listing with the same key
       // would only add failed authentications towards Huawei's lockout.
-      if ((await options.connection.exists(circuitKey(options.prefix))) === 1) {
+      const queueName = options.queueOf?.(data.spec.scope);
+      if ((await readCircuitState(options.connection, options.prefix, queueName)).open) {
         throw new Error(
           'the circuit breaker holds the queue paused (see `dcs-cleanup status`): firing skipped',
         );

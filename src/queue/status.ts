@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { DeadLetters } from './dead-letters.js';
-import { circuitKey, type CircuitState } from './circuit-breaker.js';
+import { readCircuitState, type CircuitState } from './circuit-breaker.js';
 import type { RedisClient } from './redis-connection.js';
 
 export interface QueueStatus {
@@ -22,13 +22,12 @@ export async function getQueueStatus(
   connection: RedisClient,
   prefix: string,
 ): Promise<QueueStatus> {
-  const [counts, dead, paused, raw] = await Promise.all([
+  const [counts, dead, paused, circuit] = await Promise.all([
     queue.getJobCounts('wait', 'active', 'delayed', 'prioritized', 'completed', 'failed'),
     deadLetters.count(),
     queue.isPaused(),
-    connection.hgetall(circuitKey(prefix)),
+    readCircuitState(connection, prefix, queue.name),
   ]);
-  const open = Object.keys(raw).length > 0;
   return {
     waiting: (counts.wait ?? 0) + (counts.prioritized ?? 0),
     active: counts.active ?? 0,
@@ -37,8 +36,6 @@ export async function getQueueStatus(
     failed: counts.failed ?? 0,
     dead_letters: dead,
     paused,
-    circuit: open
-      ? { open, ...raw, http_status: raw.http_status ? Number(raw.http_status) : undefined }
-      : { open: false },
+    circuit,
   };
 }

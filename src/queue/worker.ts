@@ -3,7 +3,7 @@ import { openQueue } from './open-queue.js';
 import type { RedisClient } from './redis-connection.js';
 import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
-import { QUEUE_NAME } from './job-contract.js';
+import { QUEUE_NAME, type DeleteJobData } from './job-contract.js';
 import { createDeadLetters, type DeadLetters } from './dead-letters.js';
 import { createCircuitBreaker, type CircuitBreaker } from './circuit-breaker.js';
 import { createProcessor } from './processor.js';
@@ -29,6 +29,10 @@ export interface CleanupWorkerOptions {
   /** A `worker`-role connection (maxRetriesPerRequest null); the caller owns it. */
   connection: RedisClient;
   prefix: string;
+  /** The account queue to work (src/queue/account-queues.ts); default `dcs-cleanup`. */
+  queueName?: string;
+  /** Why a job may not run on this queue (an account it does not serve), for an invalid_job dead letter. */
+  accountProblem?: ((data: DeleteJobData) => string | undefined) | undefined;
   getClient(region: string | undefined): TaskDeleter;
   /** DCS_PROJECT_ID in DCS_REGION: probed instead of a refused job's own pair (see circuit-probe.ts). */
   trusted?: TrustedPair | undefined;
@@ -68,11 +72,12 @@ export interface CleanupWorker {
   close(): Promise<void>;
 }
 
-/** Starts a worker pool on the `dcs-cleanup` queue. */
+/** Starts a worker pool on one account's queue (`dcs-cleanup` unless `queueName` says otherwise). */
 export async function createCleanupWorker(options: CleanupWorkerOptions): Promise<CleanupWorker> {
   const { connection, prefix, logger, policy } = options;
+  const queueName = options.queueName ?? QUEUE_NAME;
   // The worker's own 'error' below logs connection trouble once.
-  const queue = openQueue(connection, prefix);
+  const queue = openQueue(connection, prefix, queueName);
   const deadLetters = createDeadLetters({ connection, prefix });
   const { events } = options;
   const circuit = await createCircuitBreaker({
@@ -100,7 +105,7 @@ export async function createCleanupWorker(options: CleanupWorkerOptions): Promis
   const shutdown = new AbortController();
   setMaxListeners(0, shutdown.signal);
 
-  const worker = new TolerantWorker(QUEUE_NAME, (job, token) => processor(job, token, shutdown.signal), {
+  const worker = new TolerantWorker(queueName, (job, token) => processor(job, token, shutdown.signal), {
     connection,
     prefix,
     name: `${hostname()}:${process.pid}`,

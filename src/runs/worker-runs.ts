@@ -20,7 +20,11 @@ import { verifyRun } from './run-verify.js';
 
 export interface WorkerRunDeps {
   ledger: RunLedger;
-  getLister(region: string | undefined): TaskLister;
+  /** The DCS client to list with, for a region and the spec's scope (its project and account). */
+  getLister(
+    region: string | undefined,
+    scope?: { project_id: string; account?: string | undefined },
+  ): TaskLister;
   producer: Producer;
   /** A `worker`-role connection. */
   connection: RedisClient;
@@ -57,7 +61,7 @@ export async function runRecordedPurge(
   try {
     outcome = await executePurge(
       {
-        lister: deps.getLister(run.spec.scope.region),
+        lister: deps.getLister(run.spec.scope.region, run.spec.scope),
         enqueue: (tasks, labels) =>
           enqueueSelection(deps.producer, tasks, { ...labels, traceparent: run.traceparent }),
         now: () => run.now,
@@ -134,8 +138,12 @@ export async function processRunVerify(deps: WorkerRunDeps, job: Job, token?: st
     await job.moveToDelayed(Date.now() + (deps.verifyPollMs ?? 5_000), token);
     throw new DelayedError();
   }
-  const scope = (record.spec?.scope ?? {}) as { region?: string };
-  const still = await verifyRun(deps.ledger, deps.getLister(scope.region), runId, {
+  const scope = (record.spec?.scope ?? {}) as { region?: string; project_id?: string; account?: string };
+  const lister =
+    scope.project_id === undefined
+      ? deps.getLister(scope.region)
+      : deps.getLister(scope.region, { project_id: scope.project_id, account: scope.account });
+  const still = await verifyRun(deps.ledger, lister, runId, {
     ...(deps.listConcurrency === undefined ? {} : { concurrency: deps.listConcurrency }),
   });
   const level = still.length > 0 ? 'warn' : 'info';

@@ -222,7 +222,7 @@ const PAYLOAD_CASES: PayloadCase[] = [
   { what: 'a path as task id', data: { schema_version: 1, ...task('../../etc/passwd') }, names: /task_id/ },
   { what: 'a 65-character task id', data: { schema_version: 1, ...task('a'.repeat(65)) }, names: /task_id/ },
   { what: 'a number as task id', data: { schema_version: 1, ...task('x'), task_id: 1234 }, names: /task_id/ },
-  { what: 'schema version 2', data: { schema_version: 2, ...task('t1') }, names: /schema_version/ },
+  { what: 'schema version 3', data: { schema_version: 3, ...task('t1') }, names: /schema_version/ },
   { what: 'no schema version', data: task('t1'), names: /schema_version/ },
   {
     what: 'a region with a host name',

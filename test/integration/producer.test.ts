@@ -28,7 +28,7 @@ describe('the producer library API', () => {
     const job = await t.queue.getJob(summary.jobs[3]!.job_id);
     expect(job!.name).toBe('delete-task');
     expect(job!.data).toMatchObject({
-      schema_version: 1,
+      schema_version: 2,
       ...task(3),
       reason: 'tenant left',
       source: 'billing',

@@ -195,6 +195,18 @@ describe('scheduled purges', () => {
     await expect(
       addSchedule(schedules, config, out, 'x', { ...flags, every: '1h', cron: '0 3 * * *' }),
     ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    // An account the configuration does not have, or every project of one: refused when added.
+    await expect(
+      addSchedule(schedules, config, out, 'x', {
+        ...flags,
+        every: '1h',
+        account: 'ghost',
+        project: config.DCS_PROJECT_ID!,
+      }),
+    ).rejects.toMatchObject({ code: 'INVALID_INPUT', field: '--account' });
+    await expect(
+      addSchedule(schedules, config, out, 'x', { ...flags, every: '1h', account: 'default' }),
+    ).rejects.toMatchObject({ code: 'INVALID_INPUT', field: 'project' });
     expect(await schedules.list()).toEqual([]);
   });
 });

@@ -69,7 +69,7 @@ describe.skipIf(!hasRedisServer())('worker /healthz and /metrics without Redis (
   it('serves the queue gauges and a healthy /healthz while Redis answers', async () => {
     const metrics = await get('/metrics');
     expect(metrics.status).toBe(200);
-    expect(metrics.body).toMatch(/^dcs_cleanup_queue_jobs\{state="waiting"\} 0$/m);
+    expect(metrics.body).toMatch(/^dcs_cleanup_queue_jobs\{state="waiting",account="default"\} 0$/m);
     const health = await get('/healthz');
     expect(JSON.parse(health.body)).toMatchObject({ status: 'ok', grace_ms: GRACE_MS });
     expect((await runHealthcheck()).code).toBe(0);
@@ -87,7 +87,7 @@ describe.skipIf(!hasRedisServer())('worker /healthz and /metrics without Redis (
     const metrics = await get('/metrics');
     expect(metrics.status).toBe(200);
     // The last samples, not an empty page.
-    expect(metrics.body).toMatch(/^dcs_cleanup_queue_jobs\{state="waiting"\} 0$/m);
+    expect(metrics.body).toMatch(/^dcs_cleanup_queue_jobs\{state="waiting",account="default"\} 0$/m);
 
     const unhealthy = await waitFor(
       async () => {

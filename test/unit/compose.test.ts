@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { buildProgramFor } from '../../src/cli/command-index.js';
 import { configSchema, loadConfig } from '../../src/config/config.js';
 import { SECRET_FILE_VARIABLES } from '../../src/config/secret-files.js';
+import { parseAccountsFile } from '../../src/config/accounts-file.js';
 import { DEMO_CREDENTIALS } from '../../src/emulator/emulator.js';
 
 /**
@@ -18,6 +19,7 @@ const read = (name: string) => readFile(new URL(name, root), 'utf8');
 const compose = parse(await read('docker-compose.yml'), { merge: true }) as ComposeFile;
 const secretsOverride = parse(await read('docker-compose.secrets.yml'), { merge: true }) as ComposeFile;
 const dockerfile = await read('Dockerfile');
+const dockerignore = await read('.dockerignore');
 
 interface ComposeFile {
   name?: string;
@@ -202,6 +204,21 @@ describe('docker-compose.yml', () => {
         expect(service.environment?.[variable], `${name}: ${variable}`).toBe(`/run/secrets/${secret}`);
       }
     }
+  });
+
+  it('passes the accounts file as a read-only mounted folder, never as environment values', async () => {
+    for (const name of ['worker', 'api']) {
+      const service = compose.services[name]!;
+      expect(service.volumes, name).toContain('${ACCOUNTS_DIR:-./accounts}:/etc/dcs-cleanup/accounts:ro');
+      // Unset by default (one account from the variables); set, a path inside that folder.
+      expect(service.environment?.CLEANUP_ACCOUNTS_FILE, name).toBe('${CLEANUP_ACCOUNTS_FILE:-}');
+    }
+    // The example the folder ships is a valid accounts file, with no secret and no variable in it.
+    const example = await read('accounts/accounts.example.yaml');
+    const config = loadConfig({});
+    const settings = parseAccountsFile(example, 'accounts.example.yaml', config, {});
+    expect(settings.accounts.map((a) => a.credentials().source)).toEqual(['file', 'assume_role']);
+    expect(dockerignore.split('\n')).toContain('accounts');
   });
 });
 

@@ -27,6 +27,8 @@ export interface ProviderDeps {
   random?: () => number;
   /** Told of each failed background refresh; the error names no secret. */
   onRefreshError?: (err: unknown) => void;
+  /** assume_role with `base: { account }`: that account's provider, which signs the IAM call. */
+  baseProvider?: CredentialProvider;
 }
 
 export const METADATA_PATH = '/openstack/latest/securitykey';
@@ -68,7 +70,7 @@ export function createCredentialProvider(
     case 'assume_role':
       return createRefreshingCredentialProvider({
         ...common,
-        fetch: buildAssumeRoleFetch(settings, common.now),
+        fetch: buildAssumeRoleFetch(settings, common.now, deps.baseProvider),
       });
   }
 }
@@ -102,8 +104,21 @@ type AssumeRoleSettings = Extract<CredentialSourceSettings, { source: 'assume_ro
 function buildAssumeRoleFetch(
   settings: AssumeRoleSettings,
   now: () => number,
+  baseProvider: CredentialProvider | undefined,
 ): () => Promise<IssuedCredentials> {
-  const base = new Credentials(settings.base.ak, settings.base.sk, settings.base.securityToken);
+  const keys = settings.base;
+  let signer: CredentialProvider;
+  if ('account' in keys) {
+    if (baseProvider === undefined) {
+      throw new CleanupError(
+        'INVALID_CONFIG',
+        `assume_role: the base account ${keys.account} has no provider`,
+      );
+    }
+    signer = baseProvider;
+  } else {
+    signer = createStaticCredentialProvider(new Credentials(keys.ak, keys.sk, keys.securityToken));
+  }
   const url = settings.iamEndpoint + SECURITY_TOKENS_PATH;
   const body = JSON.stringify({
     auth: {
@@ -118,8 +133,9 @@ function buildAssumeRoleFetch(
       },
     },
   });
-  return () => {
+  return async () => {
     const headers = { 'content-type': 'application/json;charset=UTF-8' };
+    const base = await signer.fresh();
     const signed = signRequest({ method: 'POST', url, headers, body }, base, new Date(now()));
     return fetchCredentialJson({ method: 'POST', url, headers: signed.headers, body, service: 'IAM' });
   };

@@ -8,7 +8,7 @@ import {
   type EmulatorFlags,
 } from '../../../src/cli/emulator-options.js';
 import { DEMO_CREDENTIALS } from '../../../src/emulator/emulator.js';
-import { loadEmulatorSecrets } from '../../../src/config/config.js';
+import { loadEmulatorSecrets } from '../../../src/config/emulator-settings.js';
 
 /** The flags commander hands to the action for `dcs-cleanup emulator ...args` (defaults included). */
 async function parseFlags(...args: string[]): Promise<EmulatorFlags> {
@@ -82,6 +82,27 @@ describe('dcs-cleanup emulator flags', () => {
     expect(options.credentials).toEqual({ ak: 'AK', sk: 'SK', securityToken: 'T' });
     const demo = buildEmulatorOptions(defaults(), { securityToken: 'T' });
     expect(demo.credentials).toEqual({ ...DEMO_CREDENTIALS, securityToken: 'T' });
+  });
+
+  it('takes more accounts from EMULATOR_EXTRA_KEYS, each optionally limited to its projects', () => {
+    const secrets = loadEmulatorSecrets({ EMULATOR_EXTRA_KEYS: 'AKB:sk-b:p1+p2, AKC:sk-c' });
+    expect(secrets.extraKeys).toEqual([
+      { ak: 'AKB', sk: 'sk-b', projects: ['p1', 'p2'] },
+      { ak: 'AKC', sk: 'sk-c' },
+    ]);
+    expect(buildEmulatorOptions(defaults(), secrets).credentials).toEqual([
+      { ...DEMO_CREDENTIALS, securityToken: undefined },
+      { ak: 'AKB', sk: 'sk-b', projects: ['p1', 'p2'] },
+      { ak: 'AKC', sk: 'sk-c' },
+    ]);
+    let message = '';
+    try {
+      loadEmulatorSecrets({ EMULATOR_EXTRA_KEYS: 'AKB:secret-b:bad/project' });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/^EMULATOR_EXTRA_KEYS: must be ak:sk or ak:sk:project\+project entries/);
+    expect(message).not.toContain('secret-b');
   });
 
   it('refuses --sk and --security-token, pointing to the environment (a command line shows in ps)', async () => {

@@ -80,7 +80,7 @@ describe('readJsonlTasks', () => {
       },
     ]);
     expect(errorsOf(records)[0]).toMatch(
-      /^line 1: "taks_id": unknown key \(expected project_id, instance_id, task_id, region\)/,
+      /^line 1: "taks_id": unknown key \(expected project_id, instance_id, task_id, region, account\)/,
     );
   });
 
