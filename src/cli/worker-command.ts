@@ -1,7 +1,8 @@
 import { resolveCredentialSettings } from '../config/credential-settings.js';
 import { createConfiguredCredentialProvider } from '../dcs/credential-sources/create-credential-provider.js';
 import type { Command } from 'commander';
-import { loadConfig } from '../config/config.js';
+import { loadConfig, type Config } from '../config/config.js';
+import type { AutoRateSettings } from '../queue/rate-control/rate-script.js';
 import { CLOSE_WAIT_MS, createApp, pingRedis, settleWithin, type App } from '../app.js';
 import { createClientRegistry } from '../dcs/client-registry.js';
 import { createCleanupWorker, type CleanupWorker } from '../queue/worker.js';
@@ -14,11 +15,11 @@ import { getQueueStatus } from '../queue/status.js';
 import { checkEvictionPolicy } from '../queue/eviction-check.js';
 import { waitForShutdown } from '../bin/process-lifecycle.js';
 import { EXIT_CODES, runCommand } from './run-command.js';
-import { parseIntOption } from './options.js';
+import { parseIntOption, parseRateLimitOption } from './options.js';
 
 interface WorkerFlags {
   concurrency?: number;
-  rateLimit?: number;
+  rateLimit?: number | 'auto';
   exitWhenIdle?: boolean;
   metricsPort?: number;
   shutdownTimeout?: number;
@@ -37,9 +38,9 @@ export function registerWorkerCommand(program: Command): void {
       parseIntOption('--concurrency', 1, 1000),
     )
     .option(
-      '--rate-limit <n>',
-      'DELETEs per second across all workers; 0 = off (default WORKER_RATE_LIMIT, 50)',
-      parseIntOption('--rate-limit', 0, 10_000),
+      '--rate-limit <n|auto>',
+      'DELETEs per second across all workers, smoothly spaced; auto = find the API limit (WORKER_RATE_AUTO_*); 0 = off (default WORKER_RATE_LIMIT, 50)',
+      parseRateLimitOption,
     )
     .option(
       '--exit-when-idle',
@@ -95,6 +96,7 @@ async function runWorker(flags: WorkerFlags): Promise<number> {
     metrics,
     concurrency: flags.concurrency ?? config.WORKER_CONCURRENCY,
     rateLimitPerSecond: flags.rateLimit ?? config.WORKER_RATE_LIMIT,
+    autoRate: buildAutoRate(config),
     shutdownTimeoutMs: (flags.shutdownTimeout ?? 10) * 1000,
     lockDurationMs: flags.lockDurationMs ?? 30_000,
     probeIntervalMs: config.WORKER_PROBE_INTERVAL_MS,
@@ -148,6 +150,18 @@ async function runWorker(flags: WorkerFlags): Promise<number> {
     return EXIT_CODES.ok;
   }
   return waitForShutdown({ close }, { onSignal: (signal) => logger.info({ signal }, 'shutting down') });
+}
+
+/** The WORKER_RATE_AUTO_* settings. */
+function buildAutoRate(config: Config): AutoRateSettings {
+  return {
+    start: config.WORKER_RATE_AUTO_START,
+    min: config.WORKER_RATE_AUTO_MIN,
+    max: config.WORKER_RATE_AUTO_MAX,
+    step: config.WORKER_RATE_AUTO_STEP,
+    cut: config.WORKER_RATE_AUTO_CUT,
+    cooldownMs: config.WORKER_RATE_AUTO_COOLDOWN_MS,
+  };
 }
 
 /** The worker's /metrics and /healthz (src/observability/metrics-server.ts), unless the port is 0. */

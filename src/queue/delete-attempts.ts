@@ -12,6 +12,7 @@ import type { TaskDeleter } from './credential-gate.js';
 import type { AttemptRecord } from './dead-letters.js';
 import type { DeleteJobData } from './job-contract.js';
 import { fullJitterMs, type RetryPolicy } from './retry-policy.js';
+import type { RateGate } from './rate-control/rate-gate.js';
 
 class TransientAttempt extends Error {
   constructor(readonly outcome: AttemptOutcome) {
@@ -23,6 +24,8 @@ export interface DeleteAttemptsDeps {
   policy: RetryPolicy;
   circuit: CircuitBreaker;
   metrics?: Metrics | undefined;
+  /** The account's shared rate limiter; absent when the rate limit is off. */
+  rate?: RateGate | undefined;
 }
 
 /**
@@ -71,7 +74,14 @@ export function createDeleteAttempts(deps: DeleteAttemptsDeps): AttemptDelete {
     signal?: AbortSignal,
   ) {
     const ref = { projectId: data.project_id, instanceId: data.instance_id, taskId: data.task_id };
-    const send = () => sendOnce(client, ref, history, signal);
+    const { rate } = deps;
+    const send =
+      rate === undefined
+        ? () => sendOnce(client, ref, history, signal)
+        : async () => {
+            await rate.acquire(data.priority, signal);
+            return sendOnce(client, ref, history, signal);
+          };
     try {
       try {
         // Most DELETEs succeed at once, and p-retry costs ~20 us of CPU a call before it even

@@ -7,6 +7,9 @@
  *                second enqueue is a duplicate (the older `del-<project>-<instance>-<task>` too)
  *   data         DeleteJobData below (snake_case, schema_version 1); never credentials
  *   options      attempts and backoff `{ type: 'dcs-jitter' }` (DEFAULT_JOB_OPTIONS)
+ *   priority     `data.priority` `urgent` | `bulk` (absent: bulk). An urgent job is also added with
+ *                BullMQ's `lifo: true` (RPUSH to the head of the wait list): workers take it before
+ *                any waiting bulk job, and the rate gate gives it the next send time of its process
  */
 import { z } from 'zod';
 import { CleanupError } from '../errors.js';
@@ -19,6 +22,10 @@ export const JOB_NAME = 'delete-task';
 export const JOB_SCHEMA_VERSION = 1;
 /** The custom BullMQ backoff type the worker implements (capped full jitter). */
 export const BACKOFF_TYPE = 'dcs-jitter';
+/** A job's lane: `urgent` goes before any waiting `bulk` job (the default). */
+export const JOB_PRIORITIES = ['urgent', 'bulk'] as const;
+export type JobPriority = (typeof JOB_PRIORITIES)[number];
+export const jobPrioritySchema = z.enum(JOB_PRIORITIES, { error: 'must be urgent or bulk' });
 
 const id = idSchema;
 const label = z.string().max(200, 'must be at most 200 characters');
@@ -43,6 +50,8 @@ export const deleteJobDataSchema = taskInputSchema.extend({
     .regex(/^[A-Za-z0-9._-]{1,80}$/)
     .optional(),
   enqueued_at: z.string().optional(),
+  /** Absent means bulk. */
+  priority: jobPrioritySchema.optional(),
 });
 export type DeleteJobData = z.infer<typeof deleteJobDataSchema>;
 

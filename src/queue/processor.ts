@@ -10,7 +10,8 @@
  *     retry ..................................... BullMQ retry with full-jitter backoff;
  *                                                 on the last attempt, dead letter `retries_exhausted`
  *     busy ...................................... delayed by the busy floor, no attempt spent
- *     throttled ................................. whole queue rate-limited, job back to wait, no attempt spent
+ *     throttled ................................. rate gate told (auto: rate cut), job back to wait, no attempt
+ *                                                 spent; without a gate (limit off) the whole queue is rate-limited
  *     auth_failed, misconfigured ................ the trusted pair accepted: dead letter `rejected` (the job's
  *                                                 project or region is wrong); else breaker opens (queue
  *                                                 paused), job back to wait (see circuit-probe.ts)
@@ -34,6 +35,7 @@ import { createCredentialGate, type TaskDeleter } from './credential-gate.js';
 import { findUnreadableProblem } from './unreadable-jobs.js';
 import type { TrustedCheck } from './circuit-probe.js';
 import { isCleanupError } from '../errors.js';
+import type { RateGate } from './rate-control/rate-gate.js';
 
 export interface ProcessorDeps {
   /** The DCS client for a job's region (one per endpoint, cached by the caller). */
@@ -48,6 +50,8 @@ export interface ProcessorDeps {
   metrics?: Metrics | undefined;
   /** The configured project and region: a refusal they do not share is about the job, not the key. */
   trusted?: TrustedCheck | undefined;
+  /** The account's shared rate limiter (a 429 slows it, not the whole queue); absent when the limit is off. */
+  rate?: RateGate | undefined;
 }
 
 /** Thrown to hand a job back to BullMQ for a backoff retry; the backoff strategy reads `delayMs`. */
@@ -76,7 +80,7 @@ export function createProcessor(deps: ProcessorDeps): Processor {
   const { policy, logger, metrics, circuit } = deps;
   const gate = createCredentialGate();
   circuit.onClose(() => gate.reset());
-  const attempt = createDeleteAttempts({ policy, circuit, metrics });
+  const attempt = createDeleteAttempts({ policy, circuit, metrics, rate: deps.rate });
   const { readHistory, saveHistory, deadLetter, finish } = createJobFinisher(deps);
 
   /** Puts the job back in wait without spending an attempt. */
@@ -152,6 +156,14 @@ export function createProcessor(deps: ProcessorDeps): Processor {
       case 'throttled': {
         const delayMs = throttleDelayMs(policy, outcome.retryAfterMs);
         metrics?.throttleWaits.inc();
+        if (deps.rate !== undefined) {
+          const perSecond = await deps.rate.throttled(outcome.retryAfterMs);
+          logger.warn(
+            { job_id: job.id, task_id: data.task_id, reason, rate_per_second: perSecond, request_id: outcome.requestId },
+            'throttled: rate slowed, job requeued',
+          );
+          return requeue(job, token, 'throttled');
+        }
         metrics?.throttleWaitSeconds.inc(delayMs / 1000);
         logger.warn(
           { job_id: job.id, task_id: data.task_id, reason, delay_ms: delayMs, request_id: outcome.requestId },
