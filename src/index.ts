@@ -16,11 +16,12 @@ export {
   DEAD_LETTER_QUEUE_NAME,
   JOB_NAME,
   JOB_SCHEMA_VERSION,
+  JOB_PRIORITIES,
   buildJobId,
   parseTaskInput,
   parseJobData,
 } from './queue/job-contract.js';
-export type { TaskInput, DeleteJobData, DeleteJobResult } from './queue/job-contract.js';
+export type { TaskInput, DeleteJobData, DeleteJobResult, JobPriority } from './queue/job-contract.js';
 export { createDcsClient } from './dcs/dcs-client.js';
 export type { DcsClient, DcsClientOptions, AttemptOutcome, DcsTask, DcsInstance } from './dcs/dcs-client.js';
 export { classifyAttempt, ACTIONS } from './dcs/classify.js';

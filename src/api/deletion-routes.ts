@@ -97,7 +97,7 @@ export const deletionContracts = {
     url: '/v1/deletions',
     operationId: 'createDeletions',
     summary: 'Enqueue background tasks for deletion',
-    description: `At most ${MAX_TASKS_PER_REQUEST} tasks per request. A task already pending or finished within the dedupe window is reported as a duplicate and not enqueued again, so a retried request is harmless.`,
+    description: `At most ${MAX_TASKS_PER_REQUEST} tasks per request. A task already pending or finished within the dedupe window is reported as a duplicate and not enqueued again, so a retried request is harmless. A task's \`priority\` is \`urgent\` (sent before every waiting bulk job) or \`bulk\`; by default a request of one task is urgent, a batch bulk.`,
     tag: 'deletions',
     auth: true,
     body: createDeletionsBodySchema,
@@ -134,6 +134,8 @@ export function registerDeletionRoutes(app: FastifyInstance, deps: DeletionRoute
     const labels = {
       ...(body.reason === undefined ? {} : { reason: body.reason }),
       source: body.source ?? 'api',
+      // A single deletion is an event to act on now; a batch is bulk. An item's own priority wins.
+      priority: body.tasks.length === 1 ? ('urgent' as const) : ('bulk' as const),
     };
     const summary = await withRedis(connection, () => producer.enqueueMany(body.tasks, labels));
     // A duplicate's job may be anywhere in its life: ask for its state (new jobs are waiting).

@@ -32,6 +32,11 @@ export function registerStatusCommand(program: Command): void {
                 : s.paused
                   ? 'paused (by hand)'
                   : 'running',
+              ...Object.entries(s.rate).map(([account, r]) =>
+                r === null
+                  ? `rate (${account}): no limiter state (no worker has limited yet, or the limit is off)`
+                  : `rate (${account}): ${r.per_second}/s ${r.mode}${r.mode === 'auto' ? `, ${r.cuts} cuts by 429${r.last_cut_at ? `, last ${r.last_cut_at}` : ''}` : ''}`,
+              ),
             ];
             process.stdout.write(`${toTerminalText(lines.join('\n'))}\n`);
           }

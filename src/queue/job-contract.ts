@@ -22,13 +22,14 @@ export const JOB_NAME = 'delete-task';
 export const JOB_SCHEMA_VERSION = 1;
 /** The custom BullMQ backoff type the worker implements (capped full jitter). */
 export const BACKOFF_TYPE = 'dcs-jitter';
+
+const id = idSchema;
+const label = z.string().max(200, 'must be at most 200 characters');
+
 /** A job's lane: `urgent` goes before any waiting `bulk` job (the default). */
 export const JOB_PRIORITIES = ['urgent', 'bulk'] as const;
 export type JobPriority = (typeof JOB_PRIORITIES)[number];
 export const jobPrioritySchema = z.enum(JOB_PRIORITIES, { error: 'must be urgent or bulk' });
-
-const id = idSchema;
-const label = z.string().max(200, 'must be at most 200 characters');
 
 /** One task to delete, as producers hand it over. */
 export const taskInputSchema = z.object({
@@ -36,6 +37,8 @@ export const taskInputSchema = z.object({
   instance_id: id,
   task_id: id,
   region: regionSchema.optional(),
+  /** The lane (absent: the caller's default, bulk unless said otherwise). */
+  priority: jobPrioritySchema.optional(),
 });
 export type TaskInput = z.infer<typeof taskInputSchema>;
 
@@ -50,8 +53,6 @@ export const deleteJobDataSchema = taskInputSchema.extend({
     .regex(/^[A-Za-z0-9._-]{1,80}$/)
     .optional(),
   enqueued_at: z.string().optional(),
-  /** Absent means bulk. */
-  priority: jobPrioritySchema.optional(),
 });
 export type DeleteJobData = z.infer<typeof deleteJobDataSchema>;
 

@@ -9,7 +9,9 @@ import {
   buildJobId,
   buildLegacyJobId,
   parseTaskInput,
+  jobPrioritySchema,
   type DeleteJobData,
+  type JobPriority,
   type TaskInput,
 } from './job-contract.js';
 import { CleanupError } from '../errors.js';
@@ -35,6 +37,8 @@ export interface EnqueueLabels {
   reason?: string;
   source?: string;
   runId?: string;
+  /** The lane: `urgent` goes before every waiting bulk job; default `bulk`. */
+  priority?: JobPriority;
 }
 
 export interface EnqueuedJob {
@@ -147,8 +151,10 @@ export function createProducer(options: ProducerOptions): Producer {
       const jobId = ids[i]!;
       const duplicate = held[i] !== 0 || seen.has(jobId);
       seen.add(jobId);
-      if (!duplicate)
-        fresh.push({ name: JOB_NAME, data: toJobData(task, labels, now), opts: { ...jobOptions, jobId } });
+      // An urgent job goes to the head of the wait list (the job contract's priority).
+      const urgent = (task.priority ?? labels.priority) === 'urgent';
+      const opts = urgent ? { ...jobOptions, lifo: true, jobId } : { ...jobOptions, jobId };
+      if (!duplicate) fresh.push({ name: JOB_NAME, data: toJobData(task, labels, now, urgent), opts });
       // A task held by a legacy job is reported under that job's id, so its state can be looked up.
       return { job_id: held[i] === 2 ? buildLegacyJobId(task) : jobId, task_id: task.task_id, duplicate };
     });
@@ -225,6 +231,7 @@ function validateLabels(labels: EnqueueLabels): void {
     ['reason', deleteJobDataSchema.shape.reason, labels.reason],
     ['source', deleteJobDataSchema.shape.source, labels.source],
     ['run_id', deleteJobDataSchema.shape.run_id, labels.runId],
+    ['priority', jobPrioritySchema.optional(), labels.priority],
   ] as const;
   for (const [field, schema, value] of checks) {
     const result = schema.safeParse(value);
@@ -253,7 +260,12 @@ function validateAll(tasks: Iterable<unknown>): TaskInput[] {
   return out;
 }
 
-function toJobData(task: TaskInput, labels: EnqueueLabels, enqueuedAt: string): DeleteJobData {
+function toJobData(
+  task: TaskInput,
+  labels: EnqueueLabels,
+  enqueuedAt: string,
+  urgent: boolean,
+): DeleteJobData {
   const data: DeleteJobData = {
     schema_version: JOB_SCHEMA_VERSION,
     project_id: task.project_id,
@@ -265,5 +277,6 @@ function toJobData(task: TaskInput, labels: EnqueueLabels, enqueuedAt: string): 
   if (labels.reason !== undefined) data.reason = labels.reason;
   if (labels.source !== undefined) data.source = labels.source;
   if (labels.runId !== undefined) data.run_id = labels.runId;
+  if (urgent) data.priority = 'urgent';
   return data;
 }
