@@ -226,7 +226,11 @@ export function loadConfig(env: Env = process.env, readSecretFile?: ReadSecretFi
 function checkRanges(config: Config, ctx: z.RefinementCtx): void {
   checkCredentialAliases(config, ctx);
   if (config.WORKER_RATE_AUTO_MAX < config.WORKER_RATE_AUTO_MIN) {
-    ctx.addIssue({ code: 'custom', path: ['WORKER_RATE_AUTO_MAX'], message: 'must be at least WORKER_RATE_AUTO_MIN' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['WORKER_RATE_AUTO_MAX'],
+      message: 'must be at least WORKER_RATE_AUTO_MIN',
+    });
   }
   if (config.RETRY_THROTTLE_MAX_MS < config.RETRY_THROTTLE_MIN_MS) {
     ctx.addIssue({

@@ -34,7 +34,10 @@ export const rateSchemaShape = {
     .transform((v, ctx) => {
       const parsed = parseRateLimit(v);
       if (parsed === undefined) {
-        ctx.addIssue({ code: 'custom', message: `must be auto or a whole number from 0 to ${MAX_RATE_PER_SECOND}` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be auto or a whole number from 0 to ${MAX_RATE_PER_SECOND}`,
+        });
         return z.NEVER;
       }
       return parsed;
@@ -45,8 +48,12 @@ export const rateSchemaShape = {
   WORKER_RATE_AUTO_START: intFrom(50, 1, MAX_RATE_PER_SECOND).describe(
     'auto: the rate (per second) a deployment starts from when Redis holds none yet.',
   ),
-  WORKER_RATE_AUTO_MIN: intFrom(1, 1, MAX_RATE_PER_SECOND).describe('auto: the rate is never cut below this.'),
-  WORKER_RATE_AUTO_MAX: intFrom(1_000, 1, MAX_RATE_PER_SECOND).describe('auto: the rate never rises above this.'),
+  WORKER_RATE_AUTO_MIN: intFrom(1, 1, MAX_RATE_PER_SECOND).describe(
+    'auto: the rate is never cut below this.',
+  ),
+  WORKER_RATE_AUTO_MAX: intFrom(1_000, 1, MAX_RATE_PER_SECOND).describe(
+    'auto: the rate never rises above this.',
+  ),
   WORKER_RATE_AUTO_STEP: intFrom(2, 1, 1_000).describe(
     'auto: requests/s added for each second at full speed without a 429 (after the first 429; before it the rate grows 25% a second).',
   ),

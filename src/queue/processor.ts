@@ -159,7 +159,13 @@ export function createProcessor(deps: ProcessorDeps): Processor {
         if (deps.rate !== undefined) {
           const perSecond = await deps.rate.throttled(outcome.retryAfterMs);
           logger.warn(
-            { job_id: job.id, task_id: data.task_id, reason, rate_per_second: perSecond, request_id: outcome.requestId },
+            {
+              job_id: job.id,
+              task_id: data.task_id,
+              reason,
+              rate_per_second: perSecond,
+              request_id: outcome.requestId,
+            },
             'throttled: rate slowed, job requeued',
           );
           return requeue(job, token, 'throttled');
