@@ -81,7 +81,7 @@ describe('the urgent lane', () => {
       payload: { tasks: [urgent] },
     });
     expect(res.statusCode).toBe(202);
-    const jobId = (res.json() as { jobs: { job_id: string }[] }).jobs[0]!.job_id;
+    const jobId = res.json<{ jobs: { job_id: string }[] }>().jobs[0]!.job_id;
     const job = await waitFor(async () => {
       const j = await Job.fromId(worker.queue, jobId);
       return j?.finishedOn ? j : undefined;
@@ -100,7 +100,7 @@ describe('the urgent lane', () => {
       headers,
       payload: { tasks: [a, { ...b, priority: 'urgent' }] },
     });
-    const [ja, jb] = (batch.json() as { jobs: { job_id: string }[] }).jobs;
+    const [ja, jb] = batch.json<{ jobs: { job_id: string }[] }>().jobs;
     const [jobA, jobB] = await Promise.all([
       Job.fromId(worker.queue, ja!.job_id),
       Job.fromId(worker.queue, jb!.job_id),
