@@ -1,11 +1,12 @@
 /**
- * One account's rate gate, in one worker process: each DELETE waits here for its send time, which
- * the shared limiter in Redis reserves (rate-script.ts). One reservation at a time per process: the
- * waiting requests queue here, urgent ones first, so an urgent job takes the next send time of its
- * process whatever number of bulk jobs is waiting for theirs. A wait is in process: the job keeps
- * its slot and its lock, nothing goes back to BullMQ.
+ * One account's rate gate, in one worker process: each DELETE waits here for a send time, which the
+ * shared limiter in Redis reserves (rate-script.ts). The process reserves one send time per waiting
+ * request (the reservations go out at once, pipelined on the connection, so a Redis round trip does
+ * not bound the rate), and hands each out when it comes to the first urgent waiter, else the first
+ * bulk one: an urgent job takes the next send time of its process, whatever number of bulk jobs
+ * wait for theirs. A wait is in process: the job keeps its slot and its lock, nothing goes back to
+ * BullMQ.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { RedisClient } from '../redis-connection.js';
 import type { JobPriority } from '../job-contract.js';
 import { rateKey, runRateScript, type AutoRateSettings, DEFAULT_AUTO_RATE } from './rate-script.js';
@@ -35,7 +36,6 @@ export interface RateGate {
 
 interface Waiter {
   resolve: () => void;
-  done: boolean;
 }
 
 export function createRateGate(options: RateGateOptions): RateGate {
@@ -46,33 +46,40 @@ export function createRateGate(options: RateGateOptions): RateGate {
   let rate = limit === 'auto' ? auto.start : limit;
   const urgent: Waiter[] = [];
   const bulk: Waiter[] = [];
-  let pumping = false;
+  /** Send times reserved (or being reserved) and not yet handed out. */
+  let reserved = 0;
 
   const seen = (perSecond: number): void => {
     rate = perSecond;
     options.onRate?.(perSecond);
   };
 
-  async function pump(): Promise<void> {
-    pumping = true;
+  /** A send time has come: it goes to the first urgent waiter, else the first bulk one. */
+  const fire = (): void => {
+    reserved--;
+    (urgent.shift() ?? bulk.shift())?.resolve();
+    fill();
+  };
+
+  async function reserve(): Promise<void> {
+    let waitMs: number;
     try {
-      for (let w = urgent.shift() ?? bulk.shift(); w !== undefined; w = urgent.shift() ?? bulk.shift()) {
-        if (w.done) continue;
-        let waitMs: number;
-        try {
-          const answer = await runRateScript(connection, key, 'acquire', limit, auto);
-          seen(answer.ratePerSecond);
-          waitMs = answer.waitMs;
-        } catch {
-          // Redis unreachable: keep the last rate locally rather than stop or flood.
-          waitMs = 1000 / rate;
-        }
-        if (waitMs >= 1) await sleep(waitMs);
-        w.done = true;
-        w.resolve();
-      }
-    } finally {
-      pumping = false;
+      const answer = await runRateScript(connection, key, 'acquire', limit, auto);
+      seen(answer.ratePerSecond);
+      waitMs = answer.waitMs;
+    } catch {
+      // Redis unreachable: keep the last rate locally rather than stop or flood.
+      waitMs = 1000 / rate;
+    }
+    if (waitMs >= 1) setTimeout(fire, waitMs).unref();
+    else fire();
+  }
+
+  /** One reservation per waiting request: the slots are handed out in time order, urgent first. */
+  function fill(): void {
+    while (reserved < urgent.length + bulk.length) {
+      reserved++;
+      void reserve();
     }
   }
 
@@ -82,19 +89,21 @@ export function createRateGate(options: RateGateOptions): RateGate {
     acquire(priority, signal) {
       if (signal?.aborted) return Promise.resolve();
       return new Promise<void>((resolve) => {
-        const waiter: Waiter = { resolve, done: false };
+        const lane = priority === 'urgent' ? urgent : bulk;
         const onAbort = (): void => {
-          if (waiter.done) return;
-          waiter.done = true;
+          const i = lane.indexOf(waiter);
+          if (i !== -1) lane.splice(i, 1);
           resolve();
+        };
+        const waiter: Waiter = {
+          resolve: () => {
+            signal?.removeEventListener('abort', onAbort);
+            resolve();
+          },
         };
         signal?.addEventListener('abort', onAbort, { once: true });
-        waiter.resolve = () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        };
-        (priority === 'urgent' ? urgent : bulk).push(waiter);
-        if (!pumping) void pump();
+        lane.push(waiter);
+        fill();
       });
     },
     async throttled(retryAfterMs) {
