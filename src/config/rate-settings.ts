@@ -22,7 +22,7 @@ const fractionFrom = (def: number) =>
   z
     .string()
     .trim()
-    .regex(/^0?\.\d{1,6}$/, 'must be a decimal between 0 and 1, such as 0.9')
+    .regex(/^0?\.\d{1,6}$/, 'must be a decimal between 0 and 1, such as 0.95')
     .transform(Number)
     .pipe(z.number().gt(0).lt(1))
     .default(def);
@@ -54,10 +54,10 @@ export const rateSchemaShape = {
   WORKER_RATE_AUTO_MAX: intFrom(1_000, 1, MAX_RATE_PER_SECOND).describe(
     'auto: the rate never rises above this.',
   ),
-  WORKER_RATE_AUTO_STEP: intFrom(2, 1, 1_000).describe(
+  WORKER_RATE_AUTO_STEP: intFrom(4, 1, 1_000).describe(
     'auto: requests/s added for each second at full speed without a 429 (after the first 429; before it the rate grows 25% a second).',
   ),
-  WORKER_RATE_AUTO_CUT: fractionFrom(0.9).describe(
+  WORKER_RATE_AUTO_CUT: fractionFrom(0.95).describe(
     'auto: a 429 multiplies the rate by this (once per cooldown, however many concurrent 429s come back).',
   ),
   WORKER_RATE_AUTO_COOLDOWN_MS: intFrom(1_000, 0, 600_000).describe(

@@ -48,6 +48,11 @@ export function createRateGate(options: RateGateOptions): RateGate {
   const bulk: Waiter[] = [];
   /** Send times reserved (or being reserved) and not yet handed out. */
   let reserved = 0;
+  /**
+   * Local clock minus Redis's, as the fastest answer showed it: a send time is kept on the local
+   * clock, so a slow answer (a loaded machine) does not shift it.
+   */
+  let clockOffsetMs = Number.POSITIVE_INFINITY;
 
   const seen = (perSecond: number): void => {
     rate = perSecond;
@@ -66,7 +71,8 @@ export function createRateGate(options: RateGateOptions): RateGate {
     try {
       const answer = await runRateScript(connection, key, 'acquire', limit, auto);
       seen(answer.ratePerSecond);
-      waitMs = answer.waitMs;
+      clockOffsetMs = Math.min(clockOffsetMs, Date.now() - answer.redisNowMs);
+      waitMs = Math.min(answer.waitMs, answer.redisNowMs + answer.waitMs + clockOffsetMs - Date.now());
     } catch {
       // Redis unreachable: keep the last rate locally rather than stop or flood.
       waitMs = 1000 / rate;

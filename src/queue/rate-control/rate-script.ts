@@ -32,8 +32,8 @@ export const DEFAULT_AUTO_RATE: AutoRateSettings = {
   start: 50,
   min: 1,
   max: 1_000,
-  step: 2,
-  cut: 0.9,
+  step: 4,
+  cut: 0.95,
   cooldownMs: 1_000,
 };
 
@@ -49,7 +49,7 @@ export function rateKey(prefix: string, account: string): string {
 /**
  * ARGV: op (acquire | throttled), mode (fixed | auto), fixed rate, start, min, max, step, cut,
  * cooldown ms, retry-after ms, slow-start factor, ttl ms.
- * Returns { wait in microseconds, rate x 1000 }.
+ * Returns { wait in microseconds, rate x 1000, Redis clock in ms }.
  */
 const SCRIPT = `
 local t = redis.call('TIME')
@@ -92,7 +92,7 @@ end
 redis.call('HSET', KEYS[1], 'tat', tostring(tat), 'rate', tostring(rate), 'mode', ARGV[2], 'raised_at', tostring(raisedAt), 'cuts', cuts)
 if cutAt ~= nil then redis.call('HSET', KEYS[1], 'cut_at', tostring(cutAt)) end
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[12]))
-return { math.floor(wait * 1000), math.floor(rate * 1000) }
+return { math.floor(wait * 1000), math.floor(rate * 1000), math.floor(now) }
 `;
 
 export interface RateAnswer {
@@ -100,6 +100,8 @@ export interface RateAnswer {
   waitMs: number;
   /** The rate in force, requests/s. */
   ratePerSecond: number;
+  /** Redis's clock (ms) when the script ran: the send time is `redisNowMs + waitMs` on that clock. */
+  redisNowMs: number;
 }
 
 /** Runs one step of the shared limiter: reserve a send time, or report a 429. */
@@ -111,7 +113,7 @@ export async function runRateScript(
   auto: AutoRateSettings,
   retryAfterMs = 0,
 ): Promise<RateAnswer> {
-  const [waitUs, rateMilli] = (await connection.eval(
+  const [waitUs, rateMilli, redisNowMs] = (await connection.eval(
     SCRIPT,
     1,
     key,
@@ -127,8 +129,8 @@ export async function runRateScript(
     Math.max(0, Math.round(retryAfterMs)),
     SLOW_START_FACTOR,
     STATE_TTL_MS,
-  )) as [number, number];
-  return { waitMs: waitUs / 1000, ratePerSecond: rateMilli / 1000 };
+  )) as [number, number, number];
+  return { waitMs: waitUs / 1000, ratePerSecond: rateMilli / 1000, redisNowMs };
 }
 
 /** What `status` shows of an account's limiter, from its hash; undefined when no worker used it yet. */
