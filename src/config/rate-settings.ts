@@ -55,9 +55,9 @@ export const rateSchemaShape = {
     'auto: the rate never rises above this.',
   ),
   WORKER_RATE_AUTO_STEP: intFrom(4, 1, 1_000).describe(
-    'auto: requests/s added for each second at full speed without a 429 (after the first 429; before it the rate grows 25% a second).',
+    'auto: after a 429 the rate climbs back to 98% of where it was cut by half the gap a second (at least this many requests/s), then probes above by half this a second; before the first 429 it grows 25% a second.',
   ),
-  WORKER_RATE_AUTO_CUT: fractionFrom(0.95).describe(
+  WORKER_RATE_AUTO_CUT: fractionFrom(0.9).describe(
     'auto: a 429 multiplies the rate by this (once per cooldown, however many concurrent 429s come back).',
   ),
   WORKER_RATE_AUTO_COOLDOWN_MS: intFrom(1_000, 0, 600_000).describe(

@@ -7,6 +7,8 @@
  *   mode       `fixed` or `auto`, as the last worker to use it was configured
  *   raised_at  auto: when the rate last grew (it grows once per full second at full speed)
  *   cut_at     auto: when a 429 last cut the rate (absent: still in slow start)
+ *   peak       auto: the rate a 429 last cut: below 98% of it the rate climbs back fast (half the gap
+ *              a second, at least `step`), above it slowly (`step / 2` a second), probing for more
  *   cuts       auto: 429s that cut the rate
  *
  * Every worker process of every machine reserves its send times here, so the spacing holds across
@@ -20,7 +22,7 @@ export interface AutoRateSettings {
   start: number;
   min: number;
   max: number;
-  /** Requests/s added per second at full speed, after the first 429. */
+  /** After the first 429: the least requests/s added per second back to the last cut; half that above it. */
   step: number;
   /** Factor a 429 multiplies the rate by. */
   cut: number;
@@ -33,7 +35,7 @@ export const DEFAULT_AUTO_RATE: AutoRateSettings = {
   min: 1,
   max: 1_000,
   step: 4,
-  cut: 0.95,
+  cut: 0.9,
   cooldownMs: 1_000,
 };
 
@@ -54,7 +56,7 @@ export function rateKey(prefix: string, account: string): string {
 const SCRIPT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-local s = redis.call('HMGET', KEYS[1], 'tat', 'rate', 'raised_at', 'cut_at', 'cuts')
+local s = redis.call('HMGET', KEYS[1], 'tat', 'rate', 'raised_at', 'cut_at', 'cuts', 'peak')
 local op, auto = ARGV[1], ARGV[2] == 'auto'
 local minR, maxR = tonumber(ARGV[5]), tonumber(ARGV[6])
 local tat = tonumber(s[1]) or 0
@@ -62,6 +64,7 @@ local rate = tonumber(ARGV[3])
 local raisedAt = tonumber(s[3]) or now
 local cutAt = tonumber(s[4])
 local cuts = tonumber(s[5]) or 0
+local peak = tonumber(s[6])
 local wait = 0
 if auto then rate = math.max(minR, math.min(maxR, tonumber(s[2]) or tonumber(ARGV[4]))) end
 if op == 'acquire' then
@@ -71,7 +74,15 @@ if op == 'acquire' then
       raisedAt = now
     elseif now - raisedAt >= 1000 then
       local steps = math.floor((now - raisedAt) / 1000)
-      if cutAt == nil then rate = rate * tonumber(ARGV[11]) ^ steps else rate = rate + tonumber(ARGV[7]) * steps end
+      if cutAt == nil or peak == nil then
+        rate = rate * tonumber(ARGV[11]) ^ steps
+      else
+        local step, target = tonumber(ARGV[7]), peak * 0.98
+        for _ = 1, math.min(steps, 5) do
+          if rate < target then rate = math.min(target, rate + math.max(step, (target - rate) / 2))
+          else rate = rate + step / 2 end
+        end
+      end
       rate = math.min(maxR, rate)
       raisedAt = raisedAt + steps * 1000
     end
@@ -81,6 +92,7 @@ if op == 'acquire' then
   tat = start + 1000 / rate
 else
   if auto and (cutAt == nil or now - cutAt >= tonumber(ARGV[9])) then
+    peak = rate
     rate = math.max(minR, rate * tonumber(ARGV[8]))
     cutAt = now
     raisedAt = now
@@ -91,6 +103,7 @@ else
 end
 redis.call('HSET', KEYS[1], 'tat', tostring(tat), 'rate', tostring(rate), 'mode', ARGV[2], 'raised_at', tostring(raisedAt), 'cuts', cuts)
 if cutAt ~= nil then redis.call('HSET', KEYS[1], 'cut_at', tostring(cutAt)) end
+if peak ~= nil then redis.call('HSET', KEYS[1], 'peak', tostring(peak)) end
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[12]))
 return { math.floor(wait * 1000), math.floor(rate * 1000), math.floor(now) }
 `;

@@ -67,7 +67,7 @@ describe('loadConfig defaults', () => {
       WORKER_RATE_AUTO_MIN: 1,
       WORKER_RATE_AUTO_MAX: 1_000,
       WORKER_RATE_AUTO_STEP: 4,
-      WORKER_RATE_AUTO_CUT: 0.95,
+      WORKER_RATE_AUTO_CUT: 0.9,
       WORKER_RATE_AUTO_COOLDOWN_MS: 1_000,
       METRICS_PORT: 0,
       METRICS_HOST: '127.0.0.1',
