@@ -180,6 +180,7 @@ async function readDeletion(queue: Queue, jobId: string): Promise<DeletionStatus
       instance_id: d.instance_id ?? '',
       task_id: d.task_id ?? '',
       ...(d.region === undefined ? {} : { region: d.region }),
+      priority: d.priority ?? 'bulk',
     },
     ...(d.reason === undefined ? {} : { reason: d.reason }),
     ...(d.source === undefined ? {} : { source: d.source }),

@@ -87,6 +87,8 @@ describe('the urgent lane', () => {
       return j?.finishedOn ? j : undefined;
     }, 'the urgent job done');
     expect(job.data).toMatchObject({ priority: 'urgent', source: 'api' });
+    const shown = await api.inject({ method: 'GET', url: `/v1/deletions/${jobId}`, headers });
+    expect(shown.json()).toMatchObject({ task: { priority: 'urgent' }, result: { outcome: 'deleted' } });
     expect(job.returnvalue).toMatchObject({ outcome: 'deleted' });
     expect(harness.emulator.getTask(urgent!.task_id)).toBeUndefined();
     // Done while nearly every bulk job still waits: it went ahead of them, not in turn.
