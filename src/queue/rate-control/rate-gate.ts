@@ -59,10 +59,32 @@ export function createRateGate(options: RateGateOptions): RateGate {
     options.onRate?.(perSecond);
   };
 
-  /** A send time has come: it goes to the first urgent waiter, else the first bulk one. */
+  /** This process's recent send times (ms), oldest first from `sentHead`. */
+  let sent: number[] = [];
+  let sentHead = 0;
+
+  /**
+   * A send time has come: it goes to the first urgent waiter, else the first bulk one. Unless this
+   * process already sent `rate` requests in the last second: a send held back by a busy event loop
+   * must not let the one a second later reach a sliding window early, so that one waits its turn.
+   */
   const fire = (): void => {
+    const now = Date.now();
+    while (sentHead < sent.length && sent[sentHead]! <= now - 1000) sentHead++;
+    if (sentHead > 1024) {
+      sent = sent.slice(sentHead);
+      sentHead = 0;
+    }
+    if (sent.length - sentHead >= Math.max(1, Math.floor(rate))) {
+      setTimeout(fire, sent[sentHead]! + 1001 - now).unref();
+      return;
+    }
     reserved--;
-    (urgent.shift() ?? bulk.shift())?.resolve();
+    const waiter = urgent.shift() ?? bulk.shift();
+    if (waiter !== undefined) {
+      sent.push(now);
+      waiter.resolve();
+    }
     fill();
   };
 
