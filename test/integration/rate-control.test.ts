@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Job } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { createHarness, type Harness } from '../support/pipeline-harness.js';
-import { startCli, type CliProcess } from '../support/cli-process.js';
+import { runCli, startCli, type CliProcess } from '../support/cli-process.js';
 import { waitFor } from '../support/wait-for.js';
 import { captureLogger } from '../support/log-capture.js';
 import { REDIS_URL } from '../support/redis-prefix.js';
@@ -118,6 +118,37 @@ describe('the urgent lane', () => {
     });
     expect(refused.statusCode).toBe(400);
     expect(refused.body).toContain('priority');
+  });
+});
+
+describe('enqueue --priority', () => {
+  it('puts urgent jobs at the head of the wait list, bulk ones in turn, and refuses another lane', async () => {
+    h = await createHarness('rate-enqueue', { seed: { instances: 1, tasksPerInstance: 0 } });
+    const harness = h;
+    const [a, b, c] = seed(harness, 3);
+    const env = workerEnv(harness);
+    const flags = (t: typeof a, lane: string) => [
+      'enqueue',
+      '--project',
+      t!.project_id,
+      '--instance',
+      t!.instance_id,
+      '--task',
+      t!.task_id,
+      '--priority',
+      lane,
+    ];
+    expect((await runCli(flags(a, 'bulk'), env)).code).toBe(0);
+    expect((await runCli(flags(b, 'urgent'), env)).code).toBe(0);
+    expect((await runCli(flags(c, 'bulk'), env)).code).toBe(0);
+    const refused = await runCli(flags(c, 'now'), env);
+    expect(refused.code).toBe(64);
+    expect(refused.stderr).toContain('--priority');
+    // getWaiting lists the next job to run first: the urgent one, then the bulk ones in order.
+    const waiting = await harness.queue.getWaiting();
+    const order = waiting.map((j) => j.data.task_id as string);
+    expect(order).toEqual([b!.task_id, a!.task_id, c!.task_id]);
+    expect(waiting.find((j) => j.data.task_id === b!.task_id)?.data.priority).toBe('urgent');
   });
 });
 
