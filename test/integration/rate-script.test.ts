@@ -35,12 +35,14 @@ describe('the shared limiter script', () => {
     expect(await readRateState(connection, prefix, 'fixed')).toMatchObject({ mode: 'fixed', per_second: 10 });
   });
 
-  it('auto: cuts once for a burst of 429s within the cooldown, and a Retry-After holds every send', async () => {
+  it('auto: lets a lone 429 pass, cuts once for a burst within the cooldown, and a Retry-After holds every send', async () => {
     const key = rateKey(prefix, 'auto');
     const settings = { ...DEFAULT_AUTO_RATE, start: 100, cut: 0.5, cooldownMs: 60_000 };
     await runRateScript(connection, key, 'acquire', 'auto', settings);
+    const lone = await runRateScript(connection, key, 'throttled', 'auto', settings);
     const first = await runRateScript(connection, key, 'throttled', 'auto', settings);
     const second = await runRateScript(connection, key, 'throttled', 'auto', settings, 2_000);
+    expect(lone.ratePerSecond).toBe(100);
     expect(first.ratePerSecond).toBe(50);
     expect(second.ratePerSecond).toBe(50);
     const next = await runRateScript(connection, key, 'acquire', 'auto', settings);

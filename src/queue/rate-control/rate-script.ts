@@ -10,6 +10,8 @@
  *   peak       auto: the rate a 429 last cut: below 98% of it the rate climbs back fast (half the gap
  *              a second, at least `step`), above it slowly (`step / 2` a second), probing for more
  *   cuts       auto: 429s that cut the rate
+ *   seen429    429s reported since `seen429_at` (a one-second count): auto cuts on the second 429 of
+ *              a second (or 1% of the rate, if more), not on a lone one a late send can cause
  *
  * Every worker process of every machine reserves its send times here, so the spacing holds across
  * the deployment; the clock is Redis's own (TIME), so process clocks need not agree.
@@ -56,7 +58,7 @@ export function rateKey(prefix: string, account: string): string {
 const SCRIPT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-local s = redis.call('HMGET', KEYS[1], 'tat', 'rate', 'raised_at', 'cut_at', 'cuts', 'peak')
+local s = redis.call('HMGET', KEYS[1], 'tat', 'rate', 'raised_at', 'cut_at', 'cuts', 'peak', 'seen429_at', 'seen429')
 local op, auto = ARGV[1], ARGV[2] == 'auto'
 local minR, maxR = tonumber(ARGV[5]), tonumber(ARGV[6])
 local tat = tonumber(s[1]) or 0
@@ -91,7 +93,12 @@ if op == 'acquire' then
   wait = start - now
   tat = start + 1000 / rate
 else
-  if auto and (cutAt == nil or now - cutAt >= tonumber(ARGV[9])) then
+  -- One 429 in a second may be a late send meeting a sliding window; two (or 1% of the rate) is the limit.
+  local seenAt, seen = tonumber(s[7]) or 0, tonumber(s[8]) or 0
+  if now - seenAt > 1000 then seenAt, seen = now, 0 end
+  seen = seen + 1
+  redis.call('HSET', KEYS[1], 'seen429_at', tostring(seenAt), 'seen429', seen)
+  if auto and seen >= math.max(2, math.ceil(rate / 100)) and (cutAt == nil or now - cutAt >= tonumber(ARGV[9])) then
     peak = rate
     rate = math.max(minR, rate * tonumber(ARGV[8]))
     cutAt = now
