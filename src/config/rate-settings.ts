@@ -58,7 +58,7 @@ export const rateSchemaShape = {
     'auto: after a 429 the rate climbs back to 98% of where it was cut by half the gap a second (at least this many requests/s), then probes above by half this a second; before the first 429 it grows 25% a second.',
   ),
   WORKER_RATE_AUTO_CUT: fractionFrom(0.9).describe(
-    'auto: a 429 multiplies the rate by this (once per cooldown, however many concurrent 429s come back).',
+    'auto: the second 429 within a second (or 1% of the rate, if more) multiplies the rate by this, once per cooldown.',
   ),
   WORKER_RATE_AUTO_COOLDOWN_MS: intFrom(1_000, 0, 600_000).describe(
     'auto: after a cut, 429s for this long cut nothing more (they answer requests sent at the old rate).',
