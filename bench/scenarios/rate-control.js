@@ -2,9 +2,9 @@
  * 9. Rate utilisation (`rate`): the emulator throttles like Huawei's gateway (a sliding one-second
  * window per AK and API, 429 APIGW.0308 without Retry-After), and the worker is measured against
  * that limit:
- *   - `rate.known_limit`: the limit known to the operator, who sets the worker 2% under it, as the
- *     README advises (`--rate-limit 98` for a gateway at L = 100/s): drain rate / L, target >= 0.97;
- *     `rate.known_limit_exact` (reported): the worker at exactly L, where every late send risks a 429;
+ *   - `rate.known_limit`: the limit given to the worker (`--rate-limit 100` for a gateway at
+ *     L = 100/s): drain rate / L, target >= 0.97; `rate.known_limit_under` (reported): the worker 2%
+ *     under it (`--rate-limit 98`), which trades a slot in 50 for fewer late-send 429s;
  *   - `rate.unknown_limit`: the emulator at 120/s, the worker on `--rate-limit auto` from a fresh
  *     state (slow start included): drain rate / 120, target >= 0.9, with the share of DELETEs throttled
  *     (`rate.unknown_limit_throttled`, target <= 2%), over a run of at least 60 s (quick: 30 s).
@@ -19,7 +19,7 @@ import { startCliWorker } from '../lib/workers.js';
 
 const TASKS_PER_INSTANCE = 2_000;
 const KNOWN_LIMIT = 100;
-/** What the operator sets knowing the limit: 2% under it. */
+/** 2% under the limit: the reported variant. */
 const KNOWN_SETTING = 98;
 const UNKNOWN_LIMIT = 120;
 const CONCURRENCY = 32;
@@ -87,17 +87,17 @@ export async function run(ctx) {
   }
   return [
     buildFigure({
-      id: 'rate.known_limit',
-      title: `Drain rate with the limit known (--rate-limit ${KNOWN_SETTING}, gateway ${KNOWN_LIMIT}/s sliding) vs the limit`,
+      id: 'rate.known_limit_under',
+      title: `Drain rate with the worker 2% under the known limit (--rate-limit ${KNOWN_SETTING}, gateway ${KNOWN_LIMIT}/s sliding) vs the limit`,
       unit: 'jobs/s',
-      target: { min: 0.97 },
       rounds: known.map((r) => ({ ours: r.jobsPerSecond, baseline: KNOWN_LIMIT })),
       note: `${knownJobs} jobs a round, concurrency ${CONCURRENCY}; throttled ${known.map((r) => `${(r.throttled * 100).toFixed(2)}%`).join(', ')}`,
     }),
     buildFigure({
-      id: 'rate.known_limit_exact',
-      title: `Same, the worker at exactly the limit (--rate-limit ${KNOWN_LIMIT})`,
+      id: 'rate.known_limit',
+      title: `Drain rate with the limit given (--rate-limit ${KNOWN_LIMIT}, gateway ${KNOWN_LIMIT}/s sliding) vs the limit`,
       unit: 'jobs/s',
+      target: { min: 0.97 },
       rounds: exact.map((r) => ({ ours: r.jobsPerSecond, baseline: KNOWN_LIMIT })),
       note: `throttled ${exact.map((r) => `${(r.throttled * 100).toFixed(2)}%`).join(', ')}`,
     }),
