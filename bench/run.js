@@ -12,7 +12,18 @@ import { killAllChildren, readLoadAverage, ROOT } from './lib/proc.js';
 import { connectRedis, deleteAllPrefixes } from './lib/queue.js';
 import { formatTable, writeSummary } from './lib/report.js';
 
-const SCENARIOS = ['overhead', 'latency', 'scale-out', 'enqueue', 'memory', 'purge', 'sdk-peer', 'cluster'];
+const SCENARIOS = [
+  'overhead',
+  'latency',
+  'scale-out',
+  'enqueue',
+  'memory',
+  'purge',
+  'sdk-peer',
+  'cluster',
+  'rate',
+  'urgent',
+];
 const MODULES = {
   overhead: './scenarios/job-overhead.js',
   latency: './scenarios/latency-throughput.js',
@@ -22,6 +33,8 @@ const MODULES = {
   purge: './scenarios/purge-planning.js',
   'sdk-peer': './scenarios/sdk-peer.js',
   cluster: './scenarios/redis-cluster.js',
+  rate: './scenarios/rate-control.js',
+  urgent: './scenarios/urgent-latency.js',
 };
 
 const { values } = parseArgs({

@@ -17,11 +17,12 @@ export {
   JOB_NAME,
   JOB_SCHEMA_VERSION,
   accountQueueName,
+  JOB_PRIORITIES,
   buildJobId,
   parseTaskInput,
   parseJobData,
 } from './queue/job-contract.js';
-export type { TaskInput, DeleteJobData, DeleteJobResult } from './queue/job-contract.js';
+export type { TaskInput, DeleteJobData, DeleteJobResult, JobPriority } from './queue/job-contract.js';
 export { createAccountRegistry } from './accounts/account-registry.js';
 export type { Account, AccountRegistry } from './accounts/account-registry.js';
 export { loadAccountsSettings, parseAccountsFile } from './config/accounts-file.js';

@@ -25,6 +25,15 @@ export async function startEmulatorProcess(options) {
     pid: proc.pid,
     reset: () => call('POST', 'reset?state=true'),
     stats: () => call('GET', 'stats'),
+    /** The gateway throttling per AK and API, sliding (0: off); the workers are not told. */
+    setRateLimit: async (limit, per = 'second') => {
+      const res = await fetch(`${url}/__emulator/rate-limit`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ limit, per }),
+      });
+      if (!res.ok) throw new Error(`emulator rate-limit: ${res.status} ${await res.text()}`);
+    },
     stop: () => stopProcess(proc),
   };
 }

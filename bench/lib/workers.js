@@ -10,7 +10,8 @@ const NOOP_WORKER = fileURLToPath(new URL('./noop-worker.js', import.meta.url));
 /**
  * `dcs-cleanup worker` as deployed: logs at `logLevel` (info by default) to stdout, here /dev/null.
  * `exitWhenIdle` adds --exit-when-idle; `probe` preloads the memory probe; `redisEnv` points it
- * elsewhere than $REDIS_URL (REDIS_CLUSTER_NODES for the cluster scenario).
+ * elsewhere than $REDIS_URL (REDIS_CLUSTER_NODES for the cluster scenario); `rateLimit` is its
+ * --rate-limit (default 0: off).
  */
 export function startCliWorker({
   prefix,
@@ -20,8 +21,9 @@ export function startCliWorker({
   exitWhenIdle = false,
   probe,
   redisEnv = { REDIS_URL },
+  rateLimit = '0',
 }) {
-  const args = ['worker', '--concurrency', String(concurrency), '--rate-limit', '0'];
+  const args = ['worker', '--concurrency', String(concurrency), '--rate-limit', String(rateLimit)];
   if (exitWhenIdle) args.push('--exit-when-idle');
   return startNode(CLI, args, {
     env: {

@@ -107,7 +107,7 @@ export const deletionContracts = {
     url: '/v1/deletions',
     operationId: 'createDeletions',
     summary: 'Enqueue background tasks for deletion',
-    description: `At most ${MAX_TASKS_PER_REQUEST} tasks per request. A task already pending or finished within the dedupe window is reported as a duplicate and not enqueued again, so a retried request is harmless. A W3C \`traceparent\` header is validated and carried by every job into its log records.`,
+    description: `At most ${MAX_TASKS_PER_REQUEST} tasks per request. A task already pending or finished within the dedupe window is reported as a duplicate and not enqueued again, so a retried request is harmless. A task's \`priority\` is \`urgent\` (sent before every waiting bulk job) or \`bulk\`; by default a request of one task is urgent, a batch bulk.`,
     tag: 'deletions',
     auth: true,
     scope: 'enqueue',
@@ -162,6 +162,8 @@ export async function enqueueDeletions(
     ...(body.reason === undefined ? {} : { reason: body.reason }),
     source: body.source ?? 'api',
     runId,
+    // A single deletion is an event to act on now; a batch is bulk. An item's own priority wins.
+    priority: body.tasks.length === 1 ? ('urgent' as const) : ('bulk' as const),
     ...(caller.traceparent === undefined ? {} : { traceparent: caller.traceparent }),
   };
   await withRedis(connection, () =>
@@ -248,6 +250,7 @@ async function readDeletion(queue: Queue, jobId: string): Promise<DeletionStatus
       task_id: d.task_id ?? '',
       ...(d.region === undefined ? {} : { region: d.region }),
       ...(d.account === undefined ? {} : { account: d.account }),
+      priority: d.priority ?? 'bulk',
     },
     ...(d.reason === undefined ? {} : { reason: d.reason }),
     ...(d.source === undefined ? {} : { source: d.source }),

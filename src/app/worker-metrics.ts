@@ -28,7 +28,13 @@ export async function serveWorkerMetrics(
   const server = await startMetricsServer(metrics.registry, port, config.METRICS_HOST, {
     beforeScrape: async () => {
       for (const [account, pool] of pools()?.pools ?? []) {
-        const status = await getQueueStatus(pool.queue, pool.deadLetters, app.connection, app.prefix);
+        const status = await getQueueStatus(
+          pool.queue,
+          pool.deadLetters,
+          app.connection,
+          app.prefix,
+          account,
+        );
         recordQueueStatus(withAccountLabel(metrics, account), status);
       }
     },

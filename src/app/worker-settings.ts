@@ -3,6 +3,7 @@
  * demo's choice) wins, else the configuration schema's value (src/config/config.ts, which holds the
  * defaults a user can change); the few timings no one configures are named here.
  */
+import type { AutoRateSettings } from '../queue/rate-control/rate-script.js';
 import type { Config } from '../config/config.js';
 import type { TrustedPair } from '../queue/circuit-probe.js';
 import type { DeadLetterRetention } from '../queue/dead-letter-retention.js';
@@ -19,8 +20,10 @@ const DAY_MS = 86_400_000;
 export interface WorkerOverrides {
   /** Jobs in flight in this process (WORKER_CONCURRENCY). */
   concurrency?: number | undefined;
-  /** DELETEs per second across every worker of the prefix, 0 = off (WORKER_RATE_LIMIT). */
-  rateLimitPerSecond?: number | undefined;
+  /** DELETEs per second across every worker of the prefix, per account; `auto`; 0 = off (WORKER_RATE_LIMIT). */
+  rateLimitPerSecond?: number | 'auto' | undefined;
+  /** Laid over the WORKER_RATE_AUTO_* settings. */
+  autoRate?: Partial<AutoRateSettings> | undefined;
   /** Port of /metrics and /healthz, 0 = off (METRICS_PORT). */
   metricsPort?: number | undefined;
   /** How long in-flight jobs may finish on close (WORKER_SHUTDOWN_TIMEOUT_SEC). */
@@ -43,7 +46,9 @@ export interface WorkerOverrides {
 
 export interface WorkerSettings {
   concurrency: number;
-  rateLimitPerSecond: number;
+  rateLimitPerSecond: number | 'auto';
+  /** How `auto` searches (WORKER_RATE_AUTO_*). */
+  autoRate: AutoRateSettings;
   metricsPort: number;
   shutdownTimeoutMs: number;
   lockDurationMs: number;
@@ -62,6 +67,15 @@ export function resolveWorkerSettings(config: Config, overrides: WorkerOverrides
   return {
     concurrency: overrides.concurrency ?? config.WORKER_CONCURRENCY,
     rateLimitPerSecond: overrides.rateLimitPerSecond ?? config.WORKER_RATE_LIMIT,
+    autoRate: {
+      start: config.WORKER_RATE_AUTO_START,
+      min: config.WORKER_RATE_AUTO_MIN,
+      max: config.WORKER_RATE_AUTO_MAX,
+      step: config.WORKER_RATE_AUTO_STEP,
+      cut: config.WORKER_RATE_AUTO_CUT,
+      cooldownMs: config.WORKER_RATE_AUTO_COOLDOWN_MS,
+      ...overrides.autoRate,
+    },
     metricsPort: overrides.metricsPort ?? config.METRICS_PORT,
     shutdownTimeoutMs: overrides.shutdownTimeoutMs ?? config.WORKER_SHUTDOWN_TIMEOUT_SEC * 1_000,
     lockDurationMs,

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { RATE_WINDOWS } from '../emulator/rate-limiter.js';
 import { Option, type Command } from 'commander';
 import {
   DEMO_CREDENTIALS,
@@ -59,9 +60,14 @@ export function registerEmulatorCommand(program: Command): void {
     )
     .option(
       '--rate-limit <n>',
-      'calls per second per API before 429 APIGW.0308; 0 = off',
+      'calls per AK and API per sliding second (or --rate-window) before 429 APIGW.0308; 0 = off',
       parseIntOption('--rate-limit', 0, 1e6),
       200,
+    )
+    .addOption(
+      new Option('--rate-window <window>', 'the window of --rate-limit')
+        .choices(RATE_WINDOWS)
+        .default('second'),
     )
     .addOption(
       new Option('--delete-status <code>', 'status of a successful DELETE')

@@ -8,6 +8,7 @@ import {
   type FaultOptions,
 } from '../emulator/fault-injector.js';
 import { CleanupError } from '../errors.js';
+import type { RateWindow } from '../emulator/rate-limiter.js';
 
 /** Plain http, away from the API's 8080. */
 export const DEFAULT_EMULATOR_PORT = 18080;
@@ -27,6 +28,8 @@ export interface EmulatorFlags {
   stateFile?: string;
   seed: number;
   rateLimit: number;
+  /** Default second. */
+  rateWindow?: RateWindow;
   deleteStatus: '200' | '204';
   failRate: number;
   statusWeights: string;
@@ -81,7 +84,7 @@ export function buildEmulatorOptions(flags: EmulatorFlags, secrets: EmulatorSecr
       secrets.extraKeys === undefined
         ? { ...credentials, securityToken: secrets.securityToken }
         : [{ ...credentials, securityToken: secrets.securityToken }, ...secrets.extraKeys],
-    rateLimitPerSecond: flags.rateLimit,
+    rateLimit: { limit: flags.rateLimit, per: flags.rateWindow ?? 'second' },
     deleteSuccessStatus: flags.deleteStatus === '204' ? 204 : 200,
     seed: {
       projectId: flags.project,

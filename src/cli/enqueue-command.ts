@@ -5,7 +5,13 @@ import { CleanupError, isCleanupError } from '../errors.js';
 import { quoteForMessage } from '../intake/input-error.js';
 import { TASK_FORMATS, type TaskFormat } from '../intake/task-record.js';
 import { openTaskSource, type ValidationReport } from '../intake/task-source.js';
-import { deleteJobDataSchema, taskInputSchema, type TaskInput } from '../queue/job-contract.js';
+import {
+  JOB_PRIORITIES,
+  deleteJobDataSchema,
+  taskInputSchema,
+  type JobPriority,
+  type TaskInput,
+} from '../queue/job-contract.js';
 import { createProducer, type EnqueueLabels, type EnqueueSummary, type Producer } from '../queue/producer.js';
 import { preferLeanHeap } from './lean-heap.js';
 import { collect, parseIntOption } from './options.js';
@@ -24,6 +30,8 @@ export interface EnqueueCommandOptions {
   skipInvalid?: boolean;
   json?: boolean;
   chunkSize: number;
+  /** Default bulk. */
+  priority?: JobPriority;
 }
 
 export interface EnqueueDeps {
@@ -86,6 +94,14 @@ export function registerEnqueueCommand(program: Command): void {
     .option(
       '--skip-invalid',
       'enqueue the valid lines and skip (and list) the invalid ones instead of refusing all',
+    )
+    .addOption(
+      new Option(
+        '--priority <lane>',
+        'urgent: every job goes before all waiting bulk jobs (events); bulk: in turn, first in first out',
+      )
+        .choices(JOB_PRIORITIES)
+        .default('bulk'),
     )
     .option('--json', 'print {"enqueued":N,"duplicates":N,"invalid":N} on stdout instead of a sentence')
     .option(
@@ -155,7 +171,7 @@ function buildLabels(options: EnqueueCommandOptions): EnqueueLabels {
     const flag = String(issue?.path[0] ?? 'reason');
     throw usageError(`--${flag}: ${issue?.message ?? 'invalid'}`, flag);
   }
-  return { reason: result.data.reason, source: result.data.source };
+  return { reason: result.data.reason, source: result.data.source, priority: options.priority ?? 'bulk' };
 }
 
 const FLAG_OF_FIELD: Readonly<Record<string, string>> = {

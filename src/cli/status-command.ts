@@ -29,7 +29,7 @@ export function registerStatusCommand(program: Command): void {
           queues = openAccountQueues(accounts, app.connection, app.prefix);
           const all: (QueueStatus & { account: string; queue: string })[] = [];
           for (const [account, queue] of queues) {
-            const s = await getQueueStatus(queue, app.deadLetters(), app.connection, app.prefix);
+            const s = await getQueueStatus(queue, app.deadLetters(), app.connection, app.prefix, account);
             all.push({ account, queue: queue.name, ...s });
           }
           const main = all.find((s) => s.account === accounts.defaultName)!;
@@ -47,6 +47,15 @@ export function registerStatusCommand(program: Command): void {
                     `account ${s.account} (queue ${s.queue}):`,
                     ...describe(s).map((l) => `  ${l}`),
                   ]);
+            lines.push(
+              ...all.flatMap((s) =>
+                Object.entries(s.rate).map(([account, r]) =>
+                  r === null
+                    ? `rate (${account}): no limiter state (no worker has limited yet, or the limit is off)`
+                    : `rate (${account}): ${r.per_second}/s ${r.mode}${r.mode === 'auto' ? `, ${r.cuts} cuts by 429${r.last_cut_at ? `, last ${r.last_cut_at}` : ''}` : ''}`,
+                ),
+              ),
+            );
             const w = webhooks;
             lines.push(
               `webhooks: pending ${w.pending}, retrying ${w.retrying}, given up ${w.given_up}, delivered ${w.delivered}` +

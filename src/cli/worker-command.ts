@@ -2,11 +2,11 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
 import { createApp, startWorker, type WorkerOverrides } from '../app.js';
 import { EXIT_CODES, runCommand, type RunningService } from './run-command.js';
-import { parseIntOption } from './options.js';
+import { parseIntOption, parseRateLimitOption } from './options.js';
 
 interface WorkerFlags {
   concurrency?: number;
-  rateLimit?: number;
+  rateLimit?: number | 'auto';
   exitWhenIdle?: boolean;
   metricsPort?: number;
   shutdownTimeout?: number;
@@ -36,9 +36,9 @@ export function registerWorkerCommand(program: Command): void {
       parseIntOption('--concurrency', 1, 1000),
     )
     .option(
-      '--rate-limit <n>',
-      'DELETEs per second across all workers; 0 = off (default WORKER_RATE_LIMIT, 50)',
-      parseIntOption('--rate-limit', 0, 10_000),
+      '--rate-limit <n|auto>',
+      'DELETEs per second across all workers, smoothly spaced; auto = find the API limit (WORKER_RATE_AUTO_*); 0 = off (default WORKER_RATE_LIMIT, 50)',
+      parseRateLimitOption,
     )
     .option(
       '--exit-when-idle',

@@ -74,7 +74,7 @@ const accountSchema = z.strictObject({
   /** Further regions its jobs may name. */
   regions: z.array(region).default([]),
   /** Reserved for per-account rate control: requests per second of this account's queue. */
-  rate_limit: z.number().int().min(0).max(10_000).optional(),
+  rate_limit: z.union([z.number().int().min(0).max(10_000), z.literal('auto')]).optional(),
   /** Reserved for per-account rate control: jobs in flight per worker process for this account. */
   concurrency: z.number().int().min(1).max(1_000).optional(),
 });
@@ -94,7 +94,7 @@ export interface AccountSettings {
   projects: readonly string[];
   region?: string | undefined;
   regions: readonly string[];
-  rateLimit?: number | undefined;
+  rateLimit?: number | 'auto' | undefined;
   concurrency?: number | undefined;
   credentials(): CredentialSourceSettings;
 }

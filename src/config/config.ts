@@ -12,6 +12,7 @@ import { checkRedisMode } from './redis-settings.js';
 import { redisSchemaShape } from './redis-schema.js';
 import { hostFrom, intFrom, optionalString } from './schema-parts.js';
 import { emulatorSettingsShape } from './emulator-settings.js';
+import { rateSchemaShape } from './rate-settings.js';
 
 export { REGION_PATTERN } from './regions.js';
 import { checkCredentialAliases, credentialSettingsShape, requireStaticKeys } from './credential-settings.js';
@@ -104,9 +105,7 @@ export const configSchema = z.object({
     .default('info')
     .describe('pino log level; debug adds one record per DCS request.'),
   WORKER_CONCURRENCY: intFrom(32, 1, 1000).describe('Jobs processed at once by one worker process.'),
-  WORKER_RATE_LIMIT: intFrom(50, 0, 10_000).describe(
-    'DCS requests per second across all workers of this prefix; 0 turns the limit off.',
-  ),
+  ...rateSchemaShape,
   METRICS_PORT: intFrom(0, 0, 65_535).describe(
     'Port of the worker Prometheus /metrics endpoint; 0 turns it off.',
   ),
@@ -132,7 +131,7 @@ export const configSchema = z.object({
     'How long a finished job is kept, so that enqueueing its task again within that time is a duplicate.',
   ),
   JOBS_KEEP_COMPLETED: intFrom(0, 0, 100_000_000).describe(
-    'Most finished jobs kept; 0 derives it from the rate: WORKER_RATE_LIMIT (200 when off) x JOBS_DEDUPE_WINDOW_SEC.',
+    'Most finished jobs kept; 0 derives it from the rate: WORKER_RATE_LIMIT (200 when off or auto) x JOBS_DEDUPE_WINDOW_SEC.',
   ),
   CLEANUP_API_TOKEN: optionalString.describe(
     'Bearer token of the HTTP API with every scope (label `default`); CLEANUP_API_TOKENS_FILE adds scoped tokens. Never logged.',
@@ -232,6 +231,13 @@ export function loadConfig(env: Env = process.env, readSecretFile?: ReadSecretFi
 function checkRanges(config: Config, ctx: z.RefinementCtx): void {
   checkCredentialAliases(config, ctx);
   checkEventsSettings(config, ctx);
+  if (config.WORKER_RATE_AUTO_MAX < config.WORKER_RATE_AUTO_MIN) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['WORKER_RATE_AUTO_MAX'],
+      message: 'must be at least WORKER_RATE_AUTO_MIN',
+    });
+  }
   if (config.RETRY_THROTTLE_MAX_MS < config.RETRY_THROTTLE_MIN_MS) {
     ctx.addIssue({
       code: 'custom',
@@ -266,7 +272,8 @@ export function keptCompletedJobs(
   config: Pick<Config, 'JOBS_KEEP_COMPLETED' | 'JOBS_DEDUPE_WINDOW_SEC' | 'WORKER_RATE_LIMIT'>,
 ): number {
   if (config.JOBS_KEEP_COMPLETED > 0) return config.JOBS_KEEP_COMPLETED;
-  const perSecond = config.WORKER_RATE_LIMIT > 0 ? config.WORKER_RATE_LIMIT : 200;
+  const rate = config.WORKER_RATE_LIMIT;
+  const perSecond = rate === 'auto' || rate === 0 ? 200 : rate;
   return perSecond * config.JOBS_DEDUPE_WINDOW_SEC;
 }
 

@@ -18,7 +18,7 @@ import {
 import { createEmulatorState, type RemainingTask, type RemainingTaskFilter } from './emulator-state.js';
 import { createFaultInjector, type FaultOptions, type ScriptedAnswer } from './fault-injector.js';
 import { answerInspection } from './inspection-routes.js';
-import { createRateLimiter } from './rate-limiter.js';
+import { createRateLimiter, type RateLimitSettings } from './rate-limiter.js';
 import { createRequestPipeline, type PipelineContext, type RequestLogEntry } from './request-pipeline.js';
 import { buildSeedInventory, type SeedOptions } from './seed-inventory.js';
 import { createRequestIdSource } from './send-answer.js';
@@ -48,8 +48,10 @@ export interface EmulatorOptions {
   port?: number;
   /** Accepted key pairs, default {@link DEMO_CREDENTIALS}. */
   credentials?: AccessKeyPair | readonly AccessKeyPair[];
-  /** Calls per second per API (delete, list tasks, list instances); default 200, 0 = no limit. */
+  /** Calls per second per AK and API (delete, list tasks, list instances), sliding; default 200, 0 = no limit. */
   rateLimitPerSecond?: number;
+  /** The same as a limit per second or per minute; wins over `rateLimitPerSecond`. */
+  rateLimit?: RateLimitSettings;
   /** A generated inventory or a state file; default an empty inventory. */
   seed?: SeedOptions | EmulatorStateFileInput;
   faults?: FaultOptions;
@@ -85,6 +87,10 @@ export interface Emulator {
   stats(): EmulatorStats;
   /** Clears counters, lockouts, rate windows and scripts; with `state`, restores the initial inventory. */
   reset(options?: { state?: boolean }): void;
+  /** The gateway's throttling in force: calls per AK and API per sliding second or minute (0: off). */
+  rateLimit(): Required<RateLimitSettings>;
+  /** Replaces it (its windows start empty). */
+  setRateLimit(settings: RateLimitSettings): void;
   /** Replaces the fault options (a new `seed` restarts the fault generator). */
   setFaults(faults: FaultOptions): void;
   faults(): FaultOptions;
@@ -126,7 +132,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       maxFailures: options.maxAuthFailures ?? 5,
       lockoutMs: options.lockoutMs ?? 5 * 60_000,
     }),
-    limiter: createRateLimiter(options.rateLimitPerSecond ?? 200, now),
+    limiter: createRateLimiter(options.rateLimit ?? { limit: options.rateLimitPerSecond ?? 200 }, now),
     faults: createFaultInjector(options.faults),
     stats: createStatsRecorder(),
     nextRequestId: createRequestIdSource(),
@@ -151,6 +157,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       ctx.faults.clearScripts();
       if (resetOptions.state) ctx.state = createEmulatorState(initial);
     },
+    rateLimit: () => ctx.limiter.settings(),
+    setRateLimit: (settings) => ctx.limiter.set(settings),
     setFaults: (faults) => ctx.faults.set(faults),
     faults: () => ctx.faults.current(),
     scriptTask: (taskId, answers) => ctx.faults.script(taskId, answers),

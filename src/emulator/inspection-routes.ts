@@ -3,6 +3,8 @@
  *   GET  /__emulator/stats                              counters (EmulatorStats)
  *   POST /__emulator/reset[?state=true]                 counters, lockouts, windows, scripts (and inventory)
  *   GET  /__emulator/faults   POST /__emulator/faults   current fault options / replace them (JSON body)
+ *   GET  /__emulator/rate-limit   POST /__emulator/rate-limit {"limit": n, "per": "second"|"minute"}
+ *                                 the gateway throttling per AK and API (sliding window; 0 = off)
  *   GET  /__emulator/tasks?project=&instance=&status=   remaining tasks
  *   POST /__emulator/scripts                            {"task_id": "...", "answers": [ScriptedAnswer, ...]}
  *   GET  /__emulator/inventory                          projects, instances and their task counts
@@ -16,6 +18,7 @@ import { z } from 'zod';
 import { isCleanupError } from '../errors.js';
 import type { RemainingTask, RemainingTaskFilter } from './emulator-state.js';
 import type { FaultOptions, ScriptedAnswer } from './fault-injector.js';
+import { parseRateLimitSettings, type RateLimitSettings } from './rate-limiter.js';
 import { sendJson } from './send-answer.js';
 import { buildInputError, TASK_STATUSES } from './state-file.js';
 import type { EmulatorStats } from './stats-recorder.js';
@@ -25,6 +28,8 @@ export interface InspectionTarget {
   stats(): EmulatorStats;
   reset(options?: { state?: boolean }): void;
   faults(): FaultOptions;
+  rateLimit(): RateLimitSettings;
+  setRateLimit(settings: RateLimitSettings): void;
   setFaults(faults: FaultOptions): void;
   remainingTasks(filter?: RemainingTaskFilter): RemainingTask[];
   scriptTask(taskId: string, answers: ScriptedAnswer[]): void;
@@ -96,6 +101,11 @@ function route(
       target.reset({ state });
       return { reset: true, state };
     }
+    case 'GET /__emulator/rate-limit':
+      return target.rateLimit();
+    case 'POST /__emulator/rate-limit':
+      target.setRateLimit(parseRateLimitSettings(readJson(body)));
+      return target.rateLimit();
     case 'GET /__emulator/faults':
       return target.faults();
     case 'POST /__emulator/faults':

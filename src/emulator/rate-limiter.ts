@@ -1,24 +1,81 @@
-/** Fixed one-second windows, one counter per API route, like the gateway's per-API flow control. */
+/**
+ * The gateway's flow control: a SLIDING window per access key and per API (delete, list tasks, list
+ * instances), per second or per minute. A call is refused (429 APIGW.0308, no Retry-After) when the
+ * key has had `limit` accepted calls of that API within the last window; refused calls do not count.
+ * The worker is never told the limit: tests and benchmarks set it (option, CLI flag, or
+ * POST /__emulator/rate-limit) and read it back (GET).
+ */
+import { z } from 'zod';
+import { buildInputError } from './state-file.js';
+
+export const RATE_WINDOWS = ['second', 'minute'] as const;
+export type RateWindow = (typeof RATE_WINDOWS)[number];
+
+const settingsSchema = z
+  .object({
+    /** Accepted calls per window, per access key and API; 0 turns throttling off. */
+    limit: z.number().int().min(0).max(1_000_000),
+    per: z.enum(RATE_WINDOWS).optional(),
+  })
+  .strict();
+
+export interface RateLimitSettings {
+  limit: number;
+  /** Default `second`. */
+  per?: RateWindow;
+}
+
 export interface RateLimiter {
-  /** Counts one call on `route`; false when the route is over its limit in the current second. */
-  take(route: string): boolean;
+  /** Counts one call of `route` by `accessKeyId`; false when it is over the limit (the call is refused). */
+  take(accessKeyId: string, route: string): boolean;
+  /** The gateway's message for a refused call: `policy user over ratelimit, limit:XX, time:1 second`. */
+  refusalMessage(): string;
+  settings(): Required<RateLimitSettings>;
+  /** Replaces the limit (validated) and forgets every window. */
+  set(settings: RateLimitSettings): void;
   reset(): void;
 }
 
-/** A limiter allowing `limitPerSecond` calls per route and second; 0 turns it off. */
-export function createRateLimiter(limitPerSecond: number, now: () => number): RateLimiter {
-  const windows = new Map<string, { second: number; count: number }>();
+/** Validates settings from code or JSON; INVALID_INPUT naming the field. */
+export function parseRateLimitSettings(input: unknown): Required<RateLimitSettings> {
+  const result = settingsSchema.safeParse(input);
+  if (!result.success) throw buildInputError('rate limit', result.error);
+  return { limit: result.data.limit, per: result.data.per ?? 'second' };
+}
+
+/** Accepted-call times of one key and API, oldest first (a queue with a moving head). */
+interface Window {
+  times: number[];
+  head: number;
+}
+
+export function createRateLimiter(initial: RateLimitSettings, now: () => number): RateLimiter {
+  let current = parseRateLimitSettings(initial);
+  const windows = new Map<string, Window>();
   return {
-    take(route) {
-      if (limitPerSecond <= 0) return true;
-      const second = Math.floor(now() / 1000);
-      const window = windows.get(route);
-      if (window === undefined || window.second !== second) {
-        windows.set(route, { second, count: 1 });
-        return true;
+    take(accessKeyId, route) {
+      const { limit, per } = current;
+      if (limit <= 0) return true;
+      const t = now();
+      const since = t - (per === 'minute' ? 60_000 : 1_000);
+      const key = `${accessKeyId}\n${route}`;
+      let w = windows.get(key);
+      if (w === undefined) windows.set(key, (w = { times: [], head: 0 }));
+      while (w.head < w.times.length && w.times[w.head]! <= since) w.head++;
+      if (w.head > 1024 && w.head * 2 > w.times.length) {
+        w.times = w.times.slice(w.head);
+        w.head = 0;
       }
-      window.count += 1;
-      return window.count <= limitPerSecond;
+      if (w.times.length - w.head >= limit) return false;
+      w.times.push(t);
+      return true;
+    },
+    refusalMessage: () =>
+      `The throttling threshold has been reached: policy user over ratelimit, limit:${current.limit}, time:1 ${current.per}`,
+    settings: () => ({ ...current }),
+    set(settings) {
+      current = parseRateLimitSettings(settings);
+      windows.clear();
     },
     reset: () => windows.clear(),
   };

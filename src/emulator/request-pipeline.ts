@@ -1,7 +1,7 @@
 /**
  * One request through the emulator, in the gateway's order:
- *   route match (404 APIGW.0101) -> signature and lockout (401 APIGW.0301) -> per-API rate limit
- *   (429 APIGW.0308) -> scripted answer for the task (DELETE only) -> injected fault and latency
+ *   route match (404 APIGW.0101) -> signature and lockout (401 APIGW.0301) -> sliding-window rate
+ *   limit per AK and API (429 APIGW.0308, rate-limiter.ts) -> scripted answer for the task (DELETE only) -> injected fault and latency
  *   (faulty routes only) -> the DCS answer from the inventory.
  * The metadata and IAM credential routes (credential-routes.ts) skip the rate limit and the faults.
  * Requests under /__emulator/ skip all of it and go to the inspection API.
@@ -127,9 +127,9 @@ export function createRequestPipeline(
       sendError(x.res, 401, 'APIGW.0301', x.requestId, message);
       return finish(x, match.route, 401);
     }
-    if (!ctx.limiter.take(match.route)) {
+    if (!ctx.limiter.take(auth.accessKeyId, match.route)) {
       ctx.stats.recordThrottled();
-      sendError(x.res, 429, 'APIGW.0308', x.requestId);
+      sendError(x.res, 429, 'APIGW.0308', x.requestId, ctx.limiter.refusalMessage());
       return finish(x, match.route, 429);
     }
     const scripted = match.taskId === undefined ? undefined : ctx.faults.takeScripted(match.taskId);

@@ -15,6 +15,8 @@ export interface Metrics {
   throttleWaits: Counter<'account'>;
   throttleWaitSeconds: Counter<'account'>;
   circuitOpen: Gauge<'account'>;
+  /** The rate gate's current rate (fixed, or what auto found), by account. */
+  rateLimit: Gauge<'account'>;
   queueJobs: Gauge<'state' | 'account'>;
   deadLetters: Gauge;
   deadLettersDropped: Counter<'reason'>;
@@ -47,13 +49,19 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
     }),
     throttleWaits: new Counter({
       name: 'dcs_cleanup_throttle_waits_total',
-      help: 'Times the queue was rate-limited after a 429.',
+      help: 'DCS answers 429 (throttled): each slows the rate limiter (or, with the limit off, pauses the queue).',
       labelNames: ['account'],
       registers,
     }),
     throttleWaitSeconds: new Counter({
       name: 'dcs_cleanup_throttle_wait_seconds_total',
       help: 'Seconds the queue was rate-limited after 429 answers.',
+      labelNames: ['account'],
+      registers,
+    }),
+    rateLimit: new Gauge({
+      name: 'dcs_cleanup_rate_limit_per_second',
+      help: 'DELETEs per second the shared rate limiter allows now, by account (fixed, or found by auto).',
       labelNames: ['account'],
       registers,
     }),

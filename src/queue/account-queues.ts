@@ -16,8 +16,10 @@ import { withAccountLabel } from '../observability/account-metrics.js';
 
 export type AccountWorkersOptions = Omit<
   CleanupWorkerOptions,
-  'getClient' | 'trusted' | 'queueName' | 'accountProblem'
-> & { registry: AccountRegistry };
+  'getClient' | 'queueName' | 'accountProblem'
+> & {
+  registry: AccountRegistry;
+};
 
 export interface AccountWorkers {
   /** One pool per account, by account name. */
@@ -56,8 +58,12 @@ export async function createAccountWorkers(options: AccountWorkersOptions): Prom
         queueName: account.queueName,
         accountProblem: (data) => findAccountProblem(registry, account, data),
         getClient: (region) => account.clients().get(region),
-        trusted: account.trusted,
+        // The pair the breaker probes: the account's first project; for the default account, the
+        // caller's (DCS_PROJECT_ID in DCS_REGION, or an override) when it gives one.
+        trusted: account.isDefault ? (common.trusted ?? account.trusted) : account.trusted,
         concurrency: account.settings.concurrency ?? common.concurrency,
+        // Huawei throttles per account: each account has its own shared limiter (rate-control/).
+        account: account.name,
         rateLimitPerSecond: account.settings.rateLimit ?? common.rateLimitPerSecond,
         logger: common.logger.child({ account: account.name }),
         ...(common.metrics === undefined ? {} : { metrics: withAccountLabel(common.metrics, account.name) }),

@@ -13,11 +13,14 @@ import type { DeleteJobData } from './job-contract.js';
 import type { JobRun } from './job-run.js';
 import type { RetryPolicy } from './retry-policy.js';
 import { traceIdOf } from '../observability/trace-context.js';
+import type { RateGate } from './rate-control/rate-gate.js';
 
 export interface DeleteAttemptsDeps {
   policy: RetryPolicy;
   circuit: CircuitBreaker;
   metrics?: Metrics | undefined;
+  /** The account's shared rate limiter; absent when the rate limit is off. */
+  rate?: RateGate | undefined;
 }
 
 /** Returns the last attempt's outcome, or undefined when the breaker opened before one was sent. */
@@ -42,7 +45,10 @@ export function createDeleteAttempts(deps: DeleteAttemptsDeps): AttemptDelete {
     if (circuit.isOpen()) return undefined;
     const ref = { projectId: data.project_id, instanceId: data.instance_id, taskId: data.task_id };
     const traceId = data.traceparent === undefined ? undefined : traceIdOf(data.traceparent);
+    const { rate } = deps;
     const send = async (): Promise<AttemptOutcome> => {
+      // The account's shared limiter spaces the sends (urgent jobs take the next slot first).
+      if (rate !== undefined) await rate.acquire(data.priority, signal);
       const at = Date.now();
       const outcome = await client.deleteBackgroundTask(ref, { signal, traceId });
       run.record(outcome, at);

@@ -10,6 +10,9 @@
  *   data         DeleteJobData below (snake_case, schema_version 2, or 1 without `account`); never
  *                credentials. `account`, when set, must be the account of the queue it is written to
  *   options      attempts and backoff `{ type: 'dcs-jitter' }` (DEFAULT_JOB_OPTIONS)
+ *   priority     `data.priority` `urgent` | `bulk` (absent: bulk). An urgent job is also added with
+ *                BullMQ's `lifo: true` (RPUSH to the head of the wait list): workers take it before
+ *                any waiting bulk job, and the rate gate gives it the next send time of its process
  */
 import { z } from 'zod';
 import { CleanupError } from '../errors.js';
@@ -35,6 +38,11 @@ const id = idSchema;
 export const labelSchema = z.string().max(200, 'must be at most 200 characters');
 const label = labelSchema;
 
+/** A job's lane: `urgent` goes before any waiting `bulk` job (the default). */
+export const JOB_PRIORITIES = ['urgent', 'bulk'] as const;
+export type JobPriority = (typeof JOB_PRIORITIES)[number];
+export const jobPrioritySchema = z.enum(JOB_PRIORITIES, { error: 'must be urgent or bulk' });
+
 /** One task to delete, as producers hand it over. */
 export const taskInputSchema = z.object({
   project_id: id,
@@ -43,6 +51,8 @@ export const taskInputSchema = z.object({
   region: regionSchema.optional(),
   /** The account whose credentials delete it; default: the account listing its project, else the default. */
   account: z.string().regex(ACCOUNT_NAME_PATTERN, ACCOUNT_NAME_RULE).optional(),
+  /** The lane (absent: the caller's default, bulk unless said otherwise). */
+  priority: jobPrioritySchema.optional(),
 });
 export type TaskInput = z.infer<typeof taskInputSchema>;
 

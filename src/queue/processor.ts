@@ -11,7 +11,8 @@
  *     retry ..................................... BullMQ retry with full-jitter backoff (JobRun.retryLater);
  *                                                 on the last attempt, dead letter `retries_exhausted`
  *     busy ...................................... delayed by the busy floor, no attempt spent
- *     throttled ................................. whole queue rate-limited, job back to wait, no attempt spent
+ *     throttled ................................. rate gate told (auto: rate cut), job back to wait, no attempt
+ *                                                 spent; without a gate (limit off) the whole queue is rate-limited
  *     auth_failed, misconfigured ................ the trusted pair accepted: dead letter `rejected` (the job's
  *                                                 project or region is wrong); else breaker opens (queue
  *                                                 paused), job back to wait (see circuit-probe.ts)
@@ -36,6 +37,7 @@ import type { TrustedCheck } from './circuit-probe.js';
 import { isCleanupError } from '../errors.js';
 import type { RunJobEnds } from '../runs/run-job-hook.js';
 import { createRunLedger } from '../runs/run-ledger.js';
+import type { RateGate } from './rate-control/rate-gate.js';
 
 export interface ProcessorDeps {
   /** The DCS client for a job's region (one per endpoint, cached by the caller). */
@@ -54,6 +56,8 @@ export interface ProcessorDeps {
   trusted?: TrustedCheck | undefined;
   /** Where a labelled job's end is counted (default: the run ledger under `prefix`). */
   runs?: RunJobEnds | undefined;
+  /** The account's shared rate limiter (a 429 slows it, not the whole queue); absent when the limit is off. */
+  rate?: RateGate | undefined;
 }
 
 const FATAL_MESSAGES: Partial<Record<string, string>> = {
@@ -71,7 +75,7 @@ export function createProcessor(deps: ProcessorDeps): Processor {
   const { policy, logger, metrics, circuit } = deps;
   const gate = createCredentialGate();
   circuit.onClose(() => gate.reset());
-  const attempt = createDeleteAttempts({ policy, circuit, metrics });
+  const attempt = createDeleteAttempts({ policy, circuit, metrics, rate: deps.rate });
   const runDeps = {
     ...deps,
     runs: deps.runs ?? createRunLedger({ connection: deps.connection, prefix: deps.prefix }),
@@ -136,6 +140,20 @@ export function createProcessor(deps: ProcessorDeps): Processor {
       case 'throttled': {
         const delayMs = throttleDelayMs(policy, outcome.retryAfterMs);
         metrics?.throttleWaits.inc();
+        if (deps.rate !== undefined) {
+          const perSecond = await deps.rate.throttled(outcome.retryAfterMs);
+          logger.warn(
+            {
+              job_id: job.id,
+              task_id: data.task_id,
+              reason,
+              rate_per_second: perSecond,
+              request_id: outcome.requestId,
+            },
+            'throttled: rate slowed, job requeued',
+          );
+          return requeue(job, token, 'throttled');
+        }
         metrics?.throttleWaitSeconds.inc(delayMs / 1000);
         logger.warn(
           { job_id: job.id, task_id: data.task_id, reason, delay_ms: delayMs, request_id: outcome.requestId },

@@ -10,7 +10,9 @@ import {
   buildJobId,
   buildLegacyJobId,
   parseTaskInput,
+  jobPrioritySchema,
   type DeleteJobData,
+  type JobPriority,
   type TaskInput,
 } from './job-contract.js';
 import { CleanupError } from '../errors.js';
@@ -50,6 +52,8 @@ export interface EnqueueLabels {
   runId?: string;
   /** W3C traceparent of the request that asked (src/observability/trace-context.ts). */
   traceparent?: string;
+  /** The lane: `urgent` goes before every waiting bulk job; default `bulk`. */
+  priority?: JobPriority;
 }
 
 export interface EnqueuedJob {
@@ -217,12 +221,11 @@ export function createProducer(options: ProducerOptions): Producer {
       const jobId = ids[i]!;
       const duplicate = held[i] !== 0 || seen.has(jobId);
       seen.add(jobId);
+      // An urgent job goes to the head of the wait list (the job contract's priority).
+      const urgent = (task.priority ?? labels.priority) === 'urgent';
+      const opts = urgent ? { ...jobOptions, lifo: true, jobId } : { ...jobOptions, jobId };
       if (!duplicate)
-        fresh.push({
-          name: JOB_NAME,
-          data: toJobData(task, labels, now, accountOf(task)),
-          opts: { ...jobOptions, jobId },
-        });
+        fresh.push({ name: JOB_NAME, data: toJobData(task, labels, now, accountOf(task), urgent), opts });
       // A task held by a legacy job is reported under that job's id, so its state can be looked up.
       return { job_id: held[i] === 2 ? buildLegacyJobId(task) : jobId, task_id: task.task_id, duplicate };
     });
@@ -306,6 +309,7 @@ function validateLabels(labels: EnqueueLabels): void {
     ['source', deleteJobDataSchema.shape.source, labels.source],
     ['run_id', deleteJobDataSchema.shape.run_id, labels.runId],
     ['traceparent', deleteJobDataSchema.shape.traceparent, labels.traceparent],
+    ['priority', jobPrioritySchema.optional(), labels.priority],
   ] as const;
   for (const [field, schema, value] of checks) {
     const result = schema.safeParse(value);
@@ -342,6 +346,7 @@ function toJobData(
   labels: EnqueueLabels,
   enqueuedAt: string,
   account: string | undefined,
+  urgent: boolean,
 ): DeleteJobData {
   const data: DeleteJobData = {
     schema_version: JOB_SCHEMA_VERSION,
@@ -356,5 +361,6 @@ function toJobData(
   if (labels.source !== undefined) data.source = labels.source;
   if (labels.runId !== undefined) data.run_id = labels.runId;
   if (labels.traceparent !== undefined) data.traceparent = labels.traceparent;
+  if (urgent) data.priority = 'urgent';
   return data;
 }

@@ -2,6 +2,10 @@ import type { Queue } from 'bullmq';
 import type { DeadLetters } from './dead-letters.js';
 import { readCircuitState, type CircuitState } from './circuit-breaker.js';
 import type { RedisClient } from './redis-connection.js';
+import { readRateState, type RateState } from './rate-control/rate-script.js';
+
+/** The account of a deployment without accounts. */
+export const DEFAULT_ACCOUNT = 'default';
 
 export interface QueueStatus {
   waiting: number;
@@ -13,6 +17,8 @@ export interface QueueStatus {
   paused: boolean;
   /** Why the breaker paused the queue, when it did. */
   circuit: CircuitState;
+  /** The shared rate limiter by account, as the workers last left it (null: no worker limited yet, or the limit is off). */
+  rate: Record<string, RateState | null>;
 }
 
 /** Counts by state and the breaker's state, in two round trips. */
@@ -21,12 +27,15 @@ export async function getQueueStatus(
   deadLetters: DeadLetters,
   connection: RedisClient,
   prefix: string,
+  /** The account the queue serves: its rate limiter is read (default `default`). */
+  account: string = DEFAULT_ACCOUNT,
 ): Promise<QueueStatus> {
-  const [counts, dead, paused, circuit] = await Promise.all([
+  const [counts, dead, paused, circuit, rate] = await Promise.all([
     queue.getJobCounts('wait', 'active', 'delayed', 'prioritized', 'completed', 'failed'),
     deadLetters.count(),
     queue.isPaused(),
     readCircuitState(connection, prefix, queue.name),
+    readRateState(connection, prefix, account),
   ]);
   return {
     waiting: (counts.wait ?? 0) + (counts.prioritized ?? 0),
@@ -36,6 +45,7 @@ export async function getQueueStatus(
     failed: counts.failed ?? 0,
     dead_letters: dead,
     paused,
+    rate: { [account]: rate ?? null },
     circuit,
   };
 }

@@ -18,6 +18,8 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { RunJobEnds } from '../runs/run-job-hook.js';
 import type { EventPublisher } from '../events/event-publisher.js';
+import { createRateGate, type RateGate } from './rate-control/rate-gate.js';
+import type { AutoRateSettings } from './rate-control/rate-script.js';
 
 const UNLIMITED_RATE = 1_000_000_000;
 
@@ -39,8 +41,15 @@ export interface CleanupWorkerOptions {
   logger: Logger;
   metrics?: Metrics | undefined;
   concurrency: number;
-  /** DELETE requests per second across every worker of this prefix; 0 turns the limit off. */
-  rateLimitPerSecond: number;
+  /**
+   * DELETE requests per second across every worker of this prefix and account (smoothly spaced by a
+   * limiter shared through Redis), `auto` to find the API's limit; 0 turns the limit off.
+   */
+  rateLimitPerSecond: number | 'auto';
+  /** `auto` settings (WORKER_RATE_AUTO_*). */
+  autoRate?: Partial<AutoRateSettings> | undefined;
+  /** The account whose limit this queue's DELETEs count against (default `default`). */
+  account?: string | undefined;
   policy: RetryPolicy;
   /** How often a process probes DCS while the breaker is open. */
   probeIntervalMs: number;
@@ -66,6 +75,8 @@ export interface CleanupWorker {
   readonly queue: Queue;
   readonly deadLetters: DeadLetters;
   readonly circuit: CircuitBreaker;
+  /** The account's rate gate; undefined when the limit is off. */
+  readonly rate: RateGate | undefined;
   /** Resolves once nothing is waiting, active or delayed (or the breaker holds the queue paused: `paused`). */
   waitUntilIdle(pollMs?: number): Promise<'idle' | 'paused'>;
   /** Stops fetching, lets in-flight jobs finish within the shutdown timeout, then aborts them. */
@@ -89,6 +100,19 @@ export async function createCleanupWorker(options: CleanupWorkerOptions): Promis
   });
   const getClient = (region: string | undefined): TaskDeleter => options.getClient(region);
   const trusted = options.trusted && createTrustedCheck(options.trusted, getClient);
+  const limit = options.rateLimitPerSecond;
+  const account = options.account ?? 'default';
+  const rate =
+    limit === 0
+      ? undefined
+      : createRateGate({
+          connection,
+          prefix,
+          account,
+          limit,
+          auto: options.autoRate,
+          onRate: (perSecond) => options.metrics?.rateLimit.set({ account }, perSecond),
+        });
   const processor = createProcessor({
     ...options,
     trusted,
@@ -97,8 +121,8 @@ export async function createCleanupWorker(options: CleanupWorkerOptions): Promis
     circuit,
     policy,
     metrics: options.metrics,
+    rate,
   });
-  const rate = options.rateLimitPerSecond;
   // One signal aborts every in-flight request at shutdown. A processor taking BullMQ's own signal
   // would make BullMQ build an AbortController per job, and a listener on a fresh signal costs ten
   // times one on this long-lived one (bench/README.md). Every request in flight listens to it.
@@ -110,9 +134,10 @@ export async function createCleanupWorker(options: CleanupWorkerOptions): Promis
     prefix,
     name: `${hostname()}:${process.pid}`,
     concurrency: options.concurrency,
-    // Even with the rate limit off a limiter is set: BullMQ honours a queue-wide rateLimit() (our 429
-    // handling) only for workers that have one, so "off" is a limit no one reaches.
-    limiter: { max: rate > 0 ? rate : UNLIMITED_RATE, duration: 1_000 },
+    // The rate gate spaces the DELETEs, not BullMQ's fixed windows. A limiter no one reaches is still
+    // set: BullMQ honours a queue-wide rateLimit() (the 429 handling when the limit is off) only for
+    // workers that have one.
+    limiter: { max: UNLIMITED_RATE, duration: 1_000 },
     lockDuration: options.lockDurationMs,
     stalledInterval: options.stalledIntervalMs,
     // A DELETE is idempotent: a job whose worker died is safe to run again, many times.
@@ -163,6 +188,7 @@ export async function createCleanupWorker(options: CleanupWorkerOptions): Promis
     queue,
     deadLetters,
     circuit,
+    rate,
     async waitUntilIdle(pollMs = 250) {
       for (let quiet = 0; ;) {
         if (circuit.isOpen()) return 'paused';

@@ -337,6 +337,8 @@ describe('many accounts: one queue and one breaker per account', () => {
         instance_id: 'i-1',
         task_id: 't-1',
         account: 'b',
+        // Three tasks in one request: a batch, so bulk.
+        priority: 'bulk',
       });
       expect((await get(A.project, 't-2')).task.account).toBe('b');
       expect((await get(A.project, 't-3')).task).not.toHaveProperty('account');

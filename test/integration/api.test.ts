@@ -289,7 +289,10 @@ describe('jobs through a real run against the emulator', () => {
       const res = await request(`http://127.0.0.1:${workerMetrics.port}/metrics`);
       return res.body.text();
     };
-    const deletedBefore = metricValue(await scrape(), 'dcs_cleanup_deletions_total{outcome="deleted"}');
+    const deletedBefore = metricValue(
+      await scrape(),
+      'dcs_cleanup_deletions_total{outcome="deleted",account="default"}',
+    );
     await h.startWorker();
     const tasks = seedTasks(5);
     h.emulator.scriptTask(tasks[4]!.task_id, [{ status: 400, errorCode: '111400070' }]);
@@ -334,9 +337,16 @@ describe('jobs through a real run against the emulator', () => {
     expect(h.emulator.getTask(tasks[4]!.task_id)).toBeUndefined();
 
     const workerText = await scrape();
-    expect(metricValue(workerText, 'dcs_cleanup_deletions_total{outcome="deleted"}')).toBe(deletedBefore + 5);
-    expect(workerText).toMatch(/^dcs_cleanup_deletions_total\{outcome="dead_lettered"\} [1-9]/m);
-    expect(workerText).toMatch(/^dcs_cleanup_request_duration_seconds_count\{status="200"\} [1-9]/m);
+    // The worker's series carry the account of the queue that ran the job (`default` without a file).
+    expect(metricValue(workerText, 'dcs_cleanup_deletions_total{outcome="deleted",account="default"}')).toBe(
+      deletedBefore + 5,
+    );
+    expect(workerText).toMatch(
+      /^dcs_cleanup_deletions_total\{outcome="dead_lettered",account="default"\} [1-9]/m,
+    );
+    expect(workerText).toMatch(
+      /^dcs_cleanup_request_duration_seconds_count\{status="200",account="default"\} [1-9]/m,
+    );
     await workerMetrics.close();
 
     const apiText = (await api.inject({ method: 'GET', url: '/metrics' })).body;

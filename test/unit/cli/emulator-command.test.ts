@@ -29,7 +29,7 @@ describe('dcs-cleanup emulator flags', () => {
       host: '127.0.0.1',
       port: DEFAULT_EMULATOR_PORT,
       credentials: { ak: DEMO_CREDENTIALS.ak, sk: DEMO_CREDENTIALS.sk },
-      rateLimitPerSecond: 200,
+      rateLimit: { limit: 200, per: 'second' },
       deleteSuccessStatus: 200,
       seed: { projects: 1, instances: 3, tasksPerInstance: 200, seed: 1 },
       faults: { throttleRate: 0, resetRate: 0, hangRate: 0, latencyMs: 0, jitterMs: 0, routes: ['delete'] },

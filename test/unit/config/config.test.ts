@@ -63,6 +63,12 @@ describe('loadConfig defaults', () => {
       LOG_LEVEL: 'info',
       WORKER_CONCURRENCY: 32,
       WORKER_RATE_LIMIT: 50,
+      WORKER_RATE_AUTO_START: 50,
+      WORKER_RATE_AUTO_MIN: 1,
+      WORKER_RATE_AUTO_MAX: 1_000,
+      WORKER_RATE_AUTO_STEP: 4,
+      WORKER_RATE_AUTO_CUT: 0.9,
+      WORKER_RATE_AUTO_COOLDOWN_MS: 1_000,
       METRICS_PORT: 0,
       METRICS_HOST: '127.0.0.1',
       WORKER_HEALTH_GRACE_MS: 120_000,
@@ -184,6 +190,19 @@ describe('loadConfig defaults', () => {
       expect(err.field).toBe('WORKER_RATE_LIMIT');
     },
   );
+
+  it('reads WORKER_RATE_LIMIT=auto and refuses an automatic range upside down, naming the fields', () => {
+    expect(loadConfig({ WORKER_RATE_LIMIT: ' auto ' }).WORKER_RATE_LIMIT).toBe('auto');
+    expect(keptCompletedJobs(loadConfig({ WORKER_RATE_LIMIT: 'auto' }))).toBe(720_000);
+    expect(configError(() => loadConfig({ WORKER_RATE_LIMIT: 'AUTO' })).field).toBe('WORKER_RATE_LIMIT');
+    expect(configError(() => loadConfig({ WORKER_RATE_LIMIT: '10001' })).field).toBe('WORKER_RATE_LIMIT');
+    const err = configError(() => loadConfig({ WORKER_RATE_AUTO_MIN: '100', WORKER_RATE_AUTO_MAX: '10' }));
+    expect(err.field).toBe('WORKER_RATE_AUTO_MAX');
+    for (const cut of ['1', '0', '1.5', 'half']) {
+      expect(configError(() => loadConfig({ WORKER_RATE_AUTO_CUT: cut })).field).toBe('WORKER_RATE_AUTO_CUT');
+    }
+    expect(loadConfig({ WORKER_RATE_AUTO_CUT: '0.5' }).WORKER_RATE_AUTO_CUT).toBe(0.5);
+  });
 
   it('rejects numbers outside their range', () => {
     const err = configError(() => loadConfig({ WORKER_CONCURRENCY: '0', API_PORT: '65536' }));
