@@ -140,7 +140,11 @@ function endCallSpan(span: Span, origin: string, call: SignedCall, outcome: Atte
   if (outcome.networkError !== undefined) {
     span.setAttribute('error.type', outcome.networkError);
     span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.networkError });
-  } else if (outcome.status !== undefined && outcome.status >= 500) {
+  } else if (
+    outcome.status !== undefined &&
+    outcome.status >= 400 &&
+    outcome.verdict.action !== 'already_gone'
+  ) {
     span.setAttribute('error.type', String(outcome.status));
     span.setStatus({ code: SpanStatusCode.ERROR });
   }

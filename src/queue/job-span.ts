@@ -7,6 +7,7 @@
 import { DelayedError, RateLimitError, type Job } from 'bullmq';
 import {
   SpanKind,
+  SpanStatusCode,
   contextFromTraceparent,
   recordFailure,
   tracer,
@@ -23,7 +24,10 @@ export const JOB_SPAN_NAME = 'delete-task process';
 /** `processor` with a span around each run of a job. */
 export function traceJobs(processor: Processor): Processor {
   return (job, token, signal) => {
-    const data = (typeof job.data === 'object' && job.data !== null ? job.data : {}) as Record<string, unknown>;
+    const data = (typeof job.data === 'object' && job.data !== null ? job.data : {}) as Record<
+      string,
+      unknown
+    >;
     const parent = contextFromTraceparent(data.traceparent);
     const span = tracer().startSpan(JOB_SPAN_NAME, { kind: SpanKind.CONSUMER }, parent);
     if (!span.isRecording()) return processor(job, token, signal);
@@ -42,7 +46,14 @@ export function traceJobs(processor: Processor): Processor {
       span,
       parent,
       () => processor(job, token, signal),
-      (s, result) => s.setAttribute('dcs_cleanup.outcome', result.outcome),
+      (s, result) => {
+        s.setAttribute('dcs_cleanup.outcome', result.outcome);
+        if (result.outcome === 'dead_lettered')
+          s.setStatus({
+            code: SpanStatusCode.ERROR,
+            message: `dead-lettered: ${result.reason ?? 'unknown'}`,
+          });
+      },
       endedEarly,
     );
   };
