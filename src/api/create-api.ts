@@ -33,6 +33,7 @@ import { registerOpenApiRoutes } from './openapi-routes.js';
 import { registerPurgeRoutes } from './purge-routes.js';
 import { zodValidatorCompiler } from './zod-validation.js';
 import { registerRunRoutes } from './run-routes.js';
+import { registerRequestSpans } from './request-span.js';
 import { createRunLedger, type RunLedger } from '../runs/run-ledger.js';
 import { createSchedules } from '../queue/schedules.js';
 
@@ -130,6 +131,8 @@ export function createApi(deps: ApiDeps): FastifyInstance {
   app.setValidatorCompiler(zodValidatorCompiler);
   app.setErrorHandler(buildErrorHandler(logger));
   app.setNotFoundHandler(notFoundHandler);
+  // First hook: the server span covers refusals too.
+  registerRequestSpans(app);
   // Without a token, only loopback callers that are not browser pages (DNS rebinding): every route.
   if (!requiresToken(deps.auth)) app.addHook('onRequest', buildLoopbackGuard());
   const tokensFile = requiresToken(deps.auth) ? deps.auth.tokensFile : undefined;

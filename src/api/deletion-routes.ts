@@ -21,7 +21,7 @@ import { buildRunId, randomRunSuffix } from '../purge/run-id.js';
 import type { RunLedger } from '../runs/run-ledger.js';
 import { describeApiCaller } from './run-routes.js';
 import { addRoute, type RouteContract } from './route-contract.js';
-import { readTraceparent } from './request-trace.js';
+import { readJobTraceparent } from './request-trace.js';
 
 /** Tasks one request may carry: one producer chunk, so one EXISTS pipeline and one addBulk. */
 export const MAX_TASKS_PER_REQUEST = 1_000;
@@ -211,7 +211,7 @@ export function registerDeletionRoutes(app: FastifyInstance, deps: DeletionRoute
     deletionContracts.create,
     async ({ body, raw }) =>
       enqueueDeletions(deps, body, {
-        traceparent: readTraceparent(raw),
+        traceparent: readJobTraceparent(raw),
         startedBy: describeApiCaller(raw.tokenLabel),
       }),
     { idempotency },

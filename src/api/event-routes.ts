@@ -22,7 +22,7 @@ import {
   deletionContracts,
   type DeletionRouteDeps,
 } from './deletion-routes.js';
-import { readTraceparent } from './request-trace.js';
+import { readJobTraceparent } from './request-trace.js';
 import { describeApiCaller } from './run-routes.js';
 import { addRoute, type RouteContract } from './route-contract.js';
 import { toValidationError } from './zod-validation.js';
@@ -137,7 +137,7 @@ export function readEvent(request: FastifyRequest): ReceivedEvent {
     id: event.id,
     source: event.source,
     data: event.data,
-    traceparent: trace?.slice(0, 55) ?? readTraceparent(request),
+    traceparent: trace?.slice(0, 55) ?? readJobTraceparent(request),
   };
 }
 

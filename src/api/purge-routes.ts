@@ -24,7 +24,7 @@ import { ApiError } from './api-error.js';
 import { DEFAULT_PURGE_LIMITS, createPurgeGate, type PurgeLimits } from './purge-gate.js';
 import { addRoute, type RouteContract } from './route-contract.js';
 import { describeApiCaller, startApiPurge } from './run-routes.js';
-import { readTraceparent } from './request-trace.js';
+import { readJobTraceparent } from './request-trace.js';
 
 // One source for each rule: the ids of the job contract, the filters of a purge spec.
 const id = taskInputSchema.shape.project_id;
@@ -165,7 +165,7 @@ export function registerPurgeRoutes(app: FastifyInstance, deps: PurgeRouteDeps):
             reason: body.reason ?? 'purge',
             concurrency: body.concurrency,
             startedBy: describeApiCaller(raw.tokenLabel),
-            traceparent: readTraceparent(raw),
+            traceparent: readJobTraceparent(raw),
             now: now(),
           },
         );

@@ -5,6 +5,7 @@ import type { CredentialProvider } from '../huawei/credential-provider.js';
 import type { Credentials } from '../huawei/credentials.js';
 import { buildQueryString, signRequest, type QueryParams } from '../huawei/signer.js';
 import type { Logger } from '../observability/logger.js';
+import { SpanKind, SpanStatusCode, tracer, type Span } from '../observability/tracing.js';
 import { buildNetworkOutcome, buildResponseOutcome, type AttemptOutcome } from './attempt-outcome.js';
 import type { RequestDeadlines } from './request-deadlines.js';
 import { sendRequest, type Exchange } from './send-request.js';
@@ -83,6 +84,8 @@ async function sendSignedCall(
     context.now(),
   );
   const wirePath = query === '' ? path : `${path}?${query}`;
+  // A client span (`DCS DELETE`) under the active one (the job's); the no-op one without an SDK.
+  const span = tracer().startSpan(`DCS ${call.method}`, { kind: SpanKind.CLIENT });
   const started = performance.now();
   const exchange = await sendRequest(context.dispatcher, {
     method: call.method,
@@ -96,6 +99,7 @@ async function sendSignedCall(
   });
   const durationMs = Math.round((performance.now() - started) * 100) / 100;
   const outcome = buildOutcome(context, exchange, durationMs, signed.authorization, credentials);
+  if (span.isRecording()) endCallSpan(span, context.origin, call, outcome);
   if (context.logger?.isLevelEnabled('debug'))
     logCall(context.logger, call.method, wirePath, outcome, call.traceId);
   return { outcome, exchange };
@@ -120,6 +124,31 @@ function buildOutcome(
     outcome.errorMsg = redactEchoes(outcome.errorMsg, authorization, credentials);
   }
   return outcome;
+}
+
+/** The call's span: method, server, DCS status, error code and request id; never a header or the query. */
+function endCallSpan(span: Span, origin: string, call: SignedCall, outcome: AttemptOutcome): void {
+  span.setAttributes({
+    'http.request.method': call.method,
+    'server.address': new URL(origin).hostname,
+    'dcs_cleanup.project_id': call.projectId,
+    'dcs_cleanup.action': outcome.verdict.action,
+  });
+  if (outcome.status !== undefined) span.setAttribute('http.response.status_code', outcome.status);
+  if (outcome.errorCode !== undefined) span.setAttribute('dcs.error_code', outcome.errorCode);
+  if (outcome.requestId !== undefined) span.setAttribute('dcs.request_id', outcome.requestId);
+  if (outcome.networkError !== undefined) {
+    span.setAttribute('error.type', outcome.networkError);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.networkError });
+  } else if (
+    outcome.status !== undefined &&
+    outcome.status >= 400 &&
+    outcome.verdict.action !== 'already_gone'
+  ) {
+    span.setAttribute('error.type', String(outcome.status));
+    span.setStatus({ code: SpanStatusCode.ERROR });
+  }
+  span.end();
 }
 
 function logCall(

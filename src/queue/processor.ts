@@ -38,6 +38,7 @@ import { isCleanupError } from '../errors.js';
 import type { RunJobEnds } from '../runs/run-job-hook.js';
 import { createRunLedger } from '../runs/run-ledger.js';
 import type { RateGate } from './rate-control/rate-gate.js';
+import { traceJobs } from './job-span.js';
 
 export interface ProcessorDeps {
   /** The DCS client for a job's region (one per endpoint, cached by the caller). */
@@ -87,7 +88,7 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     throw new DelayedError(`requeued: ${why}`);
   }
 
-  return async function processDeleteJob(job, token, signal) {
+  return traceJobs(async function processDeleteJob(job, token, signal) {
     const run = new JobRun(runDeps, job);
     const data = run.data;
     if (data === undefined) {
@@ -171,7 +172,7 @@ export function createProcessor(deps: ProcessorDeps): Processor {
       case 'forbidden':
         return openCircuit(job, token, data, outcome);
     }
-  };
+  });
 
   /** A refusal of this job's project or region alone dead-letters it; any other pauses the queue. */
   async function refuse(
