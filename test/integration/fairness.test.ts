@@ -151,6 +151,12 @@ async function startWorkers(t: Setup): Promise<{ workers: AccountWorkers; starte
 const remaining = (t: Setup, account: 'a' | 'b'): number =>
   t.emulator.remainingTasks({ instanceId: t.instances[account] }).length;
 
+/** b's jobs finished (a job ends after its DELETE's answer: count jobs, not the emulator's tasks). */
+async function bDone(workers: AccountWorkers): Promise<number> {
+  const counts = await workers.pools.get('b')!.queue.getJobCounts('completed', 'failed');
+  return counts.completed! + counts.failed!;
+}
+
 async function throttleWaits(t: Setup): Promise<Record<string, number>> {
   const metric = await t.metrics.registry.getSingleMetric('dcs_cleanup_throttle_waits_total')?.get();
   const out: Record<string, number> = {};
@@ -166,7 +172,7 @@ describe('fairness across accounts', () => {
     await enqueue(t, 'b', SMALL);
     const { workers, startedMs } = await startWorkers(t);
 
-    await waitFor(() => remaining(t, 'b') === 0, "b's tasks deleted", 30_000, 10);
+    await waitFor(async () => (await bDone(workers)) === SMALL, "b's jobs done", 30_000, 10);
     const drainMs = Date.now() - startedMs;
     const aLeft = remaining(t, 'a');
     // Alone, b's 100 jobs at 100/s take about 1 s. In one first-in first-out queue they would wait
@@ -175,6 +181,7 @@ describe('fairness across accounts', () => {
     expect(drainMs).toBeLessThan(3 * aloneMs);
     // b went alongside a, not after it: most of a's jobs still wait.
     expect(aLeft).toBeGreaterThan(BIG - 600);
+    expect(remaining(t, 'b')).toBe(0);
     expect(await workers.pools.get('b')!.queue.getJobCounts('completed', 'failed')).toEqual({
       completed: SMALL,
       failed: 0,
@@ -193,7 +200,7 @@ describe('fairness across accounts', () => {
     await enqueue(t, 'b', SMALL);
     const { workers, startedMs } = await startWorkers(t);
 
-    await waitFor(() => remaining(t, 'b') === 0, "b's tasks deleted", 30_000, 10);
+    await waitFor(async () => (await bDone(workers)) === SMALL, "b's jobs done", 30_000, 10);
     const drainMs = Date.now() - startedMs;
     const aloneMs = (SMALL / 100) * 1_000;
     expect(drainMs).toBeLessThan(3 * aloneMs);
@@ -202,6 +209,7 @@ describe('fairness across accounts', () => {
     await waitFor(async () => ((await throttleWaits(t)).a ?? 0) > 0, "a's 429s counted");
     expect(t.emulator.stats().throttled).toBeGreaterThan(0);
     expect((await throttleWaits(t)).b ?? 0).toBe(0);
+    expect(remaining(t, 'b')).toBe(0);
     expect(await workers.pools.get('b')!.queue.getJobCounts('completed', 'failed')).toEqual({
       completed: SMALL,
       failed: 0,
