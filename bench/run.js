@@ -23,6 +23,7 @@ const SCENARIOS = [
   'cluster',
   'rate',
   'urgent',
+  'fairness',
 ];
 const MODULES = {
   overhead: './scenarios/job-overhead.js',
@@ -35,6 +36,7 @@ const MODULES = {
   cluster: './scenarios/redis-cluster.js',
   rate: './scenarios/rate-control.js',
   urgent: './scenarios/urgent-latency.js',
+  fairness: './scenarios/fairness.js',
 };
 
 const { values } = parseArgs({

@@ -19,17 +19,20 @@ export function taskId(i, t) {
   return `${hex(i, 8)}${hex(t, 24)}`;
 }
 
-/** An emulator state file with `instances` x `tasksPerInstance` finished tasks, created two days ago. */
-export function buildStateFile(instances, tasksPerInstance) {
+/**
+ * An emulator state file with `instances` x `tasksPerInstance` finished tasks, created two days ago;
+ * instance numbers start at `firstInstance` (ids are unique across the emulator's projects).
+ */
+export function buildStateFile(instances, tasksPerInstance, projectId = PROJECT_ID, firstInstance = 0) {
   const createdAt = new Date(Date.now() - 2 * 86_400_000).toISOString();
   return {
     projects: [
       {
-        project_id: PROJECT_ID,
+        project_id: projectId,
         instances: Array.from({ length: instances }, (_, i) => ({
-          instance_id: instanceId(i),
+          instance_id: instanceId(firstInstance + i),
           tasks: Array.from({ length: tasksPerInstance }, (_, t) => ({
-            id: taskId(i, t),
+            id: taskId(firstInstance + i, t),
             status: 'SUCCESS',
             created_at: createdAt,
           })),
@@ -41,14 +44,14 @@ export function buildStateFile(instances, tasksPerInstance) {
 
 /**
  * `count` tasks of a `tasksPerInstance` inventory, starting at task number `from` (tasks are
- * numbered instance by instance), as job inputs.
+ * numbered instance by instance), as job inputs; `projectId` for another account's inventory.
  */
-export function listTasks(tasksPerInstance, from, count) {
+export function listTasks(tasksPerInstance, from, count, projectId = PROJECT_ID) {
   const tasks = [];
   for (let n = from; n < from + count; n++) {
     const i = Math.floor(n / tasksPerInstance);
     tasks.push({
-      project_id: PROJECT_ID,
+      project_id: projectId,
       instance_id: instanceId(i),
       task_id: taskId(i, n % tasksPerInstance),
     });

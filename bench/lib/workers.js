@@ -11,7 +11,7 @@ const NOOP_WORKER = fileURLToPath(new URL('./noop-worker.js', import.meta.url));
  * `dcs-cleanup worker` as deployed: logs at `logLevel` (info by default) to stdout, here /dev/null.
  * `exitWhenIdle` adds --exit-when-idle; `probe` preloads the memory probe; `redisEnv` points it
  * elsewhere than $REDIS_URL (REDIS_CLUSTER_NODES for the cluster scenario); `rateLimit` is its
- * --rate-limit (default 0: off).
+ * --rate-limit (default 0: off); `env` adds variables (CLEANUP_ACCOUNTS_FILE and its keys).
  */
 export function startCliWorker({
   prefix,
@@ -22,6 +22,7 @@ export function startCliWorker({
   probe,
   redisEnv = { REDIS_URL },
   rateLimit = '0',
+  env = {},
 }) {
   const args = ['worker', '--concurrency', String(concurrency), '--rate-limit', String(rateLimit)];
   if (exitWhenIdle) args.push('--exit-when-idle');
@@ -34,6 +35,7 @@ export function startCliWorker({
       DCS_ENDPOINT: emulatorUrl,
       LOG_LEVEL: logLevel,
       METRICS_PORT: '0',
+      ...env,
     },
     probe,
   });

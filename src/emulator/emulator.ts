@@ -18,7 +18,7 @@ import {
 import { createEmulatorState, type RemainingTask, type RemainingTaskFilter } from './emulator-state.js';
 import { createFaultInjector, type FaultOptions, type ScriptedAnswer } from './fault-injector.js';
 import { answerInspection } from './inspection-routes.js';
-import { createRateLimiter, type RateLimitSettings } from './rate-limiter.js';
+import { createRateLimiter, type ActiveRateLimit, type RateLimitSettings } from './rate-limiter.js';
 import { createRequestPipeline, type PipelineContext, type RequestLogEntry } from './request-pipeline.js';
 import { buildSeedInventory, type SeedOptions } from './seed-inventory.js';
 import { createRequestIdSource } from './send-answer.js';
@@ -88,7 +88,7 @@ export interface Emulator {
   /** Clears counters, lockouts, rate windows and scripts; with `state`, restores the initial inventory. */
   reset(options?: { state?: boolean }): void;
   /** The gateway's throttling in force: calls per AK and API per sliding second or minute (0: off). */
-  rateLimit(): Required<RateLimitSettings>;
+  rateLimit(): ActiveRateLimit;
   /** Replaces it (its windows start empty). */
   setRateLimit(settings: RateLimitSettings): void;
   /** Replaces the fault options (a new `seed` restarts the fault generator). */

@@ -3,7 +3,8 @@
  *   GET  /__emulator/stats                              counters (EmulatorStats)
  *   POST /__emulator/reset[?state=true]                 counters, lockouts, windows, scripts (and inventory)
  *   GET  /__emulator/faults   POST /__emulator/faults   current fault options / replace them (JSON body)
- *   GET  /__emulator/rate-limit   POST /__emulator/rate-limit {"limit": n, "per": "second"|"minute"}
+ *   GET  /__emulator/rate-limit   POST /__emulator/rate-limit {"limit": n, "per": "second"|"minute",
+ *                                 "accessKeys"?: {"<AK>": n}}
  *                                 the gateway throttling per AK and API (sliding window; 0 = off)
  *   GET  /__emulator/tasks?project=&instance=&status=   remaining tasks
  *   POST /__emulator/scripts                            {"task_id": "...", "answers": [ScriptedAnswer, ...]}

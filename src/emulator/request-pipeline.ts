@@ -129,7 +129,7 @@ export function createRequestPipeline(
     }
     if (!ctx.limiter.take(auth.accessKeyId, match.route)) {
       ctx.stats.recordThrottled();
-      sendError(x.res, 429, 'APIGW.0308', x.requestId, ctx.limiter.refusalMessage());
+      sendError(x.res, 429, 'APIGW.0308', x.requestId, ctx.limiter.refusalMessage(auth.accessKeyId));
       return finish(x, match.route, 429);
     }
     const scripted = match.taskId === undefined ? undefined : ctx.faults.takeScripted(match.taskId);

@@ -68,8 +68,28 @@ describe('createRateLimiter (sliding window per AK and API)', () => {
     expect(limiter.refusalMessage()).toContain('limit:2, time:1 second');
   });
 
+  it('gives the access keys named in accessKeys their own limit, the others the common one', () => {
+    const limiter = createRateLimiter({ limit: 3, accessKeys: { SLOW: 1, FREE: 0 } }, () => 0);
+    const take = (ak: string, n: number) => Array.from({ length: n }, () => limiter.take(ak, 'delete'));
+    expect(take('SLOW', 2)).toEqual([true, false]);
+    expect(take('OTHER', 4)).toEqual([true, true, true, false]);
+    expect(take('FREE', 50).every(Boolean)).toBe(true);
+    expect(limiter.refusalMessage('SLOW')).toContain('limit:1, time:1 second');
+    expect(limiter.refusalMessage('OTHER')).toContain('limit:3, time:1 second');
+    expect(limiter.settings()).toEqual({ limit: 3, per: 'second', accessKeys: { SLOW: 1, FREE: 0 } });
+    limiter.set({ limit: 3 });
+    expect(limiter.settings()).toEqual({ limit: 3, per: 'second' });
+    expect(take('SLOW', 3)).toEqual([true, true, true]);
+  });
+
   it('refuses bad settings naming the field', () => {
-    for (const bad of [{ limit: -1 }, { limit: 1, per: 'hour' }, { limit: 1.5 }, { limit: 1, extra: 1 }]) {
+    for (const bad of [
+      { limit: -1 },
+      { limit: 1, per: 'hour' },
+      { limit: 1.5 },
+      { limit: 1, extra: 1 },
+      { limit: 1, accessKeys: { AK: -1 } },
+    ]) {
       let caught: unknown;
       try {
         parseRateLimitSettings(bad);
