@@ -15,7 +15,6 @@ import { retryReasonLabel, type Metrics } from '../observability/metrics.js';
 import type { AttemptRecord, DeadLetterReason, DeadLetters } from './dead-letters.js';
 import {
   BACKOFF_TYPE,
-  QUEUE_NAME,
   parseJobData,
   type DeleteJobData,
   type DeleteJobResult,
@@ -147,7 +146,8 @@ export class JobRun {
   }
 
   private historyKey(): string {
-    return `${this.deps.prefix}:${QUEUE_NAME}:history:${this.job.id!}`;
+    // Under the job's own queue (one per account): the same task queued for two accounts keeps two histories.
+    return `${this.deps.prefix}:${this.job.queueName}:history:${this.job.id!}`;
   }
 
   /** This run's attempts, after those of the job's earlier runs. */
