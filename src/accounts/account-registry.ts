@@ -55,6 +55,8 @@ export interface AccountRegistry {
   get(name: string, field?: string): Account;
   /** The account of a task: `explicit`, else the one listing `projectId`, else the default. */
   resolve(projectId: string, explicit?: string): Account;
+  /** The account of a purge or schedule scope (resolve on its project and account); none: the default. */
+  ofScope(scope: { project_id: string; account?: string | undefined } | undefined): Account;
   /** The account whose queue is `queueName`, or undefined. */
   byQueue(queueName: string): Account | undefined;
   close(): Promise<void>;
@@ -133,6 +135,9 @@ export function createAccountRegistry(
     );
   };
 
+  const resolve = (projectId: string, explicit?: string): Account =>
+    explicit !== undefined ? get(explicit) : (byProject.get(projectId) ?? defaultAccount);
+
   return {
     names,
     defaultName: settings.defaultAccount,
@@ -140,8 +145,8 @@ export function createAccountRegistry(
     all: () => [...accounts.values()],
     find: (name) => accounts.get(name),
     get,
-    resolve: (projectId, explicit) =>
-      explicit !== undefined ? get(explicit) : (byProject.get(projectId) ?? defaultAccount),
+    resolve,
+    ofScope: (scope) => (scope === undefined ? defaultAccount : resolve(scope.project_id, scope.account)),
     byQueue: (queueName) => [...accounts.values()].find((a) => a.queueName === queueName),
     async close() {
       await Promise.all([...clientRegistries.values()].map((c) => c.close()));

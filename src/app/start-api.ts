@@ -57,13 +57,7 @@ export function resolveBullBoard(
 function createPurgeLister(app: App): PurgeRouteDeps['lister'] {
   const accounts = app.accounts();
   if (accounts.file === undefined && !hasCredentialSource(app.config)) return undefined;
-  return (region, scope) =>
-    (scope === undefined
-      ? accounts.get(accounts.defaultName)
-      : accounts.resolve(scope.project_id, scope.account)
-    )
-      .clients()
-      .get(region);
+  return (region, scope) => accounts.ofScope(scope).clients().get(region);
 }
 
 /**

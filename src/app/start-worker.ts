@@ -14,7 +14,7 @@ import { createStaticCredentialProvider, type CredentialProvider } from '../huaw
 import { createAccountRegistry, type AccountRegistry } from '../accounts/account-registry.js';
 import { createAccountWorkers, type AccountWorkers } from '../queue/account-queues.js';
 import type { CleanupWorker } from '../queue/worker.js';
-import { createScheduleWorker, type ScheduleWorker, type SpecAccount } from '../queue/schedule-worker.js';
+import { createScheduleWorker, type ScheduleWorker } from '../queue/schedule-worker.js';
 import { checkEvictionPolicy } from '../queue/eviction-check.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { CLOSE_WAIT_MS, pingRedis, settleWithin, type App } from './create-app.js';
@@ -86,18 +86,14 @@ export async function startWorker(app: App, overrides: StartWorkerOverrides = {}
         settings.shutdownTimeoutMs + CLOSE_WAIT_MS,
       ),
     );
-    const accountOf = (scope: SpecAccount | undefined) =>
-      scope === undefined
-        ? accounts.get(accounts.defaultName)
-        : accounts.resolve(scope.project_id, scope.account);
     // Scheduled purges fire in every worker process; BullMQ hands each firing to one of them.
     if (settings.schedules) {
       started.schedules = createScheduleWorker({
         connection: app.connection,
         prefix: app.prefix,
         logger,
-        getLister: (region, scope) => accountOf(scope).clients().get(region),
-        queueOf: (scope) => accountOf(scope).queueName,
+        getLister: (region, scope) => accounts.ofScope(scope).clients().get(region),
+        queueOf: (scope) => accounts.ofScope(scope).queueName,
         producer: app.producer(),
         runs: app.runs(),
         events,

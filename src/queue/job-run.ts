@@ -13,12 +13,7 @@ import type { AttemptOutcome } from '../dcs/attempt-outcome.js';
 import type { Logger } from '../observability/logger.js';
 import { retryReasonLabel, type Metrics } from '../observability/metrics.js';
 import type { AttemptRecord, DeadLetterReason, DeadLetters } from './dead-letters.js';
-import {
-  BACKOFF_TYPE,
-  parseJobData,
-  type DeleteJobData,
-  type DeleteJobResult,
-} from './job-contract.js';
+import { BACKOFF_TYPE, parseJobData, type DeleteJobData, type DeleteJobResult } from './job-contract.js';
 import { findUnreadableProblem } from './unreadable-jobs.js';
 import { backoffDelayMs, type RetryPolicy } from './retry-policy.js';
 import { countRunJobEnd, type RunJobEnds } from '../runs/run-job-hook.js';

@@ -3,9 +3,7 @@ import type { DeadLetters } from './dead-letters.js';
 import { readCircuitState, type CircuitState } from './circuit-breaker.js';
 import type { RedisClient } from './redis-connection.js';
 import { readRateState, type RateState } from './rate-control/rate-script.js';
-
-/** The account of a deployment without accounts. */
-export const DEFAULT_ACCOUNT = 'default';
+import { DEFAULT_ACCOUNT_NAME } from '../config/accounts-file.js';
 
 export interface QueueStatus {
   waiting: number;
@@ -28,7 +26,7 @@ export async function getQueueStatus(
   connection: RedisClient,
   prefix: string,
   /** The account the queue serves: its rate limiter is read (default `default`). */
-  account: string = DEFAULT_ACCOUNT,
+  account: string = DEFAULT_ACCOUNT_NAME,
 ): Promise<QueueStatus> {
   const [counts, dead, paused, circuit, rate] = await Promise.all([
     queue.getJobCounts('wait', 'active', 'delayed', 'prioritized', 'completed', 'failed'),

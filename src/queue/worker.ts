@@ -14,6 +14,7 @@ import { TolerantWorker } from './unreadable-jobs.js';
 import type { TaskDeleter } from './credential-gate.js';
 import { createTrustedCheck, probeOpenCircuit, type TrustedPair } from './circuit-probe.js';
 import type { RetryPolicy } from './retry-policy.js';
+import { DEFAULT_ACCOUNT_NAME } from '../config/accounts-file.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { RunJobEnds } from '../runs/run-job-hook.js';
@@ -101,7 +102,7 @@ export async function createCleanupWorker(options: CleanupWorkerOptions): Promis
   const getClient = (region: string | undefined): TaskDeleter => options.getClient(region);
   const trusted = options.trusted && createTrustedCheck(options.trusted, getClient);
   const limit = options.rateLimitPerSecond;
-  const account = options.account ?? 'default';
+  const account = options.account ?? DEFAULT_ACCOUNT_NAME;
   const rate =
     limit === 0
       ? undefined
