@@ -1,28 +1,10 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config/config.js';
-import { createApp, pingRedis, type App } from '../app.js';
+import { printSafe, withProducerApp } from './producer-app.js';
 import { notFound } from '../queue/dead-letters.js';
 import { CleanupError } from '../errors.js';
 import { parseDuration } from '../purge/duration.js';
 import { EXIT_CODES, runCommand } from './run-command.js';
 import { parseIntOption } from './options.js';
-import { toTerminalSafe, toTerminalText } from './terminal-text.js';
-
-async function withApp<T>(body: (app: App) => Promise<T>): Promise<T> {
-  const app = createApp(loadConfig(), { role: 'producer' });
-  try {
-    await pingRedis(app.connection);
-    return await body(app);
-  } finally {
-    await app.close();
-  }
-}
-
-/** Prints a line or a JSON value; what DCS or a producer wrote in it cannot drive the terminal. */
-const print = (value: unknown): void => {
-  const text = typeof value === 'string' ? value : JSON.stringify(toTerminalSafe(value), null, 2);
-  process.stdout.write(`${toTerminalText(text)}\n`);
-};
 
 export function registerDlqCommand(program: Command): void {
   const dlq = program
@@ -41,21 +23,21 @@ export function registerDlqCommand(program: Command): void {
     .option('--limit <n>', 'at most this many', parseIntOption('--limit', 1, 1_000_000))
     .action(
       runCommand((flags: { json?: boolean; reason?: string; errorCode?: string; limit?: number }) =>
-        withApp(async (app) => {
+        withProducerApp(async (app) => {
           const filter = {
             ...(flags.reason ? { reason: flags.reason } : {}),
             ...(flags.errorCode ? { errorCode: flags.errorCode } : {}),
           };
           const entries = await app.deadLetters().list(filter, flags.limit);
-          if (flags.json) print(entries);
+          if (flags.json) printSafe(entries);
           else {
             for (const e of entries) {
               const d = (e.job_data ?? {}) as Record<string, unknown>;
-              print(
+              printSafe(
                 `${e.id}  ${e.reason}  http=${e.http_status ?? '-'} code=${e.error_code ?? '-'} request=${e.request_id ?? '-'} task=${typeof d.task_id === 'string' ? d.task_id : '?'} at=${e.dead_lettered_at}`,
               );
             }
-            print(`${entries.length} dead letter(s)`);
+            printSafe(`${entries.length} dead letter(s)`);
           }
           return EXIT_CODES.ok;
         }),
@@ -67,10 +49,10 @@ export function registerDlqCommand(program: Command): void {
     .description('Show one dead letter with its attempt history.')
     .action(
       runCommand((id: string) =>
-        withApp(async (app) => {
+        withProducerApp(async (app) => {
           const entry = await app.deadLetters().get(id);
           if (!entry) throw notFound(id);
-          print(entry);
+          printSafe(entry);
           return EXIT_CODES.ok;
         }),
       ),
@@ -86,7 +68,7 @@ export function registerDlqCommand(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(
       runCommand((ids: string[], flags: { all?: boolean; reason?: string; json?: boolean }) =>
-        withApp(async (app) => {
+        withProducerApp(async (app) => {
           if (!flags.all && ids.length === 0)
             throw new CleanupError('INVALID_INPUT', 'name dead letter ids, or pass --all', { field: 'ids' });
           if (flags.all && ids.length > 0)
@@ -98,10 +80,10 @@ export function registerDlqCommand(program: Command): void {
               app.producer(),
               flags.reason ? { reason: flags.reason } : undefined,
             );
-          if (flags.json) print(result);
+          if (flags.json) printSafe(result);
           else {
-            print(`replayed ${result.replayed.length}, skipped ${result.skipped.length}`);
-            for (const s of result.skipped) print(`  ${s.id}: ${s.error}`);
+            printSafe(`replayed ${result.replayed.length}, skipped ${result.skipped.length}`);
+            for (const s of result.skipped) printSafe(`  ${s.id}: ${s.error}`);
           }
           return result.skipped.length > 0 ? EXIT_CODES.failure : EXIT_CODES.ok;
         }),
@@ -114,10 +96,10 @@ export function registerDlqCommand(program: Command): void {
     .option('--older-than <duration>', 'only those dead-lettered longer ago than this (e.g. 12h, 7d)')
     .action(
       runCommand((flags: { olderThan?: string }) =>
-        withApp(async (app) => {
+        withProducerApp(async (app) => {
           const ms =
             flags.olderThan === undefined ? undefined : parseDuration(flags.olderThan, '--older-than');
-          print(`purged ${await app.deadLetters().purge(ms)} dead letter(s)`);
+          printSafe(`purged ${await app.deadLetters().purge(ms)} dead letter(s)`);
           return EXIT_CODES.ok;
         }),
       ),

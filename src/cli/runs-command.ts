@@ -3,31 +3,14 @@
  * removed, in-flight ones finish, state `cancelled`) and `report ID --out F` (the record as JSON).
  */
 import type { Command } from 'commander';
-import { createApp, pingRedis, type App } from '../app.js';
-import { loadConfig } from '../config/config.js';
+import { printSafe, withProducerApp } from './producer-app.js';
+import type { App } from '../app.js';
 import { CleanupError } from '../errors.js';
 import { cancelRun } from '../runs/cancel-run.js';
 import { RUN_ID_PATTERN, type RunRecord } from '../runs/run-record.js';
 import { parseIntOption } from './options.js';
 import { EXIT_CODES, runCommand } from './run-command.js';
-import { toTerminalSafe, toTerminalText } from './terminal-text.js';
 import { writeJsonFile } from './write-json-file.js';
-
-async function withApp<T>(body: (app: App) => Promise<T>): Promise<T> {
-  const app = createApp(loadConfig(), { role: 'producer' });
-  try {
-    await pingRedis(app.connection);
-    return await body(app);
-  } finally {
-    await app.close();
-  }
-}
-
-/** Prints a line or a JSON value; labels and reasons that came from elsewhere cannot drive the terminal. */
-const print = (value: unknown): void => {
-  const text = typeof value === 'string' ? value : JSON.stringify(toTerminalSafe(value), null, 2);
-  process.stdout.write(`${toTerminalText(text)}\n`);
-};
 
 /** One line of `runs list`. */
 export function describeRun(r: RunRecord): string {
@@ -78,12 +61,12 @@ export function registerRunsCommand(program: Command): void {
     .option('--limit <n>', 'at most this many (default 50)', parseIntOption('--limit', 1, 100_000), 50)
     .action(
       runCommand((flags: { json?: boolean; limit: number }) =>
-        withApp(async (app) => {
+        withProducerApp(async (app) => {
           const records = await app.runs().list(flags.limit);
-          if (flags.json) print(records);
+          if (flags.json) printSafe(records);
           else {
-            for (const r of records) print(describeRun(r));
-            print(`${records.length} run(s)`);
+            for (const r of records) printSafe(describeRun(r));
+            printSafe(`${records.length} run(s)`);
           }
           return EXIT_CODES.ok;
         }),
@@ -96,16 +79,16 @@ export function registerRunsCommand(program: Command): void {
     .option('--json', 'print the record as JSON')
     .action(
       runCommand((id: string, flags: { json?: boolean }) =>
-        withApp(async (app) => {
+        withProducerApp(async (app) => {
           const record = await readRun(app, id);
-          if (flags.json) print(record);
+          if (flags.json) printSafe(record);
           else {
-            print(describeRun(record));
-            print(
+            printSafe(describeRun(record));
+            printSafe(
               `enqueued ${record.counts.enqueued}, duplicates ${record.counts.duplicates}; enqueued at ${record.enqueued_at ?? '-'}, finished at ${record.finished_at ?? '-'}`,
             );
-            if (record.error !== null) print(`error: ${record.error}`);
-            if (record.spec !== null) print(`spec: ${JSON.stringify(record.spec)}`);
+            if (record.error !== null) printSafe(`error: ${record.error}`);
+            if (record.spec !== null) printSafe(`spec: ${JSON.stringify(record.spec)}`);
           }
           return EXIT_CODES.ok;
         }),
@@ -117,7 +100,7 @@ export function registerRunsCommand(program: Command): void {
     .description('Cancel a run: remove its waiting jobs, let in-flight ones finish, mark it cancelled.')
     .action(
       runCommand((id: string) =>
-        withApp(async (app) => {
+        withProducerApp(async (app) => {
           checkRunId(id);
           const result = await cancelRun(
             app.runs(),
@@ -128,10 +111,10 @@ export function registerRunsCommand(program: Command): void {
             throw new CleanupError('NOT_FOUND', `no run ${id}`, { field: 'id' });
           }
           if (!result.cancelled) {
-            print(`run ${id} is over already (${result.state}): nothing to cancel`);
+            printSafe(`run ${id} is over already (${result.state}): nothing to cancel`);
             return EXIT_CODES.failure;
           }
-          print(
+          printSafe(
             `run ${id} cancelled: ${result.removed} waiting job(s) removed; jobs in flight finish and are counted`,
           );
           return EXIT_CODES.ok;
@@ -145,10 +128,10 @@ export function registerRunsCommand(program: Command): void {
     .requiredOption('--out <file.json>', 'where to write it')
     .action(
       runCommand((id: string, flags: { out: string }) =>
-        withApp(async (app) => {
+        withProducerApp(async (app) => {
           const record = await readRun(app, id);
           await writeJsonFile(flags.out, record);
-          print(`run ${id} (${record.state}) written to ${flags.out}`);
+          printSafe(`run ${id} (${record.state}) written to ${flags.out}`);
           return EXIT_CODES.ok;
         }),
       ),
